@@ -42,6 +42,8 @@ export const Op = {
   CLOEXEC_FROM: 34,
   CLOSE: 35,
   MKDIR: 36,
+  MASK: 37,
+  READONLY: 38,
 } as const;
 export type OpName = keyof typeof Op;
 
@@ -68,4 +70,5 @@ export const How = {
   MKFILE: 4,
   IGNORE_MISSING: 8,
   SOURCE_IN_ROOT: 16,
+  KEEP_LOCKED: 32,
 } as const;

@@ -1,0 +1,494 @@
+/*
+ * runts-init: in-root path resolution, mounts, the root switch, masked and
+ * read-only paths.
+ *
+ * Paths "in root" are resolved under the rootfs fd with openat2(RESOLVE_IN_ROOT |
+ * RESOLVE_NO_MAGICLINKS): a symlink in the rootfs cannot lead outside it. Missing
+ * directories are created one component at a time, each resolved the same way,
+ * and mounts go through /proc/self/fd/<fd> of the resolved O_PATH fd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+
+#include "stub.h"
+
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+/* struct mount_attr of mount_setattr(2) (defined here to avoid <linux/mount.h> clashing with <sys/mount.h>) */
+struct rt_mount_attr {
+	uint64_t attr_set;
+	uint64_t attr_clr;
+	uint64_t propagation;
+	uint64_t userns_fd;
+};
+
+const char *rt_fdpath(int fd, char *buf, size_t n)
+{
+	snprintf(buf, n, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+void rt_need_root(const char *what)
+{
+	if (rt.rootfd < 0)
+		rt_failx("plan: %s: a path in the rootfs is used before ROOTFS", what);
+}
+
+int rt_in_root_open(const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(O_PATH | O_CLOEXEC | flags),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	if (!*path)
+		path = "/";
+	for (int i = 0; i < 64; i++) {
+		long fd = syscall(SYS_openat2, rt.rootfd, path, &how, sizeof how);
+		if (fd >= 0)
+			return (int)fd;
+		/* EAGAIN: a concurrent rename was seen during ".." resolution; try again */
+		if (errno != EAGAIN)
+			return -1;
+	}
+	return -1;
+}
+
+/* in_root: resolve under the rootfs; otherwise a plain path (relative to the cwd) */
+static int resolve(int in_root, const char *path, int flags)
+{
+	if (in_root)
+		return rt_in_root_open(path, flags);
+	return open(path, O_PATH | O_CLOEXEC | flags);
+}
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+	if (n)
+		snprintf(dst, n, "%s", src);
+}
+
+/*
+ * mkdir -p: creates missing components (parents 0755, the last one `mode`),
+ * returns an O_PATH fd of the directory, or -1 with errno and the failing prefix
+ * in `failed`.
+ */
+static int mkdir_p(int in_root, const char *path, mode_t mode, char *failed, size_t n)
+{
+	char prefix[PATH_MAX];
+	size_t plen = 0;
+	int err;
+
+	if (!in_root && path[0] != '/')
+		prefix[plen++] = '.';
+	prefix[plen] = 0;
+	int dfd = resolve(in_root, plen ? "." : "/", O_DIRECTORY);
+	if (dfd < 0) {
+		err = errno;
+		copy_str(failed, n, plen ? "." : "/");
+		errno = err;
+		return -1;
+	}
+	const char *p = path;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *e = strchrnul(p, '/');
+		size_t clen = (size_t)(e - p);
+		const char *next = e + strspn(e, "/");
+		int last = *next == 0;
+		if (clen == 1 && p[0] == '.') {
+			p = e;
+			continue;
+		}
+		int dotdot = clen == 2 && p[0] == '.' && p[1] == '.';
+		if (plen + 1 + clen >= sizeof prefix || clen > NAME_MAX) {
+			err = ENAMETOOLONG;
+			goto fail;
+		}
+		prefix[plen++] = '/';
+		memcpy(prefix + plen, p, clen);
+		plen += clen;
+		prefix[plen] = 0;
+
+		int fd = resolve(in_root, prefix, O_DIRECTORY);
+		if (fd < 0 && errno == ENOENT && !dotdot) {
+			char comp[NAME_MAX + 1];
+			memcpy(comp, p, clen);
+			comp[clen] = 0;
+			if (mkdirat(dfd, comp, last ? mode : 0755) < 0 && errno != EEXIST) {
+				err = errno;
+				goto fail;
+			}
+			fd = resolve(in_root, prefix, O_DIRECTORY);
+		}
+		if (fd < 0) {
+			err = errno;
+			goto fail;
+		}
+		close(dfd);
+		dfd = fd;
+		p = e;
+	}
+	return dfd;
+fail:
+	copy_str(failed, n, plen ? prefix : path);
+	close(dfd);
+	errno = err;
+	return -1;
+}
+
+int rt_mkdir_p(const char *path, mode_t mode, char *failed, size_t n)
+{
+	return mkdir_p(1, path, mode, failed, n);
+}
+
+/* the parent directory of path (created when missing); the last component goes to base */
+static int parent_dir(int in_root, const char *path, char *base, size_t basen, char *failed, size_t n)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+	if (len >= sizeof buf) {
+		copy_str(failed, n, path);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, len + 1);
+	while (len > 1 && buf[len - 1] == '/')
+		buf[--len] = 0;
+	char *slash = strrchr(buf, '/');
+	const char *b = slash ? slash + 1 : buf;
+	if (!*b || strcmp(b, ".") == 0 || strcmp(b, "..") == 0 || strlen(b) >= basen) {
+		copy_str(failed, n, path);
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(base, basen, "%s", b);
+	const char *parent;
+	if (!slash)
+		parent = in_root ? "/" : ".";
+	else if (slash == buf)
+		parent = "/";
+	else {
+		*slash = 0;
+		parent = buf;
+	}
+	return mkdir_p(in_root, parent, 0755, failed, n);
+}
+
+int rt_parent_dir(const char *path, char *base, size_t basen, char *failed, size_t n)
+{
+	return parent_dir(1, path, base, basen, failed, n);
+}
+
+/* an empty regular file at path unless something is there already (parents created) */
+static int create_file(int in_root, const char *path, char *failed, size_t n)
+{
+	char base[NAME_MAX + 1];
+	int dfd = parent_dir(in_root, path, base, sizeof base, failed, n);
+	if (dfd < 0)
+		return -1;
+	int fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int err = errno;
+	close(dfd);
+	if (fd < 0 && err != EEXIST) {
+		copy_str(failed, n, path);
+		errno = err;
+		return -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+int rt_create_file(const char *path, char *failed, size_t n)
+{
+	return create_file(1, path, failed, n);
+}
+
+void op_rootfs(const char *path)
+{
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		rt_fail(errno, "open rootfs %s", path);
+	if (rt.rootfd >= 0)
+		close(rt.rootfd);
+	rt.rootfd = fd;
+	rt.rootfs = path;
+}
+
+/*
+ * Flags the kernel locks on mounts that came from a more privileged mount
+ * namespace: a bind remount must repeat them or fails with EPERM.
+ */
+static unsigned long locked_flags(unsigned long have, unsigned long want)
+{
+	unsigned long f = 0;
+	if (have & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (have & ST_NODEV)
+		f |= MS_NODEV;
+	if (have & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (!(want & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME | MS_NODIRATIME))) {
+		/* no atime choice in the step: keep the current one */
+		if (have & ST_NOATIME)
+			f |= MS_NOATIME;
+		else if (have & ST_RELATIME)
+			f |= MS_RELATIME;
+		else
+			f |= MS_STRICTATIME;
+		if (have & ST_NODIRATIME)
+			f |= MS_NODIRATIME;
+	}
+	return f;
+}
+
+#define PROPAGATION_FLAGS (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
+
+void op_mount(const char *src, const char *target, const char *fstype, uint64_t flags64, const char *data, uint64_t how)
+{
+	unsigned long flags = (unsigned long)flags64;
+	int in_t = (how & RT_HOW_TARGET_IN_ROOT) != 0;
+	int in_s = (how & RT_HOW_SOURCE_IN_ROOT) != 0;
+	int ignore = (how & RT_HOW_IGNORE_MISSING) != 0;
+	const char *msrc = *src ? src : NULL;
+	const char *mtgt = target;
+	char what[PATH_MAX + 32], sp[32], tp[32], failed[PATH_MAX];
+	int sfd = -1, tfd = -1;
+
+	if (*src || *fstype)
+		snprintf(what, sizeof what, "mount %s on %s", *src ? src : fstype, target);
+	else if (flags & MS_REMOUNT)
+		snprintf(what, sizeof what, "remount %s", target);
+	else if (flags & PROPAGATION_FLAGS)
+		snprintf(what, sizeof what, "set propagation of %s", target);
+	else
+		snprintf(what, sizeof what, "mount none on %s", target);
+	if (in_t || in_s)
+		rt_need_root("MOUNT");
+
+	if (in_s) {
+		sfd = rt_in_root_open(src, 0);
+		if (sfd < 0) {
+			if (ignore && errno == ENOENT)
+				return;
+			rt_fail(errno, "%s", what);
+		}
+		msrc = rt_fdpath(sfd, sp, sizeof sp);
+	}
+	if (how & (RT_HOW_MKDIR | RT_HOW_MKFILE)) {
+		int as_dir = (how & RT_HOW_MKDIR) != 0;
+		if ((how & RT_HOW_MKDIR) && (how & RT_HOW_MKFILE)) {
+			/* create the target like the source: a directory for a directory, else a file */
+			struct stat st;
+			int r = sfd >= 0 ? fstat(sfd, &st) : stat(src, &st);
+			if (r < 0) {
+				if (ignore && errno == ENOENT)
+					goto out;
+				rt_fail(errno, "%s", what);
+			}
+			as_dir = S_ISDIR(st.st_mode);
+		}
+		if (as_dir) {
+			int fd = mkdir_p(in_t, target, 0755, failed, sizeof failed);
+			if (fd < 0) {
+				if (ignore && errno == ENOENT)
+					goto out;
+				rt_fail(errno, "mkdir %s", failed);
+			}
+			close(fd);
+		} else if (create_file(in_t, target, failed, sizeof failed) < 0) {
+			if (ignore && errno == ENOENT)
+				goto out;
+			rt_fail(errno, "create %s", failed);
+		}
+	}
+	if (in_t) {
+		tfd = rt_in_root_open(target, 0);
+		if (tfd < 0) {
+			if (ignore && errno == ENOENT)
+				goto out;
+			rt_fail(errno, "%s", what);
+		}
+		mtgt = rt_fdpath(tfd, tp, sizeof tp);
+	}
+	if ((how & RT_HOW_KEEP_LOCKED) && (flags & MS_REMOUNT)) {
+		struct statvfs sv;
+		int r = tfd >= 0 ? fstatvfs(tfd, &sv) : statvfs(target, &sv);
+		if (r < 0) {
+			if (ignore && errno == ENOENT)
+				goto out;
+			rt_fail(errno, "%s", what);
+		}
+		flags |= locked_flags(sv.f_flag, flags);
+	}
+	if (mount(msrc, mtgt, *fstype ? fstype : NULL, flags, *data ? data : NULL) < 0) {
+		if (!(ignore && errno == ENOENT))
+			rt_fail(errno, "%s", what);
+	}
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+}
+
+void op_mount_setattr(const char *target, uint64_t how, uint64_t set, uint64_t clr, uint64_t prop, uint64_t rec)
+{
+	struct rt_mount_attr attr = {.attr_set = set, .attr_clr = clr, .propagation = prop, .userns_fd = 0};
+	int dfd = AT_FDCWD, fd = -1;
+	const char *path = target;
+	if (how & RT_HOW_TARGET_IN_ROOT) {
+		rt_need_root("MOUNT_SETATTR");
+		fd = rt_in_root_open(target, 0);
+		if (fd < 0) {
+			if ((how & RT_HOW_IGNORE_MISSING) && errno == ENOENT)
+				return;
+			rt_fail(errno, "mount_setattr %s", target);
+		}
+		dfd = fd;
+		path = "";
+	}
+	unsigned int flags = AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0);
+	if (syscall(SYS_mount_setattr, dfd, path, flags, &attr, sizeof attr) < 0) {
+		if (!((how & RT_HOW_IGNORE_MISSING) && errno == ENOENT))
+			rt_fail(errno, "mount_setattr %s", target);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+void op_mkdir(const char *path, uint64_t mode)
+{
+	char failed[PATH_MAX];
+	rt_need_root("MKDIR");
+	int fd = mkdir_p(1, path, (mode_t)(mode & 07777), failed, sizeof failed);
+	if (fd < 0)
+		rt_fail(errno, "mkdir %s", failed);
+	close(fd);
+}
+
+void op_symlink(const char *target, const char *linkpath)
+{
+	char base[NAME_MAX + 1], failed[PATH_MAX];
+	rt_need_root("SYMLINK");
+	int dfd = parent_dir(1, linkpath, base, sizeof base, failed, sizeof failed);
+	if (dfd < 0)
+		rt_fail(errno, "symlink %s %s", target, linkpath);
+	if (symlinkat(target, dfd, base) < 0 && errno != EEXIST)
+		rt_fail(errno, "symlink %s %s", target, linkpath);
+	close(dfd);
+}
+
+/* after the root switch, "in root" means under the new "/" */
+static void reopen_root(void)
+{
+	close(rt.rootfd);
+	rt.rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rt.rootfd < 0)
+		rt_fail(errno, "open /");
+	rt.rootfs = "/";
+}
+
+void op_pivot_root(void)
+{
+	rt_need_root("PIVOT_ROOT");
+	const char *r = rt.rootfs;
+	if (fchdir(rt.rootfd) < 0)
+		rt_fail(errno, "pivot_root %s", r);
+	/* stack the old root under the new one, then detach it: no directory for put_old needed */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		rt_fail(errno, "pivot_root %s", r);
+	/* keep the detach from propagating to the host */
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		rt_fail(errno, "pivot_root %s: make the old root rslave", r);
+	if (umount2(".", MNT_DETACH) < 0)
+		rt_fail(errno, "pivot_root %s: detach the old root", r);
+	if (chdir("/") < 0)
+		rt_fail(errno, "pivot_root %s: chdir /", r);
+	reopen_root();
+}
+
+void op_move_root(void)
+{
+	rt_need_root("MOVE_ROOT");
+	const char *r = rt.rootfs;
+	if (fchdir(rt.rootfd) < 0)
+		rt_fail(errno, "move root %s", r);
+	/* "." is the rootfs mount itself (the cwd), not a path that could be looked up again */
+	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+		rt_fail(errno, "move root %s", r);
+	if (chroot(".") < 0)
+		rt_fail(errno, "chroot %s", r);
+	if (chdir("/") < 0)
+		rt_fail(errno, "chdir /");
+	reopen_root();
+}
+
+/* masked path: read-only tmpfs on a directory, /dev/null over anything else */
+void op_mask(const char *path)
+{
+	char fp[32];
+	int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return;
+		rt_fail(errno, "mask %s", path);
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		rt_fail(errno, "mask %s", path);
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", rt_fdpath(fd, fp, sizeof fp), "tmpfs", MS_RDONLY, NULL) < 0)
+			rt_fail(errno, "mount tmpfs on %s", path);
+	} else {
+		if (mount("/dev/null", rt_fdpath(fd, fp, sizeof fp), NULL, MS_BIND, NULL) < 0)
+			rt_fail(errno, "mount /dev/null on %s", path);
+	}
+	close(fd);
+}
+
+/* read-only path: bind it onto itself (recursively) and remount the bind read-only */
+void op_readonly(const char *path)
+{
+	char fp[32];
+	int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return;
+		rt_fail(errno, "mount %s on %s", path, path);
+	}
+	rt_fdpath(fd, fp, sizeof fp);
+	if (mount(fp, fp, NULL, MS_BIND | MS_REC, NULL) < 0)
+		rt_fail(errno, "mount %s on %s", path, path);
+	close(fd);
+	/* the new mount's root */
+	fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		rt_fail(errno, "remount %s read-only", path);
+	struct statvfs sv;
+	if (fstatvfs(fd, &sv) < 0)
+		rt_fail(errno, "remount %s read-only", path);
+	unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+	flags |= locked_flags(sv.f_flag, flags);
+	if (mount(NULL, rt_fdpath(fd, fp, sizeof fp), NULL, flags, NULL) < 0)
+		rt_fail(errno, "remount %s read-only", path);
+	close(fd);
+}

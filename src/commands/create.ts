@@ -1,0 +1,8 @@
+import type { Globals } from '../cli';
+import { checkId } from '../ids';
+import { createContainer } from '../container/launch';
+
+export async function create(g: Globals, id: string, o: { bundle: string; pidFile?: string; consoleSocket?: string; pivot: boolean; preserveFds: number }) {
+  checkId(id);
+  await createContainer({ id, root: g.root, bundle: o.bundle, pidFile: o.pidFile, consoleSocket: o.consoleSocket, noPivot: !o.pivot, preserveFds: o.preserveFds });
+}

@@ -1,0 +1,38 @@
+// features: what runts really supports, in the shape of the runtime-spec's features.md.
+import type { Globals } from '../cli';
+import { CAPS } from '../plan/caps';
+import { MS, PROPAGATION } from '../plan/mounts';
+
+export function featuresDoc(): Record<string, unknown> {
+  const mountOptions = [
+    'ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'sync', 'async', 'dirsync', 'remount', 'mand', 'nomand',
+    'atime', 'noatime', 'diratime', 'nodiratime', 'relatime', 'norelatime', 'strictatime', 'nostrictatime', 'lazytime',
+    'nolazytime', 'silent', 'loud', 'nosymfollow', 'symfollow', 'bind', 'rbind', ...Object.keys(PROPAGATION),
+    'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnodiratime', 'rdiratime', 'rrelatime',
+    'ratime', 'rnoatime', 'rstrictatime', 'rnosymfollow', 'rsymfollow',
+  ];
+  void MS;
+  return {
+    ociVersionMin: '1.0.0',
+    ociVersionMax: '1.3.0',
+    hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
+    mountOptions,
+    linux: {
+      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
+      capabilities: CAPS,
+      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
+      seccomp: { enabled: false },
+      apparmor: { enabled: false },
+      selinux: { enabled: false },
+      intelRdt: { enabled: false },
+      mountExtensions: { idmap: { enabled: false } },
+    },
+    annotations: {
+      'org.opencontainers.runtime-spec.features.runtime': 'runts',
+    },
+  };
+}
+
+export function features(_g: Globals) {
+  process.stdout.write(JSON.stringify(featuresDoc(), null, 2) + '\n');
+}

@@ -1,0 +1,30 @@
+import * as fs from 'fs';
+import type { Globals } from '../cli';
+import { StateView, containerDir, readSaved, statusOf, view } from '../container/state';
+
+export function list(g: Globals, o: { format: 'table' | 'json'; quiet: boolean }) {
+  let ids: string[] = [];
+  try {
+    ids = fs.readdirSync(g.root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  } catch { /* no root yet: no containers */ }
+  const rows: StateView[] = [];
+  for (const id of ids) {
+    const dir = containerDir(g.root, id);
+    try {
+      const s = readSaved(dir, id);
+      rows.push(view(s, statusOf(dir, s)));
+    } catch { /* being created or deleted */ }
+  }
+  if (o.quiet) {
+    for (const r of rows) process.stdout.write(r.id + '\n');
+    return;
+  }
+  if (o.format === 'json') {
+    process.stdout.write(JSON.stringify(rows) + '\n');
+    return;
+  }
+  const table = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
+    ...rows.map((r) => [r.id, String(r.pid), r.status, r.bundle, r.created, r.owner || 'root'])];
+  const w = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+  for (const r of table) process.stdout.write(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i] + 3))).join('') + '\n');
+}

@@ -1,0 +1,121 @@
+// run: create + start, then wait for the container's init and exit with its status (128+signal when
+// killed), deleting the container unless --keep. runts makes itself a child subreaper so the init,
+// orphaned when the stub's first process exits, is reparented to it and can be waited for.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { Globals } from '../cli';
+import { checkId } from '../ids';
+import { loadNative } from '../native';
+import { createContainer } from '../container/launch';
+import { destroy, startCreated } from '../container/lifecycle';
+import { containerDir, lockDir, readSaved, unlock } from '../container/state';
+import { loadConfig, resolveBundle } from '../config/load';
+import { logWarn } from '../log';
+
+interface RunOpts { bundle: string; detach: boolean; pidFile?: string; consoleSocket?: string; pivot: boolean; preserveFds: number; keep: boolean }
+
+const FORWARD = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+
+export async function run(g: Globals, id: string, o: RunOpts): Promise<number> {
+  checkId(id);
+  const native = loadNative();
+  const base = { id, root: g.root, bundle: o.bundle, pidFile: o.pidFile, consoleSocket: o.consoleSocket, noPivot: !o.pivot, preserveFds: o.preserveFds };
+  if (o.detach) {
+    const c = await createContainer(base);
+    startCreated(c.dir, c.saved);
+    return 0;
+  }
+
+  // a terminal without --console-socket: runts holds the pty master and relays it
+  let tty: { listen: number; conn: number; sockDir: string } | undefined;
+  if (!o.consoleSocket) {
+    const spec = loadConfig(resolveBundle(o.bundle));
+    if (spec.process?.terminal) {
+      const sockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-tty-'));
+      const listen = native.unixListen(path.join(sockDir, 'console.sock'), 1);
+      const conn = native.unixConnect(path.join(sockDir, 'console.sock'));
+      tty = { listen, conn, sockDir };
+    }
+  }
+
+  native.setChildSubreaper(true);
+  let c;
+  try {
+    c = await createContainer({ ...base, consoleFd: tty?.conn });
+  } catch (e) {
+    if (tty) cleanupTty(tty);
+    throw e;
+  }
+  const pidfd = native.pidfdOpen(c.saved.pid);
+  let relay: (() => void) | undefined;
+  if (tty) {
+    const peer = native.unixAccept(tty.listen);
+    const { fd: master } = native.recvFd(peer);
+    fs.closeSync(peer);
+    cleanupTty(tty);
+    relay = relayTerminal(master);
+  }
+  const handlers = FORWARD.map((sig) => {
+    const h = () => { try { native.pidfdSendSignal(pidfd, os.constants.signals[sig]); } catch { /* gone */ } };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  try {
+    startCreated(c.dir, c.saved);
+  } catch (e) {
+    try { native.pidfdSendSignal(pidfd, 9); } catch { /* gone */ }
+    await native.waitPidfd(pidfd).catch(() => undefined);
+    if (!o.keep) destroyLocked(c.dir, id);
+    throw e;
+  }
+  const r = await native.waitPidfd(pidfd);
+  for (const [sig, h] of handlers) process.off(sig, h);
+  fs.closeSync(pidfd);
+  relay?.();
+  if (!o.keep) destroyLocked(c.dir, id);
+  return r.signal ? 128 + r.signal : (r.code ?? 0);
+}
+
+function destroyLocked(dir: string, id: string) {
+  const lock = lockDir(dir);
+  if (lock === undefined) return;
+  try {
+    destroy(dir, readSaved(dir, id));
+  } catch (e) {
+    logWarn(`delete ${id}: ${(e as Error).message}`);
+  } finally {
+    unlock(lock);
+  }
+}
+
+function cleanupTty(t: { listen: number; conn: number; sockDir: string }) {
+  for (const fd of [t.listen, t.conn]) try { fs.closeSync(fd); } catch { /* ignore */ }
+  fs.rmSync(t.sockDir, { recursive: true, force: true });
+}
+
+/** Copy between our terminal and the pty master; returns a function that stops and restores. */
+function relayTerminal(master: number): () => void {
+  const native = loadNative();
+  const stdin = process.stdin;
+  const wasRaw = stdin.isTTY ? stdin.isRaw : false;
+  const resize = () => {
+    if (process.stdout.isTTY) try { native.setWinsize(master, process.stdout.rows, process.stdout.columns); } catch { /* ignore */ }
+  };
+  resize();
+  process.on('SIGWINCH', resize);
+  if (stdin.isTTY) stdin.setRawMode(true);
+  const out = fs.createReadStream('', { fd: master, autoClose: false });
+  out.on('error', () => undefined); // EIO once the container side is closed
+  out.pipe(process.stdout, { end: false });
+  const onIn = (d: Buffer) => { try { fs.writeSync(master, d); } catch { /* closed */ } };
+  stdin.on('data', onIn);
+  return () => {
+    process.off('SIGWINCH', resize);
+    stdin.off('data', onIn);
+    if (stdin.isTTY) stdin.setRawMode(wasRaw);
+    stdin.pause();
+    out.destroy();
+    try { fs.closeSync(master); } catch { /* ignore */ }
+  };
+}

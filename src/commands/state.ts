@@ -1,0 +1,10 @@
+import type { Globals } from '../cli';
+import { checkId } from '../ids';
+import { containerDir, readSaved, statusOf, view } from '../container/state';
+
+export function state(g: Globals, id: string) {
+  checkId(id);
+  const dir = containerDir(g.root, id);
+  const s = readSaved(dir, id);
+  process.stdout.write(JSON.stringify(view(s, statusOf(dir, s)), null, 2) + '\n');
+}

@@ -1,0 +1,41 @@
+// Reading a bundle: config.json parsed and validated against our precompiled schemas.
+import * as fs from 'fs';
+import * as path from 'path';
+import { RuntimeError, errnoText } from '../errors';
+import type { Spec } from './types';
+import { validateConfig } from './validate';
+
+export function resolveBundle(bundle: string | undefined): string {
+  const dir = path.resolve(bundle || '.');
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch (e) {
+    throw new RuntimeError(`bundle ${dir}: ${errnoText(e)}`);
+  }
+  if (!st.isDirectory()) throw new RuntimeError(`bundle ${dir}: not a directory`);
+  return dir;
+}
+
+export function loadConfig(bundle: string): Spec {
+  const file = path.join(bundle, 'config.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new RuntimeError(`JSON specification file config.json not found in bundle ${bundle}: open ${file}: no such file or directory`);
+    throw new RuntimeError(`open ${file}: ${errnoText(e)}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new RuntimeError(`config.json: invalid JSON: ${(e as Error).message}`);
+  }
+  const errors = validateConfig(doc);
+  if (errors.length) {
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more: ${errors.slice(1, 4).join('; ')})` : '';
+    throw new RuntimeError(`config.json: ${errors[0]}${more}`);
+  }
+  return doc as Spec;
+}

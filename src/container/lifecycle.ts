@@ -1,0 +1,125 @@
+// start, kill and delete of an existing container (create is in launch.ts).
+import * as fs from 'fs';
+import * as path from 'path';
+import { RuntimeError, errnoText } from '../errors';
+import { loadNative } from '../native';
+import { Msg } from '../plan/ops';
+import { runHooksWarn } from './hooks';
+import { parseFrames } from './launch';
+import { Saved, Status, hookState, initAlive, procStat, readSaved, statusOf } from './state';
+
+/** Release the init waiting in WAIT_START; returns when the user process has been exec'd. */
+export function startCreated(dir: string, s: Saved): void {
+  const status = statusOf(dir, s);
+  if (status === 'stopped') throw new RuntimeError('cannot start a container that has stopped');
+  if (status !== 'created') throw new RuntimeError(`cannot start an already ${status} container`);
+  const native = loadNative();
+  const sockPath = path.join(dir, 'exec.sock');
+  let fd: number;
+  try {
+    fd = native.unixConnect(sockPath);
+  } catch (e) {
+    throw new RuntimeError(`connect to the container init: ${errnoText(e)}`);
+  }
+  // The init accepted with O_CLOEXEC: EOF means execve happened (or the init died after an ERROR frame).
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(4096);
+  try {
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN' || (e as NodeJS.ErrnoException).code === 'EINTR') continue;
+        if ((e as NodeJS.ErrnoException).code === 'ECONNRESET') break;
+        throw e;
+      }
+      if (n === 0) break;
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+    }
+  } finally {
+    fs.closeSync(fd);
+    try { fs.unlinkSync(sockPath); } catch { /* ignore */ }
+  }
+  for (const f of parseFrames(Buffer.concat(chunks))) {
+    if (f.type === Msg.ERROR) throw new RuntimeError(f.payload.toString('utf8'));
+  }
+  runHooksWarn(s.config.hooks?.poststart, 'poststart', hookState(s, 'running'));
+}
+
+/** Signal the init through a pidfd opened before the start-time check, so a reused pid is never hit. */
+export function signalInit(s: Saved, sig: number): void {
+  const native = loadNative();
+  let pidfd: number;
+  try {
+    pidfd = native.pidfdOpen(s.pid);
+  } catch {
+    throw new RuntimeError('container not running');
+  }
+  try {
+    if (!initAlive(s)) throw new RuntimeError('container not running');
+    native.pidfdSendSignal(pidfd, sig);
+  } catch (e) {
+    if (e instanceof RuntimeError) throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new RuntimeError('container not running');
+    throw new RuntimeError(`kill: ${errnoText(e)}`);
+  } finally {
+    fs.closeSync(pidfd);
+  }
+}
+
+/** Kill the init with SIGKILL and wait until it is gone. */
+export function killAndWait(s: Saved, timeoutMs = 10000): void {
+  const native = loadNative();
+  let pidfd: number;
+  try {
+    pidfd = native.pidfdOpen(s.pid);
+  } catch {
+    return;
+  }
+  try {
+    if (!initAlive(s)) return;
+    try { native.pidfdSendSignal(pidfd, 9); } catch { return; }
+    if (!native.pollPidfdExited(pidfd, timeoutMs)) throw new RuntimeError(`container init ${s.pid} did not exit after SIGKILL`);
+  } finally {
+    fs.closeSync(pidfd);
+  }
+}
+
+/** Remove what create made and run poststop hooks. */
+export function destroy(dir: string, s: Saved | undefined): void {
+  if (s) {
+    for (const cg of [...(s.cgroupPaths ?? [])].reverse()) {
+      try { fs.rmdirSync(cg); } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new RuntimeError(`remove cgroup ${cg}: ${errnoText(e)}`);
+      }
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (s) runHooksWarn(s.config.hooks?.poststop, 'poststop', hookState({ ...s, pid: 0 }, 'stopped'));
+}
+
+/** delete [--force]: refuses a running container unless forced; a created one is killed first. */
+export function deleteContainer(dir: string, id: string, force: boolean): void {
+  let s: Saved | undefined;
+  try {
+    s = readSaved(dir, id);
+  } catch (e) {
+    if (!fs.existsSync(dir)) {
+      if (force) return;
+      throw e;
+    }
+    // a state dir without a (readable) state.json: a create that crashed; only --force removes it
+    if (!force) throw new RuntimeError(`container "${id}" is in an unknown state (run delete --force)`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  const status: Status = statusOf(dir, s);
+  if (status === 'running' || status === 'paused') {
+    if (!force) throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
+  }
+  if (status !== 'stopped') killAndWait(s);
+  destroy(dir, s);
+}
+
+export { procStat };

@@ -1,0 +1,204 @@
+// config.json → the ordered steps of the launch plan (docs/ARCHITECTURE.md, "Order of steps").
+import * as fs from 'fs';
+import * as path from 'path';
+import { RuntimeError } from '../errors';
+import type { Hook, Spec } from '../config/types';
+import { How, SyncCode } from './ops';
+import { Step, step, str, strv, u64, u64v } from './encode';
+import { CLONE, NsPlan, planNamespaces, timeOffsets } from './namespaces';
+import { MS, PROPAGATION, hostCgroups, mountSteps } from './mounts';
+import { deviceSteps, devSymlinks } from './devices';
+import { capMask } from './caps';
+
+export interface LaunchFds {
+  /** number of fds passed through to the container (3 .. 3+preserve-1) */
+  preserve: number;
+  sync: number;
+  listen: number;
+  memfd: number;
+  /** console socket, when process.terminal */
+  console?: number;
+}
+
+export interface PlanOptions {
+  bundle: string;
+  rootfs: string;
+  noPivot: boolean;
+  fds: LaunchFds;
+  /** extra environment (LISTEN_FDS...) */
+  extraEnv?: string[];
+}
+
+export interface Plan {
+  steps: Step[];
+  ns: NsPlan;
+  /** whether create must run prestart/createRuntime hooks on SYNC 1 */
+  createHooks: boolean;
+}
+
+const RLIMITS: Record<string, number> = {
+  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5, RLIMIT_NPROC: 6,
+  RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10, RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12,
+  RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
+};
+const INFINITY = (1n << 64n) - 1n;
+const PERSONALITY: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Sysctls and the namespace that must be private for them (runc's rule). */
+function checkSysctl(key: string, ns: NsPlan): void {
+  const has = (t: keyof typeof CLONE) => ns.create.has(t) || ns.join.some((j) => j.type === t);
+  const ipc = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
+  if (ipc.includes(key) || key.startsWith('fs.mqueue.')) {
+    if (!has('ipc')) throw new RuntimeError(`linux.sysctl: "${key}" needs a new ipc namespace`);
+    return;
+  }
+  if (key.startsWith('net.')) {
+    if (!has('network')) throw new RuntimeError(`linux.sysctl: "${key}" needs a new network namespace`);
+    return;
+  }
+  if (key === 'kernel.hostname' || key === 'kernel.domainname') {
+    if (!has('uts')) throw new RuntimeError(`linux.sysctl: "${key}" needs a new uts namespace`);
+    return;
+  }
+  throw new RuntimeError(`linux.sysctl: "${key}" is not in a separate kernel namespace`);
+}
+
+export function hookStep(h: Hook, name: string): Step {
+  return step('RUN_HOOK', str(name), str(h.path), strv(h.args ?? [h.path]), strv(h.env ?? []), u64(h.timeout ?? 0));
+}
+
+/** HOME from the container's /etc/passwd (read without following a symlink out of the rootfs). */
+function homeOf(rootfs: string, uid: number): string {
+  try {
+    const p = path.join(rootfs, 'etc/passwd');
+    if (fs.lstatSync(path.join(rootfs, 'etc')).isSymbolicLink() || fs.lstatSync(p).isSymbolicLink()) return '/';
+    for (const line of fs.readFileSync(p, 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f.length >= 6 && Number(f[2]) === uid) return f[5] || '/';
+    }
+  } catch { /* no passwd */ }
+  return '/';
+}
+
+export function buildPlan(spec: Spec, o: PlanOptions): Plan {
+  const proc = spec.process;
+  if (!proc) throw new RuntimeError('process: is required to create a container');
+  if (!proc.args || proc.args.length === 0) throw new RuntimeError('process.args: must not be empty');
+  if (!proc.cwd || !proc.cwd.startsWith('/')) throw new RuntimeError(`process.cwd: must be an absolute path, got "${proc.cwd ?? ''}"`);
+  if (proc.terminal && o.fds.console === undefined) throw new RuntimeError('cannot allocate tty if runts will detach without setting console socket');
+  const linux = spec.linux ?? {};
+  const ns = planNamespaces(spec);
+  const userns = ns.create.has('user') || ns.join.some((j) => j.type === 'user');
+  const s: Step[] = [];
+
+  // 1. file descriptors
+  s.push(step('CLOSE', u64(o.fds.memfd)));
+  s.push(step('CLOEXEC_FROM', u64(3 + o.fds.preserve)));
+
+  // 2. namespaces: join by path (user first), then create
+  for (const j of ns.join) s.push(step('SETNS', str(j.path), u64(CLONE[j.type])));
+  if (ns.create.has('user')) {
+    s.push(step('UNSHARE', u64(CLONE.user)), step('USERMAP'), step('SETID_ROOT'));
+  }
+  let flags = 0;
+  for (const t of ns.create) if (t !== 'user') flags |= CLONE[t];
+  if (flags) s.push(step('UNSHARE', u64(flags)));
+  if (ns.create.has('time')) {
+    const offs = timeOffsets(spec);
+    if (offs) s.push(step('TIMENS_OFFSETS', str(offs)));
+  }
+
+  // 3. the container init
+  s.push(step('FORK'), step('WAIT_PARENT'));
+  if (proc.oomScoreAdj !== undefined) s.push(step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(proc.oomScoreAdj))));
+
+  // 4. rootfs
+  let rootProp = MS.SLAVE | MS.REC;
+  if (linux.rootfsPropagation) {
+    if (!(linux.rootfsPropagation in PROPAGATION)) throw new RuntimeError(`linux.rootfsPropagation: must be one of ${Object.keys(PROPAGATION).join(', ')}`);
+    rootProp = PROPAGATION[linux.rootfsPropagation];
+    if (linux.rootfsPropagation.includes('shared')) rootProp = MS.SLAVE | MS.REC; // made shared after pivot
+  }
+  s.push(step('MOUNT', str(''), str('/'), str(''), u64(rootProp), str(''), u64(0)));
+  s.push(step('MOUNT', str(o.rootfs), str(o.rootfs), str(''), u64(MS.BIND | MS.REC), str(''), u64(0)));
+  s.push(step('ROOTFS', str(o.rootfs)));
+
+  // 5. mounts, devices, cwd
+  const cg = hostCgroups();
+  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1: cg.v1, cgroupV2: cg.v2 });
+  s.push(...m.steps);
+  if (!m.bindDev) {
+    s.push(...deviceSteps(spec, userns, true));
+    s.push(...devSymlinks());
+  } else if (linux.devices?.length) {
+    s.push(...deviceSteps(spec, userns, false));
+  }
+  s.push(step('MKDIR', str(proc.cwd), u64(0o755)));
+
+  // 6-7. create-time hooks
+  const hooks = spec.hooks ?? {};
+  const createHooks = !!(hooks.prestart?.length || hooks.createRuntime?.length);
+  if (createHooks) s.push(step('SYNC', u64(SyncCode.CREATE_HOOKS)));
+  (hooks.createContainer ?? []).forEach((h, i) => s.push(hookStep(h, `createContainer hook #${i}`)));
+
+  // 8. the new root
+  s.push(o.noPivot ? step('MOVE_ROOT') : step('PIVOT_ROOT'));
+  if (linux.rootfsPropagation) s.push(step('MOUNT', str(''), str('/'), str(''), u64(PROPAGATION[linux.rootfsPropagation]), str(''), u64(0)));
+  for (const p of linux.maskedPaths ?? []) s.push(step('MASK', str(p)));
+  for (const p of linux.readonlyPaths ?? []) s.push(step('READONLY', str(p)));
+  if (spec.root?.readonly) s.push(step('MOUNT', str(''), str('/'), str(''), u64(MS.REMOUNT | MS.BIND | MS.RDONLY), str(''), u64(How.KEEP_LOCKED)));
+
+  // 9. names and sysctls
+  if (spec.hostname) s.push(step('HOSTNAME', str(spec.hostname)));
+  if (spec.domainname) s.push(step('DOMAINNAME', str(spec.domainname)));
+  for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
+    if (!/^[A-Za-z0-9_.\-/]+$/.test(k) || k.includes('..')) throw new RuntimeError(`linux.sysctl: invalid key "${k}"`);
+    checkSysctl(k.replace(/\//g, '.'), ns);
+    s.push(step('WRITE_FILE', str('/proc/sys/' + k.replace(/\./g, '/')), str(v)));
+  }
+
+  // 10. the process
+  if (proc.terminal) {
+    s.push(step('CONSOLE', u64(o.fds.console!), u64(proc.consoleSize?.height ?? 0), u64(proc.consoleSize?.width ?? 0), u64(1)));
+  }
+  const seenRl = new Set<string>();
+  (proc.rlimits ?? []).forEach((r, i) => {
+    if (!(r.type in RLIMITS)) throw new RuntimeError(`process.rlimits[${i}].type: unknown rlimit "${r.type}"`);
+    if (seenRl.has(r.type)) throw new RuntimeError(`process.rlimits[${i}].type: duplicate rlimit "${r.type}"`);
+    seenRl.add(r.type);
+    const lim = (v: number) => (v < 0 || v >= Number.MAX_SAFE_INTEGER ? INFINITY : BigInt(v));
+    if (lim(r.soft) > lim(r.hard)) throw new RuntimeError(`process.rlimits[${i}]: soft limit ${r.soft} is above the hard limit ${r.hard}`);
+    s.push(step('RLIMIT', u64(RLIMITS[r.type]), u64(lim(r.soft)), u64(lim(r.hard))));
+  });
+  if (linux.personality) {
+    const d = PERSONALITY[linux.personality.domain];
+    if (d === undefined) throw new RuntimeError(`linux.personality.domain: must be LINUX or LINUX32, got "${linux.personality.domain}"`);
+    s.push(step('PERSONALITY', u64(d)));
+  }
+  const caps = proc.capabilities;
+  if (caps) s.push(step('CAPS_BOUNDING', u64(capMask(caps.bounding, 'process.capabilities.bounding'))));
+  const user = proc.user ?? { uid: 0, gid: 0 };
+  s.push(step('USER', u64(user.uid), u64(user.gid), u64(1), u64v(user.additionalGids ?? [])));
+  if (caps) {
+    s.push(step('CAPS',
+      u64(capMask(caps.effective, 'process.capabilities.effective')),
+      u64(capMask(caps.permitted, 'process.capabilities.permitted')),
+      u64(capMask(caps.inheritable, 'process.capabilities.inheritable')),
+      u64(capMask(caps.ambient, 'process.capabilities.ambient'))));
+  }
+  if (proc.noNewPrivileges) s.push(step('NO_NEW_PRIVS'));
+  s.push(step('UMASK', u64(user.umask ?? 0o022)));
+  s.push(step('CHDIR', str(proc.cwd)));
+  const env = [...(proc.env ?? [])];
+  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${homeOf(o.rootfs, user.uid)}`);
+  env.push(...(o.extraEnv ?? []));
+  const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) || DEFAULT_PATH;
+  s.push(step('LOOKUP', str(proc.args[0]), str(pathVar)));
+
+  // 11. wait for start, then exec
+  s.push(step('READY'), step('WAIT_START', u64(o.fds.listen)));
+  (hooks.startContainer ?? []).forEach((h, i) => s.push(hookStep(h, `startContainer hook #${i}`)));
+  s.push(step('EXEC', strv(proc.args), strv(env)));
+  return { steps: s, ns, createHooks };
+}

@@ -1,0 +1,74 @@
+// /dev: default device nodes, linux.devices, and the standard symlinks.
+import { RuntimeError } from '../errors';
+import type { Device, Spec } from '../config/types';
+import { Step, step, str, u64 } from './encode';
+
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+
+export const DEFAULT_DEVICES: Device[] = [
+  { type: 'c', path: '/dev/null', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 },
+  { type: 'c', path: '/dev/zero', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 },
+  { type: 'c', path: '/dev/full', major: 1, minor: 7, fileMode: 0o666, uid: 0, gid: 0 },
+  { type: 'c', path: '/dev/random', major: 1, minor: 8, fileMode: 0o666, uid: 0, gid: 0 },
+  { type: 'c', path: '/dev/urandom', major: 1, minor: 9, fileMode: 0o666, uid: 0, gid: 0 },
+  { type: 'c', path: '/dev/tty', major: 5, minor: 0, fileMode: 0o666, uid: 0, gid: 0 },
+];
+
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return (mi & 0xffn) | ((ma & 0xfffn) << 8n) | ((mi & ~0xffn) << 12n) | ((ma & ~0xfffn) << 32n);
+}
+
+function typeBits(d: Device, field: string): number {
+  switch (d.type) {
+    case 'c': case 'u': return S_IFCHR;
+    case 'b': return S_IFBLK;
+    case 'p': return S_IFIFO;
+    default: throw new RuntimeError(`${field}.type: must be one of c, b, u, p, got "${d.type}"`);
+  }
+}
+
+/**
+ * Device steps. In a new user namespace mknod is not allowed: the host node at the same path is
+ * bind-mounted instead (never chowned).
+ */
+export function deviceSteps(spec: Spec, userns: boolean, withDefaults: boolean): Step[] {
+  const out: Step[] = [];
+  const list: Array<{ d: Device; field: string }> = [];
+  const configured = spec.linux?.devices ?? [];
+  const seen = new Set<string>();
+  configured.forEach((d, i) => {
+    const field = `linux.devices[${i}]`;
+    if (!d.path || !d.path.startsWith('/')) throw new RuntimeError(`${field}.path: must be an absolute path`);
+    if (d.path.split('/').includes('..')) throw new RuntimeError(`${field}.path: must not contain ".."`);
+    if (d.type !== 'p' && (d.major === undefined || d.minor === undefined)) throw new RuntimeError(`${field}: major and minor are required for type "${d.type}"`);
+    seen.add(d.path);
+    list.push({ d, field });
+  });
+  if (withDefaults) for (const d of DEFAULT_DEVICES) if (!seen.has(d.path)) list.push({ d, field: 'default device' });
+  for (const { d, field } of list) {
+    const type = typeBits(d, field);
+    if (userns) {
+      out.push(step('BIND_DEVICE', str(d.path), str(d.path)));
+    } else {
+      const mode = type | ((d.fileMode ?? 0o666) & 0o7777);
+      out.push(step('MKNOD', str(d.path), u64(mode), u64(d.type === 'p' ? 0 : makedev(d.major!, d.minor!)), u64(d.uid ?? 0), u64(d.gid ?? 0)));
+    }
+  }
+  return out;
+}
+
+export function devSymlinks(): Step[] {
+  const links: Array<[string, string]> = [
+    ['/proc/self/fd', '/dev/fd'],
+    ['/proc/self/fd/0', '/dev/stdin'],
+    ['/proc/self/fd/1', '/dev/stdout'],
+    ['/proc/self/fd/2', '/dev/stderr'],
+    ['/proc/kcore', '/dev/core'],
+    ['pts/ptmx', '/dev/ptmx'],
+  ];
+  return links.map(([target, link]) => step('SYMLINK', str(target), str(link)));
+}

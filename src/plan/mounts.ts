@@ -1,0 +1,202 @@
+// config `mounts` → MOUNT / MOUNT_SETATTR steps. All flag decisions are made here.
+import * as path from 'path';
+import * as fs from 'fs';
+import { RuntimeError } from '../errors';
+import type { Mount, Spec } from '../config/types';
+import { How } from './ops';
+import { Step, step, str, u64 } from './encode';
+
+export const MS = {
+  RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, SYNCHRONOUS: 0x10, REMOUNT: 0x20, MANDLOCK: 0x40,
+  DIRSYNC: 0x80, NOSYMFOLLOW: 0x100, NOATIME: 0x400, NODIRATIME: 0x800, BIND: 0x1000, MOVE: 0x2000,
+  REC: 0x4000, SILENT: 0x8000, UNBINDABLE: 1 << 17, PRIVATE: 1 << 18, SLAVE: 1 << 19, SHARED: 1 << 20,
+  RELATIME: 1 << 21, STRICTATIME: 1 << 24, LAZYTIME: 1 << 25,
+} as const;
+
+export const MOUNT_ATTR = {
+  RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, _ATIME: 0x70, RELATIME: 0x0, NOATIME: 0x10,
+  STRICTATIME: 0x20, NODIRATIME: 0x80, NOSYMFOLLOW: 0x200000,
+} as const;
+
+/** options that set (true) or clear (false) a mount(2) flag */
+const FLAG_OPTS: Record<string, [boolean, number]> = {
+  ro: [true, MS.RDONLY], rw: [false, MS.RDONLY],
+  nosuid: [true, MS.NOSUID], suid: [false, MS.NOSUID],
+  nodev: [true, MS.NODEV], dev: [false, MS.NODEV],
+  noexec: [true, MS.NOEXEC], exec: [false, MS.NOEXEC],
+  sync: [true, MS.SYNCHRONOUS], async: [false, MS.SYNCHRONOUS],
+  dirsync: [true, MS.DIRSYNC],
+  remount: [true, MS.REMOUNT],
+  mand: [true, MS.MANDLOCK], nomand: [false, MS.MANDLOCK],
+  noatime: [true, MS.NOATIME], atime: [false, MS.NOATIME],
+  nodiratime: [true, MS.NODIRATIME], diratime: [false, MS.NODIRATIME],
+  relatime: [true, MS.RELATIME], norelatime: [false, MS.RELATIME],
+  strictatime: [true, MS.STRICTATIME], nostrictatime: [false, MS.STRICTATIME],
+  lazytime: [true, MS.LAZYTIME], nolazytime: [false, MS.LAZYTIME],
+  silent: [true, MS.SILENT], loud: [false, MS.SILENT],
+  nosymfollow: [true, MS.NOSYMFOLLOW], symfollow: [false, MS.NOSYMFOLLOW],
+};
+
+export const PROPAGATION: Record<string, number> = {
+  private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC,
+  shared: MS.SHARED, rshared: MS.SHARED | MS.REC,
+  slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC,
+  unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
+};
+
+/** recursive options (mount_setattr with AT_RECURSIVE): [set?, attr] */
+const REC_OPTS: Record<string, [boolean, number]> = {
+  rro: [true, MOUNT_ATTR.RDONLY], rrw: [false, MOUNT_ATTR.RDONLY],
+  rnosuid: [true, MOUNT_ATTR.NOSUID], rsuid: [false, MOUNT_ATTR.NOSUID],
+  rnodev: [true, MOUNT_ATTR.NODEV], rdev: [false, MOUNT_ATTR.NODEV],
+  rnoexec: [true, MOUNT_ATTR.NOEXEC], rexec: [false, MOUNT_ATTR.NOEXEC],
+  rnodiratime: [true, MOUNT_ATTR.NODIRATIME], rdiratime: [false, MOUNT_ATTR.NODIRATIME],
+  rnosymfollow: [true, MOUNT_ATTR.NOSYMFOLLOW], rsymfollow: [false, MOUNT_ATTR.NOSYMFOLLOW],
+};
+const REC_ATIME: Record<string, number> = {
+  rrelatime: MOUNT_ATTR.RELATIME, rnoatime: MOUNT_ATTR.NOATIME, rstrictatime: MOUNT_ATTR.STRICTATIME,
+};
+/** options that only make sense to other tools and are ignored, as runc does */
+const IGNORED = new Set(['defaults', 'auto', 'noauto', 'user', 'nouser', 'users', 'nofail', '_netdev', 'x-systemd']);
+
+export interface ParsedOptions {
+  flags: number;
+  clear: number;
+  propagation: number[];
+  recSet: number;
+  recClr: number;
+  recAtime?: number;
+  data: string[];
+  bind: boolean;
+  recursiveBind: boolean;
+}
+
+export function parseOptions(options: string[] | undefined, field: string, isBind: boolean): ParsedOptions {
+  const p: ParsedOptions = { flags: 0, clear: 0, propagation: [], recSet: 0, recClr: 0, data: [], bind: isBind, recursiveBind: false };
+  (options ?? []).forEach((o, i) => {
+    if (o === 'bind') { p.bind = true; return; }
+    if (o === 'rbind') { p.bind = true; p.recursiveBind = true; return; }
+    if (o in FLAG_OPTS) {
+      const [set, f] = FLAG_OPTS[o];
+      if (set) { p.flags |= f; p.clear &= ~f; } else { p.flags &= ~f; p.clear |= f; }
+      return;
+    }
+    if (o in PROPAGATION) { p.propagation.push(PROPAGATION[o]); return; }
+    if (o in REC_OPTS) {
+      const [set, a] = REC_OPTS[o];
+      if (set) { p.recSet |= a; p.recClr &= ~a; } else { p.recClr |= a; p.recSet &= ~a; }
+      return;
+    }
+    if (o in REC_ATIME) { p.recAtime = REC_ATIME[o]; return; }
+    if (o === 'ratime') { p.recAtime = MOUNT_ATTR.RELATIME; return; }
+    if (IGNORED.has(o) || o.startsWith('x-')) return;
+    if (o === 'idmap' || o === 'ridmap') throw new RuntimeError(`${field}.options[${i}]: "${o}" (id-mapped mounts) is not supported by runts yet`);
+    if (o === 'tmpcopyup') throw new RuntimeError(`${field}.options[${i}]: "tmpcopyup" is not supported by runts`);
+    p.data.push(o);
+  });
+  if (p.bind && p.data.length) {
+    throw new RuntimeError(`${field}.options: unknown option "${p.data[0]}" for a bind mount`);
+  }
+  return p;
+}
+
+function cleanDest(dest: string, field: string): string {
+  if (!dest) throw new RuntimeError(`${field}.destination: is required`);
+  // relative destinations are deprecated in the spec and taken relative to "/", as runc does
+  const d = path.posix.normalize('/' + dest);
+  if (d.split('/').includes('..')) throw new RuntimeError(`${field}.destination: must not contain ".."`);
+  return d;
+}
+
+export interface MountContext {
+  bundle: string;
+  /** new user namespace: flags that the kernel locks on bind mounts must be kept */
+  userns: boolean;
+  /** the host's cgroup v1 hierarchies (name → mount options), empty on a pure v2 host */
+  cgroupV1: Array<{ name: string; options: string }>;
+  cgroupV2: boolean;
+}
+
+const TARGET = How.TARGET_IN_ROOT;
+
+export function mountSteps(spec: Spec, ctx: MountContext): { steps: Step[]; hasDev: boolean; bindDev: boolean } {
+  const steps: Step[] = [];
+  let hasDev = false;
+  let bindDev = false;
+  (spec.mounts ?? []).forEach((m: Mount, i: number) => {
+    const field = `mounts[${i}]`;
+    const dest = cleanDest(m.destination, field);
+    const type = m.type ?? '';
+    const p = parseOptions(m.options, field, type === 'bind');
+    if (dest === '/dev') { hasDev = true; bindDev = p.bind; }
+    if (p.bind) {
+      if (!m.source) throw new RuntimeError(`${field}.source: is required for a bind mount`);
+      const src = path.resolve(ctx.bundle, m.source);
+      steps.push(step('MOUNT', str(src), str(dest), str(''), u64(MS.BIND | (p.recursiveBind ? MS.REC : 0)), str(''),
+        u64(TARGET | How.MKDIR | How.MKFILE)));
+      const remountFlags = p.flags & ~MS.REMOUNT;
+      if (remountFlags || p.clear) {
+        // a bind mount takes its flags only on a remount; flags locked by the kernel are kept by the stub
+        steps.push(step('MOUNT', str(''), str(dest), str(''), u64(MS.REMOUNT | MS.BIND | remountFlags), str(''), u64(TARGET | How.KEEP_LOCKED)));
+      }
+    } else if (type === 'cgroup') {
+      steps.push(...cgroupMount(dest, p, ctx));
+    } else {
+      if (!type) throw new RuntimeError(`${field}.type: is required for a mount that is not a bind mount`);
+      let source = m.source ?? type;
+      if (source && !source.startsWith('/') && ['none', 'tmpfs', 'proc', 'sysfs', 'devpts', 'mqueue', 'cgroup', 'cgroup2', 'overlay', type].indexOf(source) < 0) {
+        source = path.resolve(ctx.bundle, source);
+      }
+      steps.push(step('MOUNT', str(source), str(dest), str(type), u64(p.flags), str(p.data.join(',')), u64(TARGET | How.MKDIR)));
+    }
+    for (const prop of p.propagation) steps.push(step('MOUNT', str(''), str(dest), str(''), u64(prop), str(''), u64(TARGET)));
+    if (p.recSet || p.recClr || p.recAtime !== undefined) {
+      let set = p.recSet;
+      let clr = p.recClr;
+      if (p.recAtime !== undefined) { set |= p.recAtime; clr |= MOUNT_ATTR._ATIME; }
+      steps.push(step('MOUNT_SETATTR', str(dest), u64(TARGET), u64(set), u64(clr), u64(0), u64(1)));
+    }
+  });
+  return { steps, hasDev, bindDev };
+}
+
+/** A `cgroup` mount: a tmpfs with each host hierarchy mounted below it (v1), or cgroup2 (v2). */
+function cgroupMount(dest: string, p: ParsedOptions, ctx: MountContext): Step[] {
+  const out: Step[] = [];
+  const ro = (p.flags & MS.RDONLY) !== 0;
+  const base = p.flags & ~MS.RDONLY;
+  if (ctx.cgroupV1.length === 0) {
+    out.push(step('MOUNT', str('cgroup'), str(dest), str('cgroup2'), u64(p.flags | MS.NOSUID | MS.NODEV | MS.NOEXEC), str(''), u64(TARGET | How.MKDIR)));
+    return out;
+  }
+  out.push(step('MOUNT', str('tmpfs'), str(dest), str('tmpfs'), u64(base | MS.NOSUID | MS.NODEV | MS.NOEXEC), str('mode=755'), u64(TARGET | How.MKDIR)));
+  for (const h of ctx.cgroupV1) {
+    out.push(step('MOUNT', str('cgroup'), str(`${dest}/${h.name}`), str('cgroup'), u64(base | MS.NOSUID | MS.NODEV | MS.NOEXEC | (ro ? MS.RDONLY : 0)), str(h.options), u64(TARGET | How.MKDIR)));
+  }
+  if (ctx.cgroupV2) {
+    out.push(step('MOUNT', str('cgroup2'), str(`${dest}/unified`), str('cgroup2'), u64(base | MS.NOSUID | MS.NODEV | MS.NOEXEC | (ro ? MS.RDONLY : 0)), str(''), u64(TARGET | How.MKDIR)));
+  }
+  if (ro) out.push(step('MOUNT', str(''), str(dest), str(''), u64(MS.REMOUNT | MS.RDONLY | base | MS.NOSUID | MS.NODEV | MS.NOEXEC), str('mode=755'), u64(TARGET)));
+  return out;
+}
+
+/** The host's cgroup hierarchies, from /proc/self/mountinfo. */
+export function hostCgroups(): { v1: Array<{ name: string; options: string }>; v2: boolean } {
+  const v1: Array<{ name: string; options: string }> = [];
+  let v2 = false;
+  let text = '';
+  try { text = fs.readFileSync('/proc/self/mountinfo', 'utf8'); } catch { /* none */ }
+  for (const line of text.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const left = line.slice(0, sep).split(' ');
+    const [fstype, , superOpts] = line.slice(sep + 3).split(' ');
+    const mnt = left[4];
+    if (!mnt.startsWith('/sys/fs/cgroup')) continue;
+    if (fstype === 'cgroup2') { v2 = true; continue; }
+    if (fstype !== 'cgroup') continue;
+    const opts = superOpts.split(',').filter((o) => o !== 'rw' && o !== 'ro');
+    v1.push({ name: path.basename(mnt), options: opts.join(',') });
+  }
+  return { v1, v2 };
+}

@@ -1,0 +1,76 @@
+// linux.namespaces → which to join (setns by path) and which to create (unshare).
+import { RuntimeError } from '../errors';
+import type { Spec } from '../config/types';
+
+export const CLONE = {
+  mount: 0x00020000,
+  cgroup: 0x02000000,
+  uts: 0x04000000,
+  ipc: 0x08000000,
+  user: 0x10000000,
+  pid: 0x20000000,
+  network: 0x40000000,
+  time: 0x00000080,
+} as const;
+export type NsType = keyof typeof CLONE;
+
+/** The name of each namespace under /proc/<pid>/ns/. */
+export const PROC_NS: Record<NsType, string> = {
+  mount: 'mnt', cgroup: 'cgroup', uts: 'uts', ipc: 'ipc', user: 'user', pid: 'pid', network: 'net', time: 'time',
+};
+
+export interface NsPlan {
+  /** namespaces joined by path, user first */
+  join: Array<{ type: NsType; path: string }>;
+  /** namespaces created */
+  create: Set<NsType>;
+}
+
+export function planNamespaces(spec: Spec): NsPlan {
+  const join: NsPlan['join'] = [];
+  const create = new Set<NsType>();
+  const seen = new Set<string>();
+  (spec.linux?.namespaces ?? []).forEach((ns, i) => {
+    const field = `linux.namespaces[${i}]`;
+    if (!(ns.type in CLONE)) throw new RuntimeError(`${field}.type: unknown namespace type "${ns.type}"`);
+    if (seen.has(ns.type)) throw new RuntimeError(`${field}.type: duplicate namespace type "${ns.type}"`);
+    seen.add(ns.type);
+    const type = ns.type as NsType;
+    if (ns.path) {
+      if (!ns.path.startsWith('/')) throw new RuntimeError(`${field}.path: must be an absolute path, got "${ns.path}"`);
+      join.push({ type, path: ns.path });
+    } else {
+      create.add(type);
+    }
+  });
+  join.sort((a, b) => (a.type === 'user' ? -1 : b.type === 'user' ? 1 : 0));
+  const linux = spec.linux ?? {};
+  const hasUser = seen.has('user');
+  if (create.has('user') && !(linux.uidMappings?.length && linux.gidMappings?.length))
+    throw new RuntimeError('linux.uidMappings: a new user namespace needs uidMappings and gidMappings');
+  if (!hasUser && (linux.uidMappings?.length || linux.gidMappings?.length))
+    throw new RuntimeError('linux.uidMappings: id mappings are set but there is no user namespace');
+  if (linux.timeOffsets && Object.keys(linux.timeOffsets).length && !create.has('time'))
+    throw new RuntimeError('linux.timeOffsets: time offsets need a new time namespace');
+  if (!create.has('mount') && !join.some((j) => j.type === 'mount'))
+    throw new RuntimeError('linux.namespaces: runts needs a mount namespace (add {"type": "mount"})');
+  if ((spec.hostname !== undefined && spec.hostname !== '') && !seen.has('uts'))
+    throw new RuntimeError('hostname: setting the hostname needs a uts namespace');
+  if ((spec.domainname !== undefined && spec.domainname !== '') && !seen.has('uts'))
+    throw new RuntimeError('domainname: setting the domainname needs a uts namespace');
+  return { join, create };
+}
+
+/** Content for /proc/self/timens_offsets. */
+export function timeOffsets(spec: Spec): string {
+  const out: string[] = [];
+  for (const [clock, v] of Object.entries(spec.linux?.timeOffsets ?? {})) {
+    if (clock !== 'monotonic' && clock !== 'boottime') throw new RuntimeError(`linux.timeOffsets: unknown clock "${clock}" (monotonic or boottime)`);
+    out.push(`${clock} ${v.secs ?? 0} ${v.nanosecs ?? 0}`);
+  }
+  return out.join('\n');
+}
+
+export function idMapText(maps: Array<{ containerID: number; hostID: number; size: number }>): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}

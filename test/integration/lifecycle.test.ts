@@ -1,0 +1,215 @@
+// The OCI lifecycle through the CLI: create, start, state, kill, delete, run, list.
+import * as fs from 'fs';
+import * as path from 'path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ctx, baseConfig, bundle, cleanupContext, context, rt, sleep, stateOf } from '../helpers';
+
+let c: Ctx;
+beforeAll(() => { c = context('lifecycle'); });
+afterAll(() => cleanupContext(c));
+
+async function waitStatus(id: string, status: string, ms = 5000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (stateOf(c, id).status === status) return;
+    await sleep(50);
+  }
+  throw new Error(`${id} never became ${status}: ${JSON.stringify(stateOf(c, id))}`);
+}
+
+describe('create / start / state / kill / delete', () => {
+  it('goes created → running → stopped, and delete removes it', async () => {
+    const b = bundle(c, baseConfig(['sleep', '30']));
+    const pidFile = path.join(c.work, 'lc1.pid');
+    const cr = rt(c, ['create', '--bundle', b, '--pid-file', pidFile, 'lc1']);
+    expect(cr.stderr).toBe('');
+    expect(cr.status).toBe(0);
+    const s1 = stateOf(c, 'lc1');
+    expect(s1).toMatchObject({ ociVersion: '1.3.0', id: 'lc1', status: 'created', bundle: b });
+    expect(s1.pid).toBeGreaterThan(1);
+    expect(Number(fs.readFileSync(pidFile, 'utf8'))).toBe(s1.pid);
+    expect(typeof s1.created).toBe('string');
+    expect(s1.rootfs).toBeTruthy();
+    // the init waits: its command line is still the stub's
+    expect(fs.readFileSync(`/proc/${s1.pid}/cmdline`, 'utf8')).toContain('runts-init');
+
+    expect(rt(c, ['start', 'lc1']).status).toBe(0);
+    const s2 = stateOf(c, 'lc1');
+    expect(s2.status).toBe('running');
+    expect(fs.readFileSync(`/proc/${s2.pid}/cmdline`, 'utf8').split('\0')[0]).toBe('sleep');
+
+    const st = rt(c, ['start', 'lc1']);
+    expect(st.status).not.toBe(0);
+    expect(st.stderr).toMatch(/already running/);
+
+    const del = rt(c, ['delete', 'lc1']);
+    expect(del.status).not.toBe(0);
+    expect(del.stderr).toMatch(/not stopped/);
+    expect(stateOf(c, 'lc1').status).toBe('running');
+
+    expect(rt(c, ['kill', 'lc1', 'KILL']).status).toBe(0);
+    await waitStatus('lc1', 'stopped');
+    expect(stateOf(c, 'lc1').pid).toBe(0);
+    const k = rt(c, ['kill', 'lc1']);
+    expect(k.status).not.toBe(0);
+    expect(k.stderr).toMatch(/not running/);
+    const st2 = rt(c, ['start', 'lc1']);
+    expect(st2.status).not.toBe(0);
+    expect(st2.stderr).toMatch(/stopped/);
+
+    expect(rt(c, ['delete', 'lc1']).status).toBe(0);
+    expect(fs.existsSync(path.join(c.root, 'lc1'))).toBe(false);
+    const gone = rt(c, ['state', 'lc1']);
+    expect(gone.status).not.toBe(0);
+    expect(gone.stderr).toMatch(/does not exist/);
+  });
+
+  it('kill accepts names with and without SIG and numbers; default is SIGTERM', async () => {
+    const script = 'trap "echo got-usr1 >> /tmp/sigs" USR1; trap "echo got-term >> /tmp/sigs; exit 7" TERM; while true; do sleep 0.05; done';
+    const cfg = baseConfig(['sh', '-c', script]);
+    const b = bundle(c, cfg);
+    expect(rt(c, ['create', '--bundle', b, 'lc2']).status).toBe(0);
+    expect(rt(c, ['start', 'lc2']).status).toBe(0);
+    const pid = stateOf(c, 'lc2').pid;
+    await sleep(200);
+    expect(rt(c, ['kill', 'lc2', 'USR1']).status).toBe(0);
+    expect(rt(c, ['kill', 'lc2', 'SIGUSR1']).status).toBe(0);
+    expect(rt(c, ['kill', 'lc2', '10']).status).toBe(0);
+    await sleep(300);
+    // the container's /tmp is its own tmpfs: read it through the init's root
+    const sigs = fs.readFileSync(`/proc/${pid}/root/tmp/sigs`, 'utf8');
+    expect(sigs.trim().split('\n')).toEqual(['got-usr1', 'got-usr1', 'got-usr1']);
+    expect(rt(c, ['kill', 'lc2']).status).toBe(0);
+    await waitStatus('lc2', 'stopped');
+    expect(rt(c, ['kill', 'lc2', 'NOTASIG']).stderr).toMatch(/invalid signal/);
+    expect(rt(c, ['delete', 'lc2']).status).toBe(0);
+  });
+
+  it('delete of a created container kills the waiting init', () => {
+    const b = bundle(c, baseConfig(['true']));
+    expect(rt(c, ['create', '--bundle', b, 'lc3']).status).toBe(0);
+    const pid = stateOf(c, 'lc3').pid;
+    expect(rt(c, ['delete', 'lc3']).status).toBe(0);
+    expect(fs.existsSync(`/proc/${pid}/cmdline`) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('runts-init')).toBe(false);
+  });
+
+  it('delete --force kills a running container; on a missing container it succeeds', () => {
+    const b = bundle(c, baseConfig(['sleep', '60']));
+    expect(rt(c, ['run', '--detach', '--bundle', b, 'lc4']).status).toBe(0);
+    expect(stateOf(c, 'lc4').status).toBe('running');
+    expect(rt(c, ['delete', '--force', 'lc4']).status).toBe(0);
+    expect(fs.existsSync(path.join(c.root, 'lc4'))).toBe(false);
+    expect(rt(c, ['delete', '--force', 'lc4']).status).toBe(0);
+    const plain = rt(c, ['delete', 'lc4']);
+    expect(plain.status).not.toBe(0);
+    expect(plain.stderr).toMatch(/does not exist/);
+  });
+
+  it('kill on a created container with SIGKILL stops it', async () => {
+    const b = bundle(c, baseConfig(['true']));
+    expect(rt(c, ['create', '--bundle', b, 'lc5']).status).toBe(0);
+    expect(rt(c, ['kill', 'lc5', '9']).status).toBe(0);
+    await waitStatus('lc5', 'stopped');
+    expect(rt(c, ['delete', 'lc5']).status).toBe(0);
+  });
+
+  it('rejects a duplicate id and leaves the first container alone', () => {
+    const b = bundle(c, baseConfig(['true']));
+    expect(rt(c, ['create', '--bundle', b, 'dup']).status).toBe(0);
+    const again = rt(c, ['create', '--bundle', b, 'dup']);
+    expect(again.status).not.toBe(0);
+    expect(again.stderr).toMatch(/exists/);
+    expect(stateOf(c, 'dup').status).toBe('created');
+    expect(rt(c, ['delete', 'dup']).status).toBe(0);
+  });
+
+  it('list shows containers as a table, json and quiet', () => {
+    const b = bundle(c, baseConfig(['true']));
+    expect(rt(c, ['create', '--bundle', b, 'ls1']).status).toBe(0);
+    const t = rt(c, ['list']);
+    expect(t.stdout.split('\n')[0]).toMatch(/^ID\s+PID\s+STATUS\s+BUNDLE\s+CREATED\s+OWNER/);
+    expect(t.stdout).toMatch(/ls1\s+\d+\s+created/);
+    const j = JSON.parse(rt(c, ['list', '--format', 'json']).stdout);
+    expect(j.find((x: any) => x.id === 'ls1')).toMatchObject({ status: 'created', bundle: b });
+    expect(rt(c, ['list', '-q']).stdout.split('\n')).toContain('ls1');
+    expect(rt(c, ['delete', '--force', 'ls1']).status).toBe(0);
+  });
+});
+
+describe('run', () => {
+  it('exits with the container exit code and deletes the container', () => {
+    const b = bundle(c, baseConfig(['sh', '-c', 'echo out; echo err >&2; exit 3']));
+    const r = rt(c, ['run', '--bundle', b, 'run1']);
+    expect(r.stdout).toBe('out\n');
+    expect(r.stderr).toBe('err\n');
+    expect(r.status).toBe(3);
+    expect(fs.existsSync(path.join(c.root, 'run1'))).toBe(false);
+  });
+
+  it('exits with 128+signal when the container is killed by a signal', () => {
+    const b = bundle(c, baseConfig(['sh', '-c', 'kill -9 $$']));
+    expect(rt(c, ['run', '--bundle', b, 'run2']).status).toBe(137);
+  });
+
+  it('--keep leaves a stopped container to delete', () => {
+    const b = bundle(c, baseConfig(['true']));
+    expect(rt(c, ['run', '--keep', '--bundle', b, 'run3']).status).toBe(0);
+    expect(stateOf(c, 'run3').status).toBe('stopped');
+    expect(rt(c, ['delete', 'run3']).status).toBe(0);
+  });
+
+  it('--bundle defaults to the current directory', () => {
+    const b = bundle(c, baseConfig(['echo', 'from-cwd']));
+    const r = rt(c, ['run', 'run4'], { cwd: b });
+    expect(r.stdout).toBe('from-cwd\n');
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('cli', () => {
+  it('--version and --help', () => {
+    const v = rt(c, ['--version']);
+    expect(v.status).toBe(0);
+    expect(v.stdout).toMatch(/runts version \d+\.\d+\.\d+/);
+    expect(v.stdout).toMatch(/spec: 1\.3\.0/);
+    const h = rt(c, ['--help']);
+    for (const cmd of ['create', 'start', 'state', 'kill', 'delete', 'run', 'list', 'spec', 'features', 'exec', 'ps', 'pause', 'resume', 'update', 'events']) {
+      expect(h.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
+    }
+  });
+
+  it('writes errors as JSON lines to --log with --log-format json', () => {
+    const log = path.join(c.work, 'log.json');
+    const r = rt(c, ['--log', log, '--log-format', 'json', 'state', 'nope']);
+    expect(r.status).not.toBe(0);
+    const lines = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.at(-1)).toMatchObject({ level: 'error', msg: expect.stringMatching(/does not exist/) });
+    expect(lines.at(-1).time).toBeTruthy();
+    const r2 = rt(c, ['--log-format=json', `--log=${log}`, 'kill', 'nope', '9']);
+    expect(r2.status).not.toBe(0);
+  });
+
+  it('spec writes a default config.json that runs', () => {
+    const dir = path.join(c.work, 'specdir');
+    fs.mkdirSync(dir);
+    expect(rt(c, ['spec', '--bundle', dir]).status).toBe(0);
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    expect(cfg.process.args).toEqual(['sh']);
+    expect(cfg.root.path).toBe('rootfs');
+    expect(rt(c, ['spec', '--bundle', dir]).status).not.toBe(0);
+    const rl = path.join(c.work, 'specdir-rootless');
+    fs.mkdirSync(rl);
+    expect(rt(c, ['spec', '--rootless', '--bundle', rl]).status).toBe(0);
+    const r = JSON.parse(fs.readFileSync(path.join(rl, 'config.json'), 'utf8'));
+    expect(r.linux.namespaces.map((n: any) => n.type)).toContain('user');
+    expect(r.linux.uidMappings).toHaveLength(1);
+  });
+
+  it('features reports spec features', () => {
+    const f = JSON.parse(rt(c, ['features']).stdout);
+    expect(f.ociVersionMax).toBe('1.3.0');
+    expect(f.hooks).toContain('createContainer');
+    expect(f.linux.namespaces).toContain('pid');
+    expect(f.mountOptions).toContain('rbind');
+  });
+});
