@@ -87,15 +87,34 @@ export function bundle(c: Ctx, config: unknown): string {
 
 export type Result = SpawnSyncReturns<string>;
 
-/** Call the runtime with --root set to the context's state dir. */
+let outSeq = 0;
+/**
+ * Call the runtime with --root set to the context's state dir. Output goes through files, not pipes:
+ * a detached container inherits them, and a pipe would stay open as long as the container lives.
+ */
 export function rt(c: Ctx, args: string[], opts: { input?: string; timeout?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Result {
-  return spawnSync(RUNTS, ['--root', c.root, ...args], {
-    encoding: 'utf8',
-    input: opts.input ?? '',
-    timeout: opts.timeout ?? 30_000,
-    cwd: opts.cwd,
-    env: opts.env ?? process.env,
-  });
+  const base = path.join(c.work, `.out-${process.pid}-${++outSeq}`);
+  const out = fs.openSync(`${base}.1`, 'w+');
+  const err = fs.openSync(`${base}.2`, 'w+');
+  try {
+    const r = spawnSync(RUNTS, ['--root', c.root, ...args], {
+      encoding: 'utf8',
+      input: opts.input ?? '',
+      stdio: ['pipe', out, err],
+      timeout: opts.timeout ?? 30_000,
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+    });
+    r.stdout = fs.readFileSync(`${base}.1`, 'utf8');
+    r.stderr = fs.readFileSync(`${base}.2`, 'utf8');
+    r.output = [null, r.stdout, r.stderr];
+    return r;
+  } finally {
+    fs.closeSync(out);
+    fs.closeSync(err);
+    fs.rmSync(`${base}.1`, { force: true });
+    fs.rmSync(`${base}.2`, { force: true });
+  }
 }
 
 /** Run a container to completion (`run`), returning its output and exit status. */

@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ctx, baseConfig, bundle, cleanupContext, context, rt, sleep, stateOf } from '../helpers';
+import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, rt, sleep, spawn, stateOf } from '../helpers';
 
 let c: Ctx;
 beforeAll(() => { c = context('lifecycle'); });
@@ -11,7 +11,8 @@ afterAll(() => cleanupContext(c));
 async function waitStatus(id: string, status: string, ms = 5000) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (stateOf(c, id).status === status) return;
+    const r = rt(c, ['state', id]);
+    if (r.status === 0 && JSON.parse(r.stdout).status === status) return;
     await sleep(50);
   }
   throw new Error(`${id} never became ${status}: ${JSON.stringify(stateOf(c, id))}`);
@@ -146,9 +147,15 @@ describe('run', () => {
     expect(fs.existsSync(path.join(c.root, 'run1'))).toBe(false);
   });
 
-  it('exits with 128+signal when the container is killed by a signal', () => {
-    const b = bundle(c, baseConfig(['sh', '-c', 'kill -9 $$']));
-    expect(rt(c, ['run', '--bundle', b, 'run2']).status).toBe(137);
+  it('exits with 128+signal when the container is killed by a signal', async () => {
+    // a signal from inside cannot kill a pid-namespace init, so kill it from outside
+    const b = bundle(c, baseConfig(['sleep', '30']));
+    const p = spawn(RUNTS, ['--root', c.root, 'run', '--bundle', b, 'run2'], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
+    await waitStatus('run2', 'running');
+    expect(rt(c, ['kill', 'run2', 'KILL']).status).toBe(0);
+    expect(await exited).toBe(137);
+    expect(fs.existsSync(path.join(c.root, 'run2'))).toBe(false);
   });
 
   it('--keep leaves a stopped container to delete', () => {

@@ -1,0 +1,382 @@
+// runts_native: the few syscalls Node lacks. Every function is a thin, synchronous wrapper that throws
+// an Error carrying `code` (e.g. "ENOENT") and `errno` on failure; waitPidfd is the one async call.
+#include <napi.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <string>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+namespace {
+
+const char *errnoName(int e) {
+  switch (e) {
+    case ENOENT: return "ENOENT";
+    case EEXIST: return "EEXIST";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case ESRCH: return "ESRCH";
+    case EAGAIN: return "EAGAIN";
+    case EINVAL: return "EINVAL";
+    case EBADF: return "EBADF";
+    case ECONNREFUSED: return "ECONNREFUSED";
+    case ENOTDIR: return "ENOTDIR";
+    case ENAMETOOLONG: return "ENAMETOOLONG";
+    case ENOSYS: return "ENOSYS";
+    case ENOTSOCK: return "ENOTSOCK";
+    case EADDRINUSE: return "EADDRINUSE";
+    case ENOTTY: return "ENOTTY";
+    case ECHILD: return "ECHILD";
+    case EINTR: return "EINTR";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    default: return "EUNKNOWN";
+  }
+}
+
+Napi::Error errnoError(Napi::Env env, const std::string &what, int e) {
+  Napi::Error err = Napi::Error::New(env, what + ": " + strerror(e));
+  err.Set("code", Napi::String::New(env, errnoName(e)));
+  err.Set("errno", Napi::Number::New(env, -e));
+  err.Set("syscall", Napi::String::New(env, what));
+  return err;
+}
+
+#define THROW_ERRNO(what) \
+  do { int e_ = errno; throw errnoError(env, what, e_); } while (0)
+
+int argInt(const Napi::CallbackInfo &info, size_t i) {
+  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "expected a number argument");
+  return info[i].As<Napi::Number>().Int32Value();
+}
+
+std::string argStr(const Napi::CallbackInfo &info, size_t i) {
+  if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), "expected a string argument");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+// Copy an executable into a memfd, seal it against every change, return the fd (O_CLOEXEC).
+Napi::Value SealedMemfdFrom(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = argStr(info, 0);
+  std::string name = info.Length() > 1 ? argStr(info, 1) : "runts-init";
+  int src = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (src < 0) THROW_ERRNO("open " + path);
+  int mfd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (mfd < 0 && errno == EINVAL) mfd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0) { int e = errno; close(src); throw errnoError(env, "memfd_create", e); }
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(src, buf, sizeof buf);
+    if (n < 0) { if (errno == EINTR) continue; int e = errno; close(src); close(mfd); throw errnoError(env, "read " + path, e); }
+    if (n == 0) break;
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = write(mfd, buf + off, n - off);
+      if (w < 0) { if (errno == EINTR) continue; int e = errno; close(src); close(mfd); throw errnoError(env, "write memfd", e); }
+      off += w;
+    }
+  }
+  close(src);
+  if (fchmod(mfd, 0555) < 0) { int e = errno; close(mfd); throw errnoError(env, "fchmod memfd", e); }
+  int seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+  if (fcntl(mfd, F_ADD_SEALS, seals) < 0) { int e = errno; close(mfd); throw errnoError(env, "seal memfd", e); }
+  return Napi::Number::New(env, mfd);
+}
+
+Napi::Value MemfdSeals(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int r = fcntl(argInt(info, 0), F_GET_SEALS);
+  if (r < 0) THROW_ERRNO("F_GET_SEALS");
+  return Napi::Number::New(env, r);
+}
+
+// flock(fd, "ex"|"sh"|"un", nonblock) -> true, or false when nonblock and held elsewhere.
+Napi::Value Flock(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = argInt(info, 0);
+  std::string how = argStr(info, 1);
+  int op = how == "ex" ? LOCK_EX : how == "sh" ? LOCK_SH : how == "un" ? LOCK_UN : -1;
+  if (op < 0) throw Napi::TypeError::New(env, "flock: mode must be ex, sh or un");
+  bool nonblock = info.Length() > 2 && info[2].ToBoolean();
+  if (nonblock) op |= LOCK_NB;
+  int r;
+  do r = flock(fd, op); while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    if (nonblock && errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+    THROW_ERRNO("flock");
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = syscall(SYS_pidfd_open, argInt(info, 0), 0);
+  if (fd < 0) THROW_ERRNO("pidfd_open");
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value PidfdSendSignal(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (syscall(SYS_pidfd_send_signal, argInt(info, 0), argInt(info, 1), nullptr, 0) < 0) THROW_ERRNO("pidfd_send_signal");
+  return env.Undefined();
+}
+
+// true once the process behind the pidfd has exited (a zombie counts), polling up to ms.
+Napi::Value PollPidfdExited(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  struct pollfd p = {argInt(info, 0), POLLIN, 0};
+  int ms = info.Length() > 1 ? argInt(info, 1) : 0;
+  int r;
+  do r = poll(&p, 1, ms); while (r < 0 && errno == EINTR);
+  if (r < 0) THROW_ERRNO("poll pidfd");
+  return Napi::Boolean::New(env, r > 0);
+}
+
+class WaitWorker : public Napi::AsyncWorker {
+ public:
+  WaitWorker(Napi::Env env, int pidfd) : Napi::AsyncWorker(env), pidfd_(pidfd), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    int r;
+    do r = waitid((idtype_t)P_PIDFD, (id_t)pidfd_, &si, WEXITED); while (r < 0 && errno == EINTR);
+    if (r < 0) { err_ = errno; return; }
+    code_ = si.si_code;
+    status_ = si.si_status;
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (err_) { deferred_.Reject(errnoError(env, "waitid", err_).Value()); return; }
+    Napi::Object o = Napi::Object::New(env);
+    if (code_ == CLD_EXITED) {
+      o.Set("code", Napi::Number::New(env, status_));
+      o.Set("signal", env.Null());
+    } else {
+      o.Set("code", env.Null());
+      o.Set("signal", Napi::Number::New(env, status_));
+    }
+    deferred_.Resolve(o);
+  }
+  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  int pidfd_;
+  int err_ = 0, code_ = 0, status_ = 0;
+  Napi::Promise::Deferred deferred_;
+};
+
+// Reap the child behind the pidfd (it must be our child, or reparented to us as subreaper).
+Napi::Value WaitPidfd(const Napi::CallbackInfo &info) {
+  auto *w = new WaitWorker(info.Env(), argInt(info, 0));
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  bool on = info.Length() == 0 || info[0].ToBoolean();
+  if (prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0) < 0) THROW_ERRNO("prctl(PR_SET_CHILD_SUBREAPER)");
+  return env.Undefined();
+}
+
+// Build a sockaddr_un; long paths go through an O_PATH fd of the directory (/proc/self/fd/N/name).
+struct Addr {
+  struct sockaddr_un sa;
+  socklen_t len;
+  int dirfd = -1;
+  ~Addr() { if (dirfd >= 0) close(dirfd); }
+};
+
+void makeAddr(Napi::Env env, const std::string &path, Addr &a) {
+  memset(&a.sa, 0, sizeof a.sa);
+  a.sa.sun_family = AF_UNIX;
+  std::string p = path;
+  if (p.size() >= sizeof a.sa.sun_path) {
+    size_t slash = p.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : p.substr(0, slash));
+    std::string base = slash == std::string::npos ? p : p.substr(slash + 1);
+    a.dirfd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (a.dirfd < 0) THROW_ERRNO("open " + dir);
+    p = "/proc/self/fd/" + std::to_string(a.dirfd) + "/" + base;
+    if (p.size() >= sizeof a.sa.sun_path) throw errnoError(env, "socket path " + path, ENAMETOOLONG);
+  }
+  memcpy(a.sa.sun_path, p.c_str(), p.size());
+  a.len = offsetof(struct sockaddr_un, sun_path) + p.size() + 1;
+}
+
+Napi::Value UnixListen(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = argStr(info, 0);
+  int backlog = info.Length() > 1 ? argInt(info, 1) : 1;
+  Addr a;
+  makeAddr(env, path, a);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) THROW_ERRNO("socket");
+  if (bind(fd, (struct sockaddr *)&a.sa, a.len) < 0) { int e = errno; close(fd); throw errnoError(env, "bind " + path, e); }
+  if (listen(fd, backlog) < 0) { int e = errno; close(fd); throw errnoError(env, "listen " + path, e); }
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value UnixConnect(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = argStr(info, 0);
+  Addr a;
+  makeAddr(env, path, a);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) THROW_ERRNO("socket");
+  int r;
+  do r = connect(fd, (struct sockaddr *)&a.sa, a.len); while (r < 0 && errno == EINTR);
+  if (r < 0) { int e = errno; close(fd); throw errnoError(env, "connect " + path, e); }
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value UnixAccept(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd;
+  do fd = accept4(argInt(info, 0), nullptr, nullptr, SOCK_CLOEXEC); while (fd < 0 && errno == EINTR);
+  if (fd < 0) THROW_ERRNO("accept");
+  return Napi::Number::New(env, fd);
+}
+
+// recvFd(sock) -> { fd, data }: one message carrying one descriptor (SCM_RIGHTS).
+Napi::Value RecvFd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sock = argInt(info, 0);
+  char data[4096];
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {data, sizeof data};
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = cbuf;
+  m.msg_controllen = sizeof cbuf;
+  ssize_t n;
+  do n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  if (n < 0) THROW_ERRNO("recvmsg");
+  int fd = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int))) memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  }
+  if (fd < 0) throw errnoError(env, "recvmsg: no file descriptor received", EBADMSG);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("fd", Napi::Number::New(env, fd));
+  o.Set("data", Napi::Buffer<char>::Copy(env, data, n));
+  return o;
+}
+
+Napi::Value SendFd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sock = argInt(info, 0), fd = argInt(info, 1);
+  std::string data = info.Length() > 2 && info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : std::string("x");
+  if (data.empty()) data = "x";
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = {(void *)data.data(), data.size()};
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = cbuf;
+  m.msg_controllen = sizeof cbuf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  ssize_t n;
+  do n = sendmsg(sock, &m, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+  if (n < 0) THROW_ERRNO("sendmsg");
+  return env.Undefined();
+}
+
+Napi::Value GetWinsize(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  struct winsize ws;
+  if (ioctl(argInt(info, 0), TIOCGWINSZ, &ws) < 0) THROW_ERRNO("TIOCGWINSZ");
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("rows", Napi::Number::New(env, ws.ws_row));
+  o.Set("cols", Napi::Number::New(env, ws.ws_col));
+  return o;
+}
+
+Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  struct winsize ws;
+  memset(&ws, 0, sizeof ws);
+  ws.ws_row = (unsigned short)argInt(info, 1);
+  ws.ws_col = (unsigned short)argInt(info, 2);
+  if (ioctl(argInt(info, 0), TIOCSWINSZ, &ws) < 0) THROW_ERRNO("TIOCSWINSZ");
+  return env.Undefined();
+}
+
+Napi::Value StatfsType(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = argStr(info, 0);
+  struct statfs s;
+  if (statfs(path.c_str(), &s) < 0) THROW_ERRNO("statfs " + path);
+  return Napi::Number::New(env, (double)(unsigned long)s.f_type);
+}
+
+Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = argStr(info, 0);
+  int mode = info.Length() > 1 ? argInt(info, 1) : 0600;
+  if (mkfifo(path.c_str(), mode) < 0) THROW_ERRNO("mkfifo " + path);
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("sealedMemfdFrom", Napi::Function::New(env, SealedMemfdFrom));
+  exports.Set("memfdSeals", Napi::Function::New(env, MemfdSeals));
+  exports.Set("flock", Napi::Function::New(env, Flock));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
+  exports.Set("pollPidfdExited", Napi::Function::New(env, PollPidfdExited));
+  exports.Set("waitPidfd", Napi::Function::New(env, WaitPidfd));
+  exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
+  exports.Set("unixListen", Napi::Function::New(env, UnixListen));
+  exports.Set("unixConnect", Napi::Function::New(env, UnixConnect));
+  exports.Set("unixAccept", Napi::Function::New(env, UnixAccept));
+  exports.Set("recvFd", Napi::Function::New(env, RecvFd));
+  exports.Set("sendFd", Napi::Function::New(env, SendFd));
+  exports.Set("getWinsize", Napi::Function::New(env, GetWinsize));
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
+  exports.Set("statfsType", Napi::Function::New(env, StatfsType));
+  exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(runts_native, Init)

@@ -1,0 +1,36 @@
+// The node-addon-api addon (native/addon): the syscalls Node lacks. Loaded lazily, once.
+import * as path from 'path';
+
+export interface Native {
+  /** copy an executable into a memfd and seal it (write, grow, shrink, seal); returns the fd */
+  sealedMemfdFrom(file: string, name: string): number;
+  memfdSeals(fd: number): number;
+  /** false only when nonblock and the lock is held elsewhere */
+  flock(fd: number, how: 'ex' | 'sh' | 'un', nonblock?: boolean): boolean;
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, sig: number): void;
+  /** true once the process has exited (zombie included), waiting at most ms */
+  pollPidfdExited(pidfd: number, ms: number): boolean;
+  /** reap a child (or an orphan reparented to us as subreaper) */
+  waitPidfd(pidfd: number): Promise<{ code: number | null; signal: number | null }>;
+  setChildSubreaper(on: boolean): void;
+  unixListen(file: string, backlog: number): number;
+  unixConnect(file: string): number;
+  unixAccept(fd: number): number;
+  recvFd(sock: number): { fd: number; data: Buffer };
+  sendFd(sock: number, fd: number, data?: string): void;
+  getWinsize(fd: number): { rows: number; cols: number };
+  setWinsize(fd: number, rows: number, cols: number): void;
+  statfsType(file: string): number;
+  mkfifo(file: string, mode: number): void;
+}
+
+let cached: Native | undefined;
+
+export function loadNative(): Native {
+  if (cached) return cached;
+  const file = process.env.RUNTS_NATIVE_ADDON || path.join(__dirname, '..', 'build', 'Release', 'runts_native.node');
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  cached = require(file) as Native;
+  return cached;
+}
