@@ -29,7 +29,7 @@ let cached: Native | undefined;
 
 export function loadNative(): Native {
   if (cached) return cached;
-  const file = process.env.RUNTS_NATIVE_ADDON || path.join(__dirname, '..', 'build', 'Release', 'runts_native.node');
+  const file = process.env.RUNTS_NATIVE_ADDON || path.join(__dirname, '..', 'native', 'addon', 'build', 'Release', 'runts_native.node');
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   cached = require(file) as Native;
   return cached;

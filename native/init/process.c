@@ -383,6 +383,17 @@ void op_wait_start(uint64_t fd64)
 	}
 	close(lfd);
 	rt.reportfd = conn;
+	/* `start` first sends the container state (status "created") for the startContainer hooks */
+	uint32_t type, len;
+	uint8_t *payload = NULL;
+	int r = rt_recv_frame(conn, &type, &payload, &len, 64u << 20);
+	if (r == 0 && type == RT_MSG_ACK) {
+		free(rt.hook_state);
+		rt.hook_state = payload;
+		rt.hook_state_len = len;
+	} else {
+		free(payload);
+	}
 }
 
 void rt_reset_signals(void)

@@ -4,6 +4,7 @@ import * as path from 'path';
 import { RuntimeError, errnoText } from '../errors';
 import { loadNative } from '../native';
 import { Msg } from '../plan/ops';
+import { frame } from '../plan/encode';
 import { runHooksWarn } from './hooks';
 import { parseFrames } from './launch';
 import { Saved, Status, hookState, initAlive, procStat, readSaved, statusOf } from './state';
@@ -20,6 +21,13 @@ export function startCreated(dir: string, s: Saved): void {
     fd = native.unixConnect(sockPath);
   } catch (e) {
     throw new RuntimeError(`connect to the container init: ${errnoText(e)}`);
+  }
+  try {
+    const st = frame(Msg.ACK, Buffer.from(hookState(s, 'created')));
+    fs.writeSync(fd, st);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw new RuntimeError(`write to the container init: ${errnoText(e)}`);
   }
   // The init accepted with O_CLOEXEC: EOF means execve happened (or the init died after an ERROR frame).
   const chunks: Buffer[] = [];

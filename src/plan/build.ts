@@ -145,11 +145,7 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   // 8. the new root
   s.push(o.noPivot ? step('MOVE_ROOT') : step('PIVOT_ROOT'));
   if (linux.rootfsPropagation) s.push(step('MOUNT', str(''), str('/'), str(''), u64(PROPAGATION[linux.rootfsPropagation]), str(''), u64(0)));
-  for (const p of linux.maskedPaths ?? []) s.push(step('MASK', str(p)));
-  for (const p of linux.readonlyPaths ?? []) s.push(step('READONLY', str(p)));
-  if (spec.root?.readonly) s.push(step('MOUNT', str(''), str('/'), str(''), u64(MS.REMOUNT | MS.BIND | MS.RDONLY), str(''), u64(How.KEEP_LOCKED)));
-
-  // 9. names and sysctls
+  // names and sysctls: before the masks and read-only paths, which make /proc/sys read-only
   if (spec.hostname) s.push(step('HOSTNAME', str(spec.hostname)));
   if (spec.domainname) s.push(step('DOMAINNAME', str(spec.domainname)));
   for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
@@ -157,6 +153,11 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
     checkSysctl(k.replace(/\//g, '.'), ns);
     s.push(step('WRITE_FILE', str('/proc/sys/' + k.replace(/\./g, '/')), str(v)));
   }
+
+  // 9. masked and read-only paths, read-only root
+  for (const p of linux.maskedPaths ?? []) s.push(step('MASK', str(p)));
+  for (const p of linux.readonlyPaths ?? []) s.push(step('READONLY', str(p)));
+  if (spec.root?.readonly) s.push(step('MOUNT', str(''), str('/'), str(''), u64(MS.REMOUNT | MS.BIND | MS.RDONLY), str(''), u64(How.KEEP_LOCKED)));
 
   // 10. the process
   if (proc.terminal) {

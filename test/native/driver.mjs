@@ -254,6 +254,7 @@ function start(sockPath, r) {
     const c = net.connect(sockPath);
     const reader = new FrameReader((type, payload) => { if (type === Msg.ERROR) r.startError = payload.toString(); });
     c.on('data', (d) => reader.push(d));
+    c.on('connect', () => c.write(frame(Msg.ACK, Buffer.from(JSON.stringify({ ociVersion: '1.3.0', id: 'drv', status: 'created', pid: r.initPid ?? 1, bundle: '/' })))));
     c.on('error', (e) => { r.startError = `connect: ${e.message}`; resolve(); });
     c.on('close', () => { r.startClosed = true; resolve(); });
   });

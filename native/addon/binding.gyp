@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "runts_native",
-      "sources": ["native/addon/runts_native.cc"],
+      "sources": ["runts_native.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
