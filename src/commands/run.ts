@@ -105,9 +105,14 @@ function relayTerminal(master: number): () => void {
   resize();
   process.on('SIGWINCH', resize);
   if (stdin.isTTY) stdin.setRawMode(true);
-  const out = fs.createReadStream('', { fd: master, autoClose: false });
-  out.on('error', () => undefined); // EIO once the container side is closed
-  out.pipe(process.stdout, { end: false });
+  // fs.read in a loop, not a read stream: a stream would close the master when destroyed
+  let stopped = false;
+  const buf = Buffer.alloc(16384);
+  const pump = () => fs.read(master, buf, 0, buf.length, null, (err, n) => {
+    if (stopped || err || n === 0) return; // EIO once the container side is closed
+    process.stdout.write(Buffer.from(buf.subarray(0, n)), () => pump());
+  });
+  pump();
   const onIn = (d: Buffer) => { try { fs.writeSync(master, d); } catch { /* closed */ } };
   stdin.on('data', onIn);
   return () => {
@@ -115,7 +120,7 @@ function relayTerminal(master: number): () => void {
     stdin.off('data', onIn);
     if (stdin.isTTY) stdin.setRawMode(wasRaw);
     stdin.pause();
-    out.destroy();
+    stopped = true;
     try { fs.closeSync(master); } catch { /* ignore */ }
   };
 }

@@ -1,0 +1,77 @@
+// terminal: true with --console-socket: the pty master arrives over SCM_RIGHTS and drives a shell in the container.
+import * as fs from 'fs';
+import * as path from 'path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadNative } from '../../src/native';
+import { Ctx, baseConfig, bundle, cleanupContext, context, rt, stateOf } from '../helpers';
+
+let c: Ctx;
+beforeAll(() => { c = context('console'); });
+afterAll(() => cleanupContext(c));
+
+/** Collect what the master says until `re` matches (or the timeout). fs.read, not a stream: a stream closes the fd. */
+function readUntil(master: number, re: RegExp, ms = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    let done = false;
+    const timer = setTimeout(() => { done = true; reject(new Error(`timed out; got ${JSON.stringify(text)}`)); }, ms);
+    const buf = Buffer.alloc(4096);
+    const next = () => fs.read(master, buf, 0, buf.length, null, (err, n) => {
+      if (done) return;
+      if (err || n === 0) { done = true; clearTimeout(timer); reject(err ?? new Error(`EOF; got ${JSON.stringify(text)}`)); return; }
+      text += buf.subarray(0, n).toString();
+      if (re.test(text)) { done = true; clearTimeout(timer); resolve(text); } else next();
+    });
+    next();
+  });
+}
+
+describe('console socket', () => {
+  it('sends the pty master; the shell sees a tty on stdio and /dev/console', async () => {
+    const native = loadNative();
+    const sockPath = path.join(c.work, 'console.sock');
+    const listen = native.unixListen(sockPath, 1);
+    const cfg = baseConfig(['sh']);
+    cfg.process.terminal = true;
+    cfg.process.consoleSize = { height: 33, width: 101 };
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), '--console-socket', sockPath, 'con1']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const conn = native.unixAccept(listen);
+    const { fd: master } = native.recvFd(conn);
+    fs.closeSync(conn);
+    fs.closeSync(listen);
+    // the master is a pty master (ptmx, major 5)
+    expect(fs.readlinkSync(`/proc/self/fd/${master}`)).toMatch(/ptmx$/);
+    expect(rt(c, ['start', 'con1']).status).toBe(0);
+    fs.writeSync(master, 'tty; stty size; ls -l /dev/console; readlink /proc/self/fd/0; echo "done-$((40+2))"\n');
+    const out = await readUntil(master, /done-42/);
+    expect(out).toMatch(/\/dev\/pts\/0/);
+    expect(out).toMatch(/33 101/);
+    expect(out).toMatch(/c[rw-]{9}\s.*136,\s*0.*\/dev\/console/);
+    fs.writeSync(master, 'exit 0\n');
+    const end = Date.now() + 5000;
+    while (stateOf(c, 'con1').status !== 'stopped' && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+    expect(stateOf(c, 'con1').status).toBe('stopped');
+    fs.closeSync(master);
+    expect(rt(c, ['delete', 'con1']).status).toBe(0);
+  });
+
+  it('terminal without --console-socket fails create cleanly', () => {
+    const cfg = baseConfig(['sh']);
+    cfg.process.terminal = true;
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), 'con2']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/console.socket/);
+    expect(fs.existsSync(path.join(c.root, 'con2'))).toBe(false);
+  });
+
+  it('--console-socket to nowhere fails create cleanly', () => {
+    const cfg = baseConfig(['sh']);
+    cfg.process.terminal = true;
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), '--console-socket', path.join(c.work, 'nope.sock'), 'con3']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/nope\.sock/);
+    expect(fs.existsSync(path.join(c.root, 'con3'))).toBe(false);
+  });
+});
