@@ -1,0 +1,178 @@
+// Bad input gets a clear error and leaves nothing behind; concurrent calls are serialized.
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, mountsSnapshot, rt, stateOf } from '../helpers';
+
+let c: Ctx;
+beforeAll(() => { c = context('robust'); });
+afterAll(() => cleanupContext(c));
+
+/** Processes whose command line names the stub: leftovers of a failed create would show here. */
+function stubProcs(): number[] {
+  const out: number[] = [];
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('runts-init')) out.push(Number(p));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+function expectNoLeftovers(before: { mounts: string; root: string[]; procs: number[] }) {
+  expect(fs.readdirSync(c.root)).toEqual(before.root);
+  expect(mountsSnapshot()).toBe(before.mounts);
+  expect(stubProcs()).toEqual(before.procs);
+}
+
+function snapshot() {
+  return { mounts: mountsSnapshot(), root: fs.readdirSync(c.root), procs: stubProcs() };
+}
+
+function writeBundle(config: string | undefined): string {
+  const dir = fs.mkdtempSync(path.join(c.work, 'b-'));
+  if (config !== undefined) fs.writeFileSync(path.join(dir, 'config.json'), config);
+  return dir;
+}
+
+const cfg = (change: (c: any) => void) => {
+  const x = baseConfig(['true']);
+  change(x);
+  return JSON.stringify(x);
+};
+
+describe('bad input', () => {
+  afterEach(() => { rt(c, ['delete', '--force', 'bad']); });
+
+  it('an unknown capability is ignored with a warning, as runc does', () => {
+    const r = rt(c, ['create', '--bundle', writeBundle(cfg((x) => { x.process.capabilities.bounding = ['CAP_NOPE', 'CAP_KILL']; })), 'bad']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/warning: process\.capabilities\.bounding: unknown capability "CAP_NOPE" ignored/);
+  });
+
+  const cases: Array<[string, () => string, RegExp]> = [
+    ['missing bundle', () => path.join(c.work, 'no-such-bundle'), /no-such-bundle: no such file or directory/],
+    ['missing config.json', () => writeBundle(undefined), /config\.json.*no such file or directory/],
+    ['invalid JSON', () => writeBundle('{"ociVersion": '), /config\.json: invalid JSON/],
+    ['a string memory limit', () => writeBundle(cfg((x) => { x.linux.resources = { memory: { limit: '1g' } }; })), /linux\.resources\.memory\.limit: must be an integer/],
+    ['an unknown namespace type', () => writeBundle(cfg((x) => { x.linux.namespaces.push({ type: 'bogus' }); })), /linux\.namespaces\[5\]\.type: must be one of/],
+    ['a non-string arg', () => writeBundle(cfg((x) => { x.process.args = ['sh', 3]; })), /process\.args\[1\]: must be a string/],
+    ['a relative cwd', () => writeBundle(cfg((x) => { x.process.cwd = 'tmp'; })), /process\.cwd: must be an absolute path/],
+    ['an unknown mount option', () => writeBundle(cfg((x) => { x.mounts[6].options = ['nosuid', 'bogusopt']; })), /mount tmpfs on \/tmp: invalid argument/],
+    ['a relative root.path outside the bundle', () => writeBundle(cfg((x) => { x.root.path = '../../..'; })), /root\.path: .*outside the bundle/],
+    ['a missing rootfs', () => writeBundle(cfg((x) => { x.root.path = 'nope'; })), /root\.path: .*no such file or directory/],
+    ['no process', () => writeBundle(cfg((x) => { delete x.process; })), /process/],
+    ['a missing executable', () => writeBundle(cfg((x) => { x.process.args = ['/bin/nope']; })), /exec.*\/bin\/nope.*no such file/],
+    ['a mount that fails', () => writeBundle(cfg((x) => { x.mounts.push({ destination: '/mnt', type: 'bind', source: path.join(c.work, 'nonexistent-src'), options: ['bind'] }); })), /mount .*nonexistent-src.*no such file or directory/],
+  ];
+  for (const [name, make, msg] of cases) {
+    it(`${name}: clear error, non-zero exit, nothing left`, () => {
+      const before = snapshot();
+      const b = make();
+      const r = rt(c, ['create', '--bundle', b, 'bad']);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expectNoLeftovers(before);
+    });
+  }
+
+  it('invalid ids are rejected before anything is created', () => {
+    const b = writeBundle(cfg(() => undefined));
+    for (const id of ['', '.', '..', 'a/b', 'a b', 'x'.repeat(1025), 'a:b', 'é']) {
+      const before = snapshot();
+      const r = rt(c, ['create', '--bundle', b, '--', id]);
+      expect(r.status, id).not.toBe(0);
+      expect(r.stderr, id).toMatch(/invalid container id|container id/);
+      expectNoLeftovers(before);
+    }
+  });
+
+  it('commands on a nonexistent container fail with runc\'s message', () => {
+    for (const cmd of [['state', 'ghost'], ['start', 'ghost'], ['kill', 'ghost'], ['delete', 'ghost']]) {
+      const r = rt(c, cmd);
+      expect(r.status, cmd.join(' ')).not.toBe(0);
+      expect(r.stderr).toMatch(/container "?ghost"? does not exist/);
+    }
+  });
+
+  it('an unknown signal is rejected and the container is untouched', () => {
+    const b = writeBundle(cfg((x) => { x.process.args = ['sleep', '30']; }));
+    expect(rt(c, ['create', '--bundle', b, 'sig']).status).toBe(0);
+    const r = rt(c, ['kill', 'sig', 'SIGNOPE']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/SIGNOPE/);
+    expect(stateOf(c, 'sig').status).toBe('created');
+    expect(rt(c, ['delete', '--force', 'sig']).status).toBe(0);
+  });
+
+  it('a crashed create (state dir without state.json) is removed by delete --force', () => {
+    fs.mkdirSync(path.join(c.root, 'crashed'));
+    fs.writeFileSync(path.join(c.root, 'crashed', 'lock'), '');
+    const r = rt(c, ['delete', 'crashed']);
+    expect(r.status).not.toBe(0);
+    expect(rt(c, ['delete', '--force', 'crashed']).status).toBe(0);
+    expect(fs.existsSync(path.join(c.root, 'crashed'))).toBe(false);
+  });
+});
+
+/** Run the runtime asynchronously (output to a file so a detached container cannot hold a pipe). */
+function rtAsync(args: string[]): Promise<{ code: number | null; out: string }> {
+  const file = path.join(c.work, `.async-${Math.random().toString(36).slice(2)}`);
+  const fd = fs.openSync(file, 'w+');
+  return new Promise((resolve) => {
+    const p = spawn(RUNTS, ['--root', c.root, ...args], { stdio: ['ignore', fd, fd] });
+    p.on('exit', (code) => {
+      fs.closeSync(fd);
+      const out = fs.readFileSync(file, 'utf8');
+      fs.rmSync(file);
+      resolve({ code, out });
+    });
+  });
+}
+
+describe('concurrency', () => {
+  it('creates and deletes 20 containers concurrently', async () => {
+    const b = bundle(c, baseConfig(['sleep', '60']));
+    const ids = Array.from({ length: 20 }, (_, i) => `cc${i}`);
+    const created = await Promise.all(ids.map((id) => rtAsync(['create', '--bundle', b, id])));
+    for (const r of created) expect(r, r.out).toMatchObject({ code: 0 });
+    const list = JSON.parse(rt(c, ['list', '--format', 'json']).stdout);
+    expect(list.filter((x: any) => ids.includes(x.id)).map((x: any) => x.status)).toEqual(ids.map(() => 'created'));
+    const pids = new Set(list.filter((x: any) => ids.includes(x.id)).map((x: any) => x.pid));
+    expect(pids.size).toBe(20);
+    const deleted = await Promise.all(ids.map((id) => rtAsync(['delete', '--force', id])));
+    for (const r of deleted) expect(r, r.out).toMatchObject({ code: 0 });
+    expect(fs.readdirSync(c.root).filter((x) => ids.includes(x))).toEqual([]);
+    // every init is gone (or a zombie waiting for the host's init to reap it)
+    const alive = [...pids].filter((pid) => {
+      try { return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')); } catch { return false; }
+    });
+    expect(alive).toEqual([]);
+  });
+
+  it('serializes racing start and delete --force on one container', async () => {
+    const b = bundle(c, baseConfig(['sleep', '60']));
+    for (let round = 0; round < 3; round++) {
+      const id = `race${round}`;
+      expect(rt(c, ['create', '--bundle', b, id]).status).toBe(0);
+      const [s, d1, d2] = await Promise.all([rtAsync(['start', id]), rtAsync(['delete', '--force', id]), rtAsync(['delete', '--force', id])]);
+      // start either won (and the container was then killed) or found it gone; deletes always succeed
+      expect(d1.code, d1.out).toBe(0);
+      expect(d2.code, d2.out).toBe(0);
+      if (s.code !== 0) expect(s.out).toMatch(/does not exist|stopped/);
+      expect(fs.existsSync(path.join(c.root, id))).toBe(false);
+    }
+  });
+
+  it('two creates with the same id: exactly one wins', async () => {
+    const b = bundle(c, baseConfig(['sleep', '60']));
+    const rs = await Promise.all([rtAsync(['create', '--bundle', b, 'dup']), rtAsync(['create', '--bundle', b, 'dup'])]);
+    expect(rs.map((r) => r.code).sort()).toEqual([0, 1]);
+    expect(rs.find((r) => r.code !== 0)!.out).toMatch(/container with id exists: dup/);
+    expect(stateOf(c, 'dup').status).toBe('created');
+    expect(rt(c, ['delete', '--force', 'dup']).status).toBe(0);
+  });
+});
