@@ -4,6 +4,8 @@ import * as path from 'path';
 export interface Native {
   /** copy an executable into a memfd and seal it (write, grow, shrink, seal); returns the fd */
   sealedMemfdFrom(file: string, name: string): number;
+  /** the same from bytes (the stub embedded in the single-file executable) */
+  sealedMemfdFromBytes(bytes: Uint8Array, name: string): number;
   memfdSeals(fd: number): number;
   /** false only when nonblock and the lock is held elsewhere */
   flock(fd: number, how: 'ex' | 'sh' | 'un', nonblock?: boolean): boolean;
@@ -29,8 +31,10 @@ let cached: Native | undefined;
 
 export function loadNative(): Native {
   if (cached) return cached;
-  const file = process.env.RUNTS_NATIVE_ADDON || path.join(__dirname, '..', 'native', 'addon', 'build', 'Release', 'runts_native.node');
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  cached = require(file) as Native;
+  if (process.env.RUNTS_NATIVE_ADDON) cached = require(path.resolve(process.env.RUNTS_NATIVE_ADDON)) as Native;
+  // a literal path: the single-file build (bun build --compile) embeds the addon it names
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  else cached = require('../native/addon/build/Release/runts_native.node') as Native;
   return cached;
 }

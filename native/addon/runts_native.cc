@@ -110,6 +110,27 @@ Napi::Value SealedMemfdFrom(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, mfd);
 }
 
+// The same from bytes in memory (the stub embedded in a single-file executable).
+Napi::Value SealedMemfdFromBytes(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray()) throw Napi::TypeError::New(env, "expected a Uint8Array");
+  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  std::string name = info.Length() > 1 ? argStr(info, 1) : "runts-init";
+  int mfd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (mfd < 0 && errno == EINVAL) mfd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0) THROW_ERRNO("memfd_create");
+  const uint8_t *p = bytes.Data();
+  size_t n = bytes.ByteLength();
+  for (size_t off = 0; off < n;) {
+    ssize_t w = write(mfd, p + off, n - off);
+    if (w < 0) { if (errno == EINTR) continue; int e = errno; close(mfd); throw errnoError(env, "write memfd", e); }
+    off += (size_t)w;
+  }
+  if (fchmod(mfd, 0555) < 0) { int e = errno; close(mfd); throw errnoError(env, "fchmod memfd", e); }
+  if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) { int e = errno; close(mfd); throw errnoError(env, "seal memfd", e); }
+  return Napi::Number::New(env, mfd);
+}
+
 Napi::Value MemfdSeals(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int r = fcntl(argInt(info, 0), F_GET_SEALS);
@@ -358,6 +379,7 @@ Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sealedMemfdFrom", Napi::Function::New(env, SealedMemfdFrom));
+  exports.Set("sealedMemfdFromBytes", Napi::Function::New(env, SealedMemfdFromBytes));
   exports.Set("memfdSeals", Napi::Function::New(env, MemfdSeals));
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));

@@ -39,6 +39,18 @@ export function stubPath(): string {
   return path.join(__dirname, '..', '..', 'build', 'runts-init');
 }
 
+/**
+ * A sealed memfd holding the init stub. The single-file executable carries the stub as an embedded file
+ * (Bun.embeddedFiles); otherwise it is read from build/runts-init.
+ */
+async function stubMemfd(): Promise<number> {
+  const native = loadNative();
+  const embedded = (globalThis as { Bun?: { embeddedFiles?: Array<Blob & { name?: string }> } }).Bun?.embeddedFiles;
+  const blob = process.env.RUNTS_INIT ? undefined : embedded?.find((f) => f.name?.startsWith('runts-init'));
+  if (blob) return native.sealedMemfdFromBytes(new Uint8Array(await blob.arrayBuffer()), 'runts-init');
+  return native.sealedMemfdFrom(stubPath(), 'runts-init');
+}
+
 function rootfsOf(spec: Spec, bundle: string): string {
   if (!spec.root || !spec.root.path) throw new RuntimeError('root.path: is required');
   const p = spec.root.path;
@@ -154,7 +166,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         }
       }
     }
-    memfd = native.sealedMemfdFrom(stubPath(), 'runts-init');
+    memfd = await stubMemfd();
     const stdio: Array<'inherit' | 'pipe' | number> = ['inherit', 'inherit', 'inherit'];
     for (let fd = 3; fd < 3 + preserve; fd++) stdio.push(fd);
     stdio.push("pipe", listenFd as number);

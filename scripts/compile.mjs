@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// The last build step: one self-contained executable, dist/runts, made by `bun build --compile` from the
+// compiled JavaScript (dist/cli.js and what it requires, the precompiled validators included), with the addon
+// and the init stub (build/runts-init) embedded. See docs/performance.md for why Bun.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { fileURLToPath } from 'url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bun = path.join(repo, 'node_modules', 'bun', 'bin', 'bun.exe');
+if (!fs.existsSync(bun)) {
+  console.error(`compile: ${bun} is missing (npm install)`);
+  process.exit(1);
+}
+const out = path.join(repo, 'dist', 'runts');
+const tmp = `${out}.tmp`;
+const r = spawnSync(bun, [
+  'build', 'dist/cli.js', 'build/runts-init',
+  '--compile', '--bytecode', '--minify', '--target=bun-linux-x64',
+  '--asset-naming=[name].[ext]', '--outfile', tmp,
+], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+if (r.status !== 0) process.exit(r.status ?? 1);
+// renamed into place: a running dist/runts is never rewritten
+fs.renameSync(tmp, out);
