@@ -2,6 +2,7 @@
 // JSON ({"level","msg","time"}) or text (time="..." level=... msg="..."). Managers read the last
 // error line of that file back when the runtime fails.
 import * as fs from 'fs';
+import { stderr } from './io';
 
 export interface LogOptions {
   file?: string;
@@ -32,18 +33,18 @@ function toFile(level: string, msg: string): void {
 
 export function logError(msg: string): void {
   toFile('error', msg);
-  process.stderr.write(`runts: ${msg}\n`);
+  stderr(`runts: ${msg}\n`);
 }
 
 export function logWarn(msg: string): void {
   toFile('warning', msg);
-  process.stderr.write(`runts: warning: ${msg}\n`);
+  stderr(`runts: warning: ${msg}\n`);
 }
 
 export function logDebug(msg: string): void {
   if (!opts.debug) return;
   toFile('debug', msg);
-  process.stderr.write(`runts: debug: ${msg}\n`);
+  stderr(`runts: debug: ${msg}\n`);
 }
 
 /** Make sure the log file exists (containerd fails when it is missing after an error). */

@@ -7,7 +7,8 @@
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-O2", "-Wall"]
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall"],
+      "ldflags": ["-static-libstdc++", "-static-libgcc"]
     }
   ]
 }

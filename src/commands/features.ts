@@ -1,5 +1,6 @@
 // features: what runts really supports, in the shape of the runtime-spec's features.md.
 import type { Globals } from '../cli';
+import { stdout } from '../io';
 import { CAPS } from '../plan/caps';
 import { MS, PROPAGATION } from '../plan/mounts';
 
@@ -34,5 +35,5 @@ export function featuresDoc(): Record<string, unknown> {
 }
 
 export function features(_g: Globals) {
-  process.stdout.write(JSON.stringify(featuresDoc(), null, 2) + '\n');
+  stdout(JSON.stringify(featuresDoc(), null, 2) + '\n');
 }

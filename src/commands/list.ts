@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import type { Globals } from '../cli';
+import { stdout } from '../io';
 import { StateView, containerDir, readSaved, statusOf, view } from '../container/state';
 
 export function list(g: Globals, o: { format: 'table' | 'json'; quiet: boolean }) {
@@ -16,15 +17,15 @@ export function list(g: Globals, o: { format: 'table' | 'json'; quiet: boolean }
     } catch { /* being created or deleted */ }
   }
   if (o.quiet) {
-    for (const r of rows) process.stdout.write(r.id + '\n');
+    for (const r of rows) stdout(r.id + '\n');
     return;
   }
   if (o.format === 'json') {
-    process.stdout.write(JSON.stringify(rows) + '\n');
+    stdout(JSON.stringify(rows) + '\n');
     return;
   }
   const table = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
     ...rows.map((r) => [r.id, String(r.pid), r.status, r.bundle, r.created, r.owner || 'root'])];
   const w = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-  for (const r of table) process.stdout.write(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i] + 3))).join('') + '\n');
+  for (const r of table) stdout(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i] + 3))).join('') + '\n');
 }

@@ -1,4 +1,5 @@
 import type { Globals } from '../cli';
+import { stdout } from '../io';
 import { checkId } from '../ids';
 import { containerDir, readSaved, statusOf, view } from '../container/state';
 
@@ -6,5 +7,5 @@ export function state(g: Globals, id: string) {
   checkId(id);
   const dir = containerDir(g.root, id);
   const s = readSaved(dir, id);
-  process.stdout.write(JSON.stringify(view(s, statusOf(dir, s)), null, 2) + '\n');
+  stdout(JSON.stringify(view(s, statusOf(dir, s)), null, 2) + '\n');
 }

@@ -1,0 +1,37 @@
+// What every command shares: the global flags, and runc's error behaviour (one line on stderr and, with --log,
+// a line in the log file; exit status 1 unless the command chose another).
+import { configureLog, logError, touchLog } from './log';
+import { RuntimeError } from './errors';
+import { stderr } from './io';
+
+export interface Globals {
+  root: string;
+  log?: string;
+  logFormat: 'text' | 'json';
+  debug: boolean;
+  systemdCgroup: boolean;
+  rootless: string;
+}
+
+export const VERSION = '0.1.0';
+export const SPEC_VERSION = '1.3.0';
+
+export const DEFAULT_GLOBALS: Globals = { root: '/run/runts', logFormat: 'text', debug: false, systemdCgroup: false, rootless: 'auto' };
+
+export type CommandFn = (g: Globals, ...a: any[]) => Promise<number | void> | number | void;
+
+export async function runAction(g: Globals, load: () => CommandFn, args: unknown[]): Promise<void> {
+  configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
+  try {
+    if (g.systemdCgroup) throw new RuntimeError('--systemd-cgroup: the systemd cgroup driver is not supported by runts yet; use the cgroupfs driver');
+    if (!['auto', 'true', 'false'].includes(g.rootless)) throw new RuntimeError(`--rootless: must be auto, true or false, got "${g.rootless}"`);
+    touchLog();
+    const code = await load()(g, ...args);
+    process.exitCode = typeof code === 'number' ? code : 0;
+  } catch (e) {
+    const err = e as Error & { exitCode?: number };
+    logError(err && err.message ? err.message : String(e));
+    if (g.debug && err && err.stack && err.name !== 'RuntimeError') stderr(err.stack + '\n');
+    process.exitCode = err && typeof err.exitCode === 'number' ? err.exitCode : 1;
+  }
+}

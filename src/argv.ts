@@ -1,0 +1,148 @@
+// The fast path of the command line: the calls managers make on every container (create, start, state, kill,
+// delete, run), parsed without loading commander. Anything this parser does not fully understand (help,
+// version, an unknown flag, a malformed value) returns undefined and goes to the full parser in program.ts,
+// which defines the same flags and gives the same results.
+import { DEFAULT_GLOBALS, Globals } from './action';
+
+interface Flag {
+  long: string;
+  short?: string;
+  key: string;
+  /** takes a value; `int` values must be non-negative integers */
+  value?: 'string' | 'int';
+  /** for a boolean flag: the value it sets (false for --no-*) */
+  sets?: boolean;
+}
+
+const GLOBAL_FLAGS: Flag[] = [
+  { long: 'root', key: 'root', value: 'string' },
+  { long: 'log', key: 'log', value: 'string' },
+  { long: 'log-format', key: 'logFormat', value: 'string' },
+  { long: 'debug', key: 'debug', sets: true },
+  { long: 'systemd-cgroup', key: 'systemdCgroup', sets: true },
+  { long: 'rootless', key: 'rootless', value: 'string' },
+  { long: 'criu', key: 'criu', value: 'string' },
+];
+
+const CREATE_FLAGS: Flag[] = [
+  { long: 'bundle', short: 'b', key: 'bundle', value: 'string' },
+  { long: 'pid-file', key: 'pidFile', value: 'string' },
+  { long: 'console-socket', key: 'consoleSocket', value: 'string' },
+  { long: 'no-pivot', key: 'pivot', sets: false },
+  { long: 'no-new-keyring', key: 'newKeyring', sets: false },
+  { long: 'preserve-fds', key: 'preserveFds', value: 'int' },
+];
+
+interface CommandSpec {
+  flags: Flag[];
+  defaults: Record<string, unknown>;
+  /** positional arguments: required count, and how many more are optional */
+  required: number;
+  optional: number;
+  /** defaults of optional positionals */
+  positionalDefaults?: string[];
+  load: () => (g: Globals, ...a: any[]) => any;
+}
+
+const COMMANDS: Record<string, CommandSpec> = {
+  create: {
+    flags: CREATE_FLAGS,
+    defaults: { bundle: '.', pivot: true, newKeyring: true, preserveFds: 0 },
+    required: 1, optional: 0,
+    load: () => require('./commands/create').create,
+  },
+  run: {
+    flags: [...CREATE_FLAGS, { long: 'detach', short: 'd', key: 'detach', sets: true }, { long: 'keep', key: 'keep', sets: true }],
+    defaults: { bundle: '.', pivot: true, newKeyring: true, preserveFds: 0, detach: false, keep: false },
+    required: 1, optional: 0,
+    load: () => require('./commands/run').run,
+  },
+  start: { flags: [], defaults: {}, required: 1, optional: 0, load: () => require('./commands/start').start },
+  state: { flags: [], defaults: {}, required: 1, optional: 0, load: () => require('./commands/state').state },
+  kill: {
+    flags: [{ long: 'all', short: 'a', key: 'all', sets: true }],
+    defaults: { all: false },
+    required: 1, optional: 1, positionalDefaults: ['SIGTERM'],
+    load: () => require('./commands/kill').kill,
+  },
+  delete: {
+    flags: [{ long: 'force', short: 'f', key: 'force', sets: true }],
+    defaults: { force: false },
+    required: 1, optional: 0,
+    load: () => require('./commands/delete').del,
+  },
+};
+
+export interface Parsed {
+  globals: Globals;
+  load: () => (g: Globals, ...a: any[]) => any;
+  args: unknown[];
+}
+
+/**
+ * Parse flags from argv[i...] into out until a non-flag argument; returns the index of the first
+ * non-flag argument, or -1 when a flag is unknown or malformed.
+ */
+function parseFlags(argv: string[], i: number, flags: Flag[], out: Record<string, unknown>, positionals?: string[]): number {
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      if (!positionals) return -1;
+      positionals.push(...argv.slice(i + 1));
+      return argv.length;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      if (!positionals) return i;
+      positionals.push(a);
+      continue;
+    }
+    let name: string;
+    let inline: string | undefined;
+    let flag: Flag | undefined;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      inline = eq < 0 ? undefined : a.slice(eq + 1);
+      flag = flags.find((f) => f.long === name);
+    } else {
+      if (a.length !== 2) return -1; // -abc, -bDIR: leave to the full parser
+      flag = flags.find((f) => f.short === a[1]);
+    }
+    if (!flag) return -1;
+    if (flag.value) {
+      let v = inline;
+      if (v === undefined) {
+        if (i + 1 >= argv.length) return -1;
+        v = argv[++i];
+      }
+      if (flag.value === 'int') {
+        const n = Number(v);
+        if (v === '' || !Number.isInteger(n) || n < 0) return -1;
+        out[flag.key] = n;
+      } else {
+        out[flag.key] = v;
+      }
+    } else {
+      if (inline !== undefined) return -1;
+      out[flag.key] = flag.sets;
+    }
+  }
+  return positionals ? argv.length : i;
+}
+
+export function fastParse(argv: string[]): Parsed | undefined {
+  const g: Record<string, unknown> = { ...DEFAULT_GLOBALS };
+  const at = parseFlags(argv, 0, GLOBAL_FLAGS, g);
+  if (at < 0 || at >= argv.length) return undefined;
+  if (g.logFormat !== 'text' && g.logFormat !== 'json') return undefined;
+  const spec = COMMANDS[argv[at]];
+  if (!spec) return undefined;
+  const o: Record<string, unknown> = { ...spec.defaults };
+  const pos: string[] = [];
+  if (parseFlags(argv, at + 1, spec.flags, o, pos) < 0) return undefined;
+  if (pos.length < spec.required || pos.length > spec.required + spec.optional) return undefined;
+  const args: unknown[] = [...pos];
+  for (let k = pos.length - spec.required; k < spec.optional; k++) args.push(spec.positionalDefaults![k]);
+  if (Object.keys(spec.defaults).length) args.push(o);
+  return { globals: g as unknown as Globals, load: spec.load, args };
+}

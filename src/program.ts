@@ -1,0 +1,120 @@
+// The full command line (commander): every command, help and version. cli.ts sends here whatever its fast
+// path (argv.ts) does not handle. Each command lives in src/commands/<name>.ts and is loaded when it runs.
+import { Command, Option } from 'commander';
+import { logError } from './log';
+import { Globals, SPEC_VERSION, VERSION, runAction } from './action';
+
+const program = new Command();
+program
+  .name('runts')
+  .description('An OCI runtime-spec compliant container runtime (runc-compatible command line)')
+  .version(`runts version ${VERSION}\nspec: ${SPEC_VERSION}`, '-v, --version', 'print the version')
+  .enablePositionalOptions()
+  .option('--root <dir>', 'root directory for storage of container state', '/run/runts')
+  .option('--log <file>', 'set the log file to write runts logs to (default is stderr)')
+  .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
+  .option('--debug', 'enable debug logging', false)
+  .option('--systemd-cgroup', 'use the systemd cgroup driver (not supported yet)', false)
+  .option('--rootless <value>', 'rootless mode: auto, true or false', 'auto')
+  .option('--criu <path>', 'ignored (checkpoint/restore is not supported)');
+
+function globals(): Globals {
+  const g = program.opts() as Globals;
+  return g;
+}
+
+function action<A extends unknown[]>(load: () => (g: Globals, ...a: A) => Promise<number | void> | number | void) {
+  return (...a: A) => runAction(globals(), load as never, a.slice(0, -1));
+}
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`not a non-negative integer: ${v}`);
+  return n;
+};
+
+program.command('create')
+  .description('create a container')
+  .argument('<container-id>')
+  .option('-b, --bundle <dir>', 'path to the root of the bundle directory', '.')
+  .option('--pid-file <file>', 'file to write the process id to')
+  .option('--console-socket <path>', 'path to an AF_UNIX socket which will receive the pty master')
+  .option('--no-pivot', 'do not use pivot_root to jail the process inside the rootfs')
+  .option('--no-new-keyring', 'do not create a new session keyring')
+  .option('--preserve-fds <n>', 'pass N additional file descriptors to the container', int, 0)
+  .action(action(() => require('./commands/create').create));
+
+program.command('start')
+  .description('start a created container')
+  .argument('<container-id>')
+  .action(action(() => require('./commands/start').start));
+
+program.command('run')
+  .description('create and start a container, wait for it and delete it')
+  .argument('<container-id>')
+  .option('-b, --bundle <dir>', 'path to the root of the bundle directory', '.')
+  .option('-d, --detach', 'detach from the container process', false)
+  .option('--pid-file <file>', 'file to write the process id to')
+  .option('--console-socket <path>', 'path to an AF_UNIX socket which will receive the pty master')
+  .option('--no-pivot', 'do not use pivot_root to jail the process inside the rootfs')
+  .option('--no-new-keyring', 'do not create a new session keyring')
+  .option('--preserve-fds <n>', 'pass N additional file descriptors to the container', int, 0)
+  .option('--keep', 'do not delete the container after it exits', false)
+  .action(action(() => require('./commands/run').run));
+
+program.command('state')
+  .description('output the state of a container')
+  .argument('<container-id>')
+  .action(action(() => require('./commands/state').state));
+
+program.command('kill')
+  .description('send a signal to the container\'s init process (default SIGTERM)')
+  .argument('<container-id>')
+  .argument('[signal]', 'signal name (with or without SIG) or number', 'SIGTERM')
+  .option('-a, --all', 'send the signal to all processes in the container', false)
+  .action(action(() => require('./commands/kill').kill));
+
+program.command('delete')
+  .description('delete a container and everything it holds')
+  .argument('<container-id>')
+  .option('-f, --force', 'kill the container first if it is running', false)
+  .action(action(() => require('./commands/delete').del));
+
+program.command('list')
+  .alias('ls')
+  .description('list the containers')
+  .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
+  .option('-q, --quiet', 'print only the container ids', false)
+  .action(action(() => require('./commands/list').list));
+
+program.command('spec')
+  .description('create a new specification file (config.json)')
+  .option('-b, --bundle <dir>', 'path to the root of the bundle directory', '.')
+  .option('--rootless', 'generate a configuration for a rootless container', false)
+  .action(action(() => require('./commands/spec').spec));
+
+program.command('features')
+  .description('show what this runtime supports (runtime-spec features.md)')
+  .action(action(() => require('./commands/features').features));
+
+for (const [name, what] of [
+  ['exec', 'execute a new process inside the container'],
+  ['ps', 'list the processes running inside a container'],
+  ['pause', 'suspend all processes inside the container'],
+  ['resume', 'resume all processes that have been previously paused'],
+  ['update', 'update container resource constraints'],
+  ['events', 'display container events such as OOM notifications and resource usage'],
+] as const) {
+  program.command(name)
+    .description(`${what} (not implemented yet)`)
+    .allowUnknownOption()
+    .argument('[args...]')
+    .action(action(() => () => {
+      throw new (require('./errors').RuntimeError)(`${name}: not implemented yet in runts`);
+    }));
+}
+
+program.parseAsync(process.argv).catch((e) => {
+  logError((e as Error).message);
+  process.exitCode = 1;
+});
