@@ -5,7 +5,8 @@ import * as path from 'path';
 import { spawn } from 'child_process';
 import type { Socket } from 'net';
 import { RuntimeError, errnoText } from '../errors';
-import { logDebug } from '../log';
+import { logDebug, logWarn } from '../log';
+import { SavedCgroup, destroyCgroups, setupCgroups, signalAll } from '../cgroups';
 import { loadConfig, resolveBundle } from '../config/load';
 import type { Spec } from '../config/types';
 import { buildPlan, LaunchFds } from '../plan/build';
@@ -104,8 +105,9 @@ function closeQuiet(fd: number | undefined) {
 }
 
 /** Kill what create started and remove the state directory. */
-function cleanup(dir: string, initPid: number | undefined, pidfd: number | undefined) {
+function cleanup(dir: string, initPid: number | undefined, pidfd: number | undefined, cgroup: SavedCgroup | undefined) {
   const native = loadNative();
+  signalAll(cgroup, 9);
   if (pidfd !== undefined) {
     try { native.pidfdSendSignal(pidfd, 9); } catch { /* gone */ }
     try { native.pollPidfdExited(pidfd, 5000); } catch { /* ignore */ }
@@ -113,6 +115,7 @@ function cleanup(dir: string, initPid: number | undefined, pidfd: number | undef
   } else if (initPid) {
     try { process.kill(initPid, 'SIGKILL'); } catch { /* gone */ }
   }
+  try { destroyCgroups(cgroup); } catch (e) { logWarn((e as Error).message); }
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
@@ -154,6 +157,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   let memfd: number | undefined;
   let sock: Socket | undefined;
   let child: ReturnType<typeof spawn> | undefined;
+  let cgroup: SavedCgroup | undefined;
   try {
     listenFd = native.unixListen(path.join(dir, "exec.sock"), 1) as number;
     if (hasConsole) {
@@ -198,6 +202,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
               initPid = payload.readUInt32LE(0);
               logDebug(`container init pid ${initPid}`);
               pidfd = native.pidfdOpen(initPid);
+              // into its cgroups while it waits, before it unshares the cgroup namespace or runs anything
+              cgroup = setupCgroups(spec, o.id, initPid);
               reply(Msg.ACK, Buffer.from(hookState({ ...base, pid: initPid }, 'creating')));
               break;
             }
@@ -244,6 +250,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       created,
       owner: '',
       annotations: spec.annotations,
+      cgroup,
       config: spec,
     };
     writeSaved(dir, saved);
@@ -256,7 +263,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     return { saved, dir };
   } catch (e) {
     child?.kill('SIGKILL');
-    cleanup(dir, initPid, pidfd);
+    cleanup(dir, initPid, pidfd, cgroup);
     pidfd = undefined;
     throw e;
   } finally {

@@ -6,6 +6,7 @@ import { loadNative } from '../native';
 import { Msg } from '../plan/ops';
 import { frame } from '../plan/encode';
 import { runHooksWarn } from './hooks';
+import { destroyCgroups, signalAll } from '../cgroups';
 import { parseFrames } from './launch';
 import { Saved, Status, hookState, initAlive, procStat, readSaved, statusOf } from './state';
 
@@ -86,6 +87,7 @@ export function killAndWait(s: Saved, timeoutMs = 10000): void {
     return;
   }
   try {
+    signalAll(s.cgroup, 9);
     if (!initAlive(s)) return;
     try { native.pidfdSendSignal(pidfd, 9); } catch { return; }
     if (!native.pollPidfdExited(pidfd, timeoutMs)) throw new RuntimeError(`container init ${s.pid} did not exit after SIGKILL`);
@@ -96,13 +98,7 @@ export function killAndWait(s: Saved, timeoutMs = 10000): void {
 
 /** Remove what create made and run poststop hooks. */
 export function destroy(dir: string, s: Saved | undefined): void {
-  if (s) {
-    for (const cg of [...(s.cgroupPaths ?? [])].reverse()) {
-      try { fs.rmdirSync(cg); } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new RuntimeError(`remove cgroup ${cg}: ${errnoText(e)}`);
-      }
-    }
-  }
+  if (s?.cgroup) destroyCgroups(s.cgroup);
   fs.rmSync(dir, { recursive: true, force: true });
   if (s) runHooksWarn(s.config.hooks?.poststop, 'poststop', hookState({ ...s, pid: 0 }, 'stopped'));
 }

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError } from '../errors';
 import type { Spec } from '../config/types';
+import type { SavedCgroup } from '../cgroups';
 
 export const OCI_VERSION = '1.3.0';
 
@@ -21,8 +22,8 @@ export interface Saved {
   created: string;
   owner: string;
   annotations?: Record<string, string>;
-  /** cgroup directories this container created (absolute), removed by delete */
-  cgroupPaths?: string[];
+  /** the container's cgroups (src/cgroups), removed by delete */
+  cgroup?: SavedCgroup;
   /** the config, as validated at create */
   config: Spec;
 }
@@ -92,10 +93,11 @@ export function initAlive(s: Saved): boolean {
   return st.startTime === s.startTime;
 }
 
-export function statusOf(dir: string, s: Saved, isPaused?: () => boolean): Status {
+export function statusOf(dir: string, s: Saved): Status {
   if (!initAlive(s)) return 'stopped';
   if (fs.existsSync(path.join(dir, 'exec.sock'))) return 'created';
-  if (isPaused && isPaused()) return 'paused';
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  if (s.cgroup && (require('../cgroups') as typeof import('../cgroups')).isPaused(s.cgroup)) return 'paused';
   return 'running';
 }
 

@@ -102,7 +102,8 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
     s.push(step('UNSHARE', u64(CLONE.user)), step('USERMAP'), step('SETID_ROOT'));
   }
   let flags = 0;
-  for (const t of ns.create) if (t !== 'user') flags |= CLONE[t];
+  // the cgroup namespace comes after runts has put the init into its cgroup (below), so that cgroup is its root
+  for (const t of ns.create) if (t !== 'user' && t !== 'cgroup') flags |= CLONE[t];
   if (flags) s.push(step('UNSHARE', u64(flags)));
   if (ns.create.has('time')) {
     const offs = timeOffsets(spec);
@@ -111,6 +112,7 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
 
   // 3. the container init
   s.push(step('FORK'), step('WAIT_PARENT'));
+  if (ns.create.has('cgroup')) s.push(step('UNSHARE', u64(CLONE.cgroup)));
   if (proc.oomScoreAdj !== undefined) s.push(step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(proc.oomScoreAdj))));
 
   // 4. rootfs
