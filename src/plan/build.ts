@@ -8,7 +8,7 @@ import { Step, step, str, strv, u64, u64v } from './encode';
 import { CLONE, NsPlan, planNamespaces, timeOffsets } from './namespaces';
 import { MS, PROPAGATION, hostCgroups, mountSteps } from './mounts';
 import { deviceSteps, devSymlinks } from './devices';
-import { capMask } from './caps';
+import { processSteps } from './process';
 
 export interface LaunchFds {
   /** number of fds passed through to the container (3 .. 3+preserve-1) */
@@ -36,15 +36,6 @@ export interface Plan {
   createHooks: boolean;
 }
 
-const RLIMITS: Record<string, number> = {
-  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5, RLIMIT_NPROC: 6,
-  RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10, RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12,
-  RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
-};
-const INFINITY = (1n << 64n) - 1n;
-const PERSONALITY: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
 /** Sysctls and the namespace that must be private for them (runc's rule). */
 function checkSysctl(key: string, ns: NsPlan): void {
   const has = (t: keyof typeof CLONE) => ns.create.has(t) || ns.join.some((j) => j.type === t);
@@ -66,19 +57,6 @@ function checkSysctl(key: string, ns: NsPlan): void {
 
 export function hookStep(h: Hook, name: string): Step {
   return step('RUN_HOOK', str(name), str(h.path), strv(h.args ?? [h.path]), strv(h.env ?? []), u64(h.timeout ?? 0));
-}
-
-/** HOME from the container's /etc/passwd (read without following a symlink out of the rootfs). */
-function homeOf(rootfs: string, uid: number): string {
-  try {
-    const p = path.join(rootfs, 'etc/passwd');
-    if (fs.lstatSync(path.join(rootfs, 'etc')).isSymbolicLink() || fs.lstatSync(p).isSymbolicLink()) return '/';
-    for (const line of fs.readFileSync(p, 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f.length >= 6 && Number(f[2]) === uid) return f[5] || '/';
-    }
-  } catch { /* no passwd */ }
-  return '/';
 }
 
 export function buildPlan(spec: Spec, o: PlanOptions): Plan {
@@ -162,46 +140,12 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   if (spec.root?.readonly) s.push(step('MOUNT', str(''), str('/'), str(''), u64(MS.REMOUNT | MS.BIND | MS.RDONLY), str(''), u64(How.KEEP_LOCKED)));
 
   // 10. the process
-  if (proc.terminal) {
-    s.push(step('CONSOLE', u64(o.fds.console!), u64(proc.consoleSize?.height ?? 0), u64(proc.consoleSize?.width ?? 0), u64(1)));
-  }
-  const seenRl = new Set<string>();
-  (proc.rlimits ?? []).forEach((r, i) => {
-    if (!(r.type in RLIMITS)) throw new RuntimeError(`process.rlimits[${i}].type: unknown rlimit "${r.type}"`);
-    if (seenRl.has(r.type)) throw new RuntimeError(`process.rlimits[${i}].type: duplicate rlimit "${r.type}"`);
-    seenRl.add(r.type);
-    const lim = (v: number) => (v < 0 || v >= Number.MAX_SAFE_INTEGER ? INFINITY : BigInt(v));
-    if (lim(r.soft) > lim(r.hard)) throw new RuntimeError(`process.rlimits[${i}]: soft limit ${r.soft} is above the hard limit ${r.hard}`);
-    s.push(step('RLIMIT', u64(RLIMITS[r.type]), u64(lim(r.soft)), u64(lim(r.hard))));
-  });
-  if (linux.personality) {
-    const d = PERSONALITY[linux.personality.domain];
-    if (d === undefined) throw new RuntimeError(`linux.personality.domain: must be LINUX or LINUX32, got "${linux.personality.domain}"`);
-    s.push(step('PERSONALITY', u64(d)));
-  }
-  const caps = proc.capabilities;
-  if (caps) s.push(step('CAPS_BOUNDING', u64(capMask(caps.bounding, 'process.capabilities.bounding'))));
-  const user = proc.user ?? { uid: 0, gid: 0 };
-  s.push(step('USER', u64(user.uid), u64(user.gid), u64(1), u64v(user.additionalGids ?? [])));
-  if (caps) {
-    s.push(step('CAPS',
-      u64(capMask(caps.effective, 'process.capabilities.effective')),
-      u64(capMask(caps.permitted, 'process.capabilities.permitted')),
-      u64(capMask(caps.inheritable, 'process.capabilities.inheritable')),
-      u64(capMask(caps.ambient, 'process.capabilities.ambient'))));
-  }
-  if (proc.noNewPrivileges) s.push(step('NO_NEW_PRIVS'));
-  s.push(step('UMASK', u64(user.umask ?? 0o022)));
-  s.push(step('CHDIR', str(proc.cwd)));
-  const env = [...(proc.env ?? [])];
-  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${homeOf(o.rootfs, user.uid)}`);
-  env.push(...(o.extraEnv ?? []));
-  const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) || DEFAULT_PATH;
-  s.push(step('LOOKUP', str(proc.args[0]), str(pathVar)));
+  const p = processSteps(spec, { rootfs: o.rootfs, consoleFd: o.fds.console, extraEnv: o.extraEnv });
+  s.push(...p.setup);
 
   // 11. wait for start, then exec
   s.push(step('READY'), step('WAIT_START', u64(o.fds.listen)));
   (hooks.startContainer ?? []).forEach((h, i) => s.push(hookStep(h, `startContainer hook #${i}`)));
-  s.push(step('EXEC', strv(proc.args), strv(env)));
+  s.push(...p.beforeExec, step('EXEC', strv(proc.args), strv(p.env)));
   return { steps: s, ns, createHooks };
 }
