@@ -1,0 +1,307 @@
+// Validation of config.json and state documents against schema/*.json, precompiled by
+// scripts/build-validators.mjs into dist/validators.js (ajv standalone code: nothing is compiled at run time),
+// plus the rules a JSON Schema cannot state (absolute paths, namespaces a setting needs, duplicates).
+// Every problem becomes one line naming the field: `linux.namespaces[1].type: must be one of pid, ...`.
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** The part of an ajv ErrorObject we read (no import of ajv at run time). */
+interface SchemaError {
+  instancePath: string;
+  schemaPath: string;
+  keyword: string;
+  params: Record<string, any>;
+  message?: string;
+}
+type CompiledValidator = ((doc: unknown) => boolean) & { errors?: SchemaError[] | null };
+interface Validators {
+  validateConfig: CompiledValidator;
+  validateState: CompiledValidator;
+}
+
+let loaded: Validators | undefined;
+
+function validators(): Validators {
+  if (loaded) return loaded;
+  // A literal require first, so that a bundler (bun build --compile) embeds dist/validators.js when this
+  // file runs as dist/config/validate.js.
+  try {
+    loaded = require('../validators.js') as Validators;
+    return loaded;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+  }
+  // From the sources (src/config/, e.g. under vitest): the build output next to them.
+  const candidates = [path.join(__dirname, '..', 'validators.js'), path.join(__dirname, '..', '..', 'dist', 'validators.js')];
+  for (const file of candidates) {
+    if (fs.existsSync(file)) {
+      loaded = require(file) as Validators;
+      return loaded;
+    }
+  }
+  throw new Error(`precompiled validators not found (${candidates.join(', ')}): run node scripts/build-validators.mjs`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Field paths
+
+type Seg = string | number;
+
+/** `linux.resources.memory.limit`, `process.args[0]`, `linux.sysctl["net.ipv4.ip_forward"]`. */
+export function fieldPath(segs: readonly Seg[]): string {
+  let out = '';
+  for (const s of segs) {
+    if (typeof s === 'number') out += `[${s}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(s)) out += out ? `.${s}` : s;
+    else out += `[${JSON.stringify(s)}]`;
+  }
+  return out;
+}
+
+/** JSON pointer (ajv instancePath) to segments; array indexes become numbers (decided by the document). */
+function pointerSegs(pointer: string, doc: unknown): Seg[] {
+  if (!pointer) return [];
+  const segs: Seg[] = [];
+  let cur: unknown = doc;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(cur) && /^\d+$/.test(key)) {
+      segs.push(Number(key));
+      cur = cur[Number(key)];
+    } else {
+      segs.push(key);
+      cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[key] : undefined;
+    }
+  }
+  return segs;
+}
+
+function line(segs: readonly Seg[], text: string): string {
+  const p = fieldPath(segs);
+  return p ? `${p}: ${text}` : text;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Schema errors to messages
+
+const TYPE_NAMES: Record<string, string> = {
+  integer: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'a boolean',
+  array: 'an array',
+  object: 'an object',
+  null: 'null',
+};
+
+function typeText(t: unknown): string {
+  const types = Array.isArray(t) ? t : String(t).split(',');
+  return `must be ${types.map((x) => TYPE_NAMES[x] ?? x).join(' or ')}`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return n === 1 ? `one ${one}` : `${n} ${many}`;
+}
+
+function schemaMessage(e: SchemaError, doc: unknown): string {
+  const segs = pointerSegs(e.instancePath, doc);
+  const p = e.params || {};
+  switch (e.keyword) {
+    case 'type':
+      return line(segs, typeText(p.type));
+    case 'required':
+      return line([...segs, String(p.missingProperty)], 'is required');
+    case 'additionalProperties':
+      return line([...segs, String(p.additionalProperty)], 'is not allowed');
+    case 'enum':
+      return line(segs, `must be one of ${(p.allowedValues as unknown[]).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`);
+    case 'const':
+      return line(segs, `must be ${JSON.stringify(p.allowedValue)}`);
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return line(segs, `must be ${p.comparison} ${p.limit}`);
+    case 'multipleOf':
+      return line(segs, `must be a multiple of ${p.multipleOf}`);
+    case 'pattern':
+      return line(segs, `must match ${p.pattern}`);
+    case 'minItems':
+      return line(segs, `must contain at least ${plural(p.limit, 'element')}`);
+    case 'maxItems':
+      return line(segs, `must contain at most ${plural(p.limit, 'element')}`);
+    case 'minLength':
+      return line(segs, p.limit === 1 ? 'must not be empty' : `must be at least ${p.limit} characters long`);
+    case 'maxLength':
+      return line(segs, `must be at most ${p.limit} characters long`);
+    case 'minProperties':
+      return line(segs, `must have at least ${plural(p.limit, 'property', 'properties')}`);
+    case 'uniqueItems':
+      return line(segs, `must not contain duplicates (elements ${p.j} and ${p.i} are equal)`);
+    case 'anyOf':
+    case 'oneOf':
+      return line(segs, 'does not match any of the allowed forms');
+    default:
+      return line(segs, e.message || `is invalid (${e.keyword})`);
+  }
+}
+
+/** Combinator and if/then errors only repeat what their branches said, when a branch said anything. */
+const SUMMARY_KEYWORDS = new Set(['anyOf', 'oneOf', 'if', 'not', '$ref']);
+
+function schemaMessages(errors: readonly SchemaError[] | null | undefined, doc: unknown): string[] {
+  if (!errors) return [];
+  const kept = errors.filter((e) => {
+    if (!SUMMARY_KEYWORDS.has(e.keyword)) return true;
+    const under = e.instancePath;
+    return !errors.some((o) => o !== e && !SUMMARY_KEYWORDS.has(o.keyword) && (o.instancePath === under || o.instancePath.startsWith(`${under}/`)));
+  });
+  return kept.map((e) => schemaMessage(e, doc));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rules beyond the schema
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isAbs = (v: unknown): boolean => typeof v === 'string' && v.startsWith('/');
+
+const SEMVER = /^(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+
+/** ociVersion problems come first: a document of another major version is likely wrong everywhere. */
+function versionMessages(doc: Obj): string[] {
+  const v = doc.ociVersion;
+  if (typeof v !== 'string') return [];
+  const m = SEMVER.exec(v);
+  if (!m) return [`ociVersion: must be a semantic version like 1.3.0 (got ${JSON.stringify(v)})`];
+  if (m[1] !== '1') return [`ociVersion: unsupported version ${JSON.stringify(v)}`];
+  return [];
+}
+
+const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
+
+/** The namespace a sysctl needs, or undefined when it is not namespaced (or we do not judge it). */
+function sysctlNamespace(key: string): string | undefined {
+  if (key.startsWith('net.')) return 'network';
+  if (key === 'kernel.hostname' || key === 'kernel.domainname') return 'uts';
+  if (key.startsWith('fs.mqueue.') || key.startsWith('kernel.msg') || key.startsWith('kernel.shm') || key === 'kernel.sem') return 'ipc';
+  return undefined;
+}
+
+function configRules(doc: Obj): string[] {
+  const out: string[] = [];
+  const absolute = (segs: Seg[], v: unknown) => {
+    if (typeof v === 'string' && !isAbs(v)) out.push(line(segs, 'must be an absolute path'));
+  };
+
+  if (isObj(doc.root) && doc.root.path === '') out.push('root.path: must not be empty');
+
+  if (Array.isArray(doc.mounts)) {
+    doc.mounts.forEach((m, i) => { if (isObj(m)) absolute(['mounts', i, 'destination'], m.destination); });
+  }
+
+  const proc = doc.process;
+  if (isObj(proc)) {
+    if (proc.args === undefined || (Array.isArray(proc.args) && proc.args.length === 0)) {
+      out.push('process.args: must contain at least one element');
+    }
+    absolute(['process', 'cwd'], proc.cwd);
+    if (Array.isArray(proc.rlimits)) {
+      const seen = new Set<string>();
+      proc.rlimits.forEach((r, i) => {
+        if (!isObj(r) || typeof r.type !== 'string') return;
+        if (seen.has(r.type)) out.push(line(['process', 'rlimits', i, 'type'], `duplicate rlimit ${JSON.stringify(r.type)}`));
+        seen.add(r.type);
+      });
+    }
+  }
+
+  if (isObj(doc.hooks)) {
+    for (const kind of HOOK_KINDS) {
+      const list = doc.hooks[kind];
+      if (Array.isArray(list)) list.forEach((h, i) => { if (isObj(h)) absolute(['hooks', kind, i, 'path'], h.path); });
+    }
+  }
+
+  if (isObj(doc.annotations) && Object.prototype.hasOwnProperty.call(doc.annotations, '')) {
+    out.push('annotations: keys must not be empty');
+  }
+
+  // Namespace-dependent settings. Without a linux object there are no namespaces.
+  const linux = isObj(doc.linux) ? doc.linux : {};
+  const nsTypes = new Set<string>();
+  if (Array.isArray(linux.namespaces)) {
+    const reported = new Set<string>();
+    linux.namespaces.forEach((ns, i) => {
+      if (!isObj(ns) || typeof ns.type !== 'string') return;
+      if (nsTypes.has(ns.type) && !reported.has(ns.type)) {
+        out.push(`linux.namespaces: duplicate namespace ${JSON.stringify(ns.type)}`);
+        reported.add(ns.type);
+      }
+      nsTypes.add(ns.type);
+      absolute(['linux', 'namespaces', i, 'path'], ns.path);
+    });
+  }
+  // When linux or its namespaces have the wrong type, the schema said so; do not guess what they meant.
+  const nsKnown = (doc.linux === undefined || isObj(doc.linux)) && (linux.namespaces === undefined || Array.isArray(linux.namespaces));
+  const needs = (segs: Seg[], ns: string) => {
+    if (nsKnown && !nsTypes.has(ns)) out.push(line(segs, `requires a new ${ns} namespace`));
+  };
+  if (typeof doc.hostname === 'string' && doc.hostname !== '') needs(['hostname'], 'uts');
+  if (typeof doc.domainname === 'string' && doc.domainname !== '') needs(['domainname'], 'uts');
+  for (const key of ['uidMappings', 'gidMappings']) {
+    const v = linux[key];
+    if (Array.isArray(v) && v.length > 0) needs(['linux', key], 'user');
+  }
+  if (isObj(linux.timeOffsets) && Object.keys(linux.timeOffsets).length > 0) needs(['linux', 'timeOffsets'], 'time');
+  if (isObj(linux.sysctl)) {
+    for (const key of Object.keys(linux.sysctl)) {
+      const ns = sysctlNamespace(key);
+      if (ns) needs(['linux', 'sysctl', key], ns);
+    }
+  }
+
+  if (Array.isArray(linux.devices)) {
+    linux.devices.forEach((d, i) => {
+      if (!isObj(d)) return;
+      absolute(['linux', 'devices', i, 'path'], d.path);
+      if (typeof d.type === 'string' && d.type !== 'p') {
+        for (const k of ['major', 'minor']) {
+          if (d[k] === undefined) out.push(line(['linux', 'devices', i, k], `is required for a device of type "${d.type}"`));
+        }
+      }
+    });
+  }
+  for (const key of ['maskedPaths', 'readonlyPaths']) {
+    const list = linux[key];
+    if (Array.isArray(list)) list.forEach((p, i) => absolute(['linux', key, i], p));
+  }
+  if (isObj(linux.seccomp) && linux.seccomp.listenerMetadata !== undefined && linux.seccomp.listenerPath === undefined) {
+    out.push('linux.seccomp.listenerMetadata: requires linux.seccomp.listenerPath');
+  }
+  return out;
+}
+
+function dedupe(list: string[]): string[] {
+  return [...new Set(list)];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+/** All problems of a config.json document, most relevant first; empty when it is valid. */
+export function validateConfig(doc: unknown): string[] {
+  const v = validators().validateConfig;
+  const schemaErrs = v(doc) ? [] : schemaMessages(v.errors, doc);
+  if (!isObj(doc)) return dedupe(schemaErrs);
+  return dedupe([...versionMessages(doc), ...schemaErrs, ...configRules(doc)]);
+}
+
+/** All problems of a state document (as `state` prints and hooks receive it); empty when it is valid. */
+export function validateState(doc: unknown): string[] {
+  const v = validators().validateState;
+  const out = v(doc) ? [] : schemaMessages(v.errors, doc);
+  if (isObj(doc) && (doc.status === 'created' || doc.status === 'running') && doc.pid === undefined) {
+    out.push(`pid: is required when status is "${doc.status}"`);
+  }
+  return dedupe(out);
+}
