@@ -2,19 +2,18 @@
 // until the container is set up and waits for start (protocol in docs/ARCHITECTURE.md).
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawn } from 'child_process';
-import type { Socket } from 'net';
+import type { ChildProcess } from 'child_process';
 import { RuntimeError, errnoText } from '../errors';
-import { logDebug, logWarn } from '../log';
+import { logWarn } from '../log';
 import { SavedCgroup, destroyCgroups, setupCgroups, signalAll } from '../cgroups';
 import { loadConfig, resolveBundle } from '../config/load';
 import type { Spec } from '../config/types';
 import { buildPlan, LaunchFds } from '../plan/build';
-import { encodePlan, frame } from '../plan/encode';
-import { Msg, SyncCode } from '../plan/ops';
+import { SyncCode } from '../plan/ops';
 import { idMapText } from '../plan/namespaces';
 import { loadNative } from '../native';
 import { runHooks } from './hooks';
+import { closeQuiet, runStub, stubMemfd } from './stub';
 import { OCI_VERSION, Saved, containerDir, ensureRoot, hookState, procStat, writeSaved } from './state';
 
 export interface CreateOptions {
@@ -32,24 +31,6 @@ export interface CreateOptions {
 export interface Created {
   saved: Saved;
   dir: string;
-}
-
-/** Where the init stub binary is (built by `make -C native`). */
-export function stubPath(): string {
-  if (process.env.RUNTS_INIT) return process.env.RUNTS_INIT;
-  return path.join(__dirname, '..', '..', 'build', 'runts-init');
-}
-
-/**
- * A sealed memfd holding the init stub. The single-file executable carries the stub as an embedded file
- * (Bun.embeddedFiles); otherwise it is read from build/runts-init.
- */
-async function stubMemfd(): Promise<number> {
-  const native = loadNative();
-  const embedded = (globalThis as { Bun?: { embeddedFiles?: Array<Blob & { name?: string }> } }).Bun?.embeddedFiles;
-  const blob = process.env.RUNTS_INIT ? undefined : embedded?.find((f) => f.name?.startsWith('runts-init'));
-  if (blob) return native.sealedMemfdFromBytes(new Uint8Array(await blob.arrayBuffer()), 'runts-init');
-  return native.sealedMemfdFrom(stubPath(), 'runts-init');
 }
 
 function rootfsOf(spec: Spec, bundle: string): string {
@@ -75,33 +56,6 @@ function listenFds(): number {
   if (!Number.isInteger(n) || n <= 0) return 0;
   if (process.env.LISTEN_PID && Number(process.env.LISTEN_PID) !== process.pid) return 0;
   return n;
-}
-
-/** Frames from a stream socket. */
-class FrameReader {
-  private buf: Buffer = Buffer.alloc(0);
-  constructor(private onFrame: (type: number, payload: Buffer) => void) {}
-  push(chunk: Buffer) {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    while (this.buf.length >= 8) {
-      const len = this.buf.readUInt32LE(4);
-      if (this.buf.length < 8 + len) break;
-      const type = this.buf.readUInt32LE(0);
-      const payload = this.buf.subarray(8, 8 + len);
-      this.buf = this.buf.subarray(8 + len);
-      this.onFrame(type, payload);
-    }
-  }
-}
-
-export function parseFrames(data: Buffer): Array<{ type: number; payload: Buffer }> {
-  const out: Array<{ type: number; payload: Buffer }> = [];
-  new FrameReader((type, payload) => out.push({ type, payload })).push(data);
-  return out;
-}
-
-function closeQuiet(fd: number | undefined) {
-  if (fd !== undefined && fd >= 0) try { fs.closeSync(fd); } catch { /* ignore */ }
 }
 
 /** Kill what create started and remove the state directory. */
@@ -155,8 +109,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   let listenFd: number | undefined;
   let consoleFd: number | undefined;
   let memfd: number | undefined;
-  let sock: Socket | undefined;
-  let child: ReturnType<typeof spawn> | undefined;
+  let child: ChildProcess | undefined;
   let cgroup: SavedCgroup | undefined;
   try {
     listenFd = native.unixListen(path.join(dir, "exec.sock"), 1) as number;
@@ -171,72 +124,33 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       }
     }
     memfd = await stubMemfd();
-    const stdio: Array<'inherit' | 'pipe' | number> = ['inherit', 'inherit', 'inherit'];
-    for (let fd = 3; fd < 3 + preserve; fd++) stdio.push(fd);
-    stdio.push("pipe", listenFd as number);
-    if (consoleFd !== undefined) stdio.push(consoleFd);
-    stdio.push(memfd as number);
-
+    const before: number[] = [];
+    for (let fd = 3; fd < 3 + preserve; fd++) before.push(fd);
+    const after = [listenFd as number, ...(consoleFd !== undefined ? [consoleFd] : []), memfd];
     const created = new Date().toISOString();
     const base = { id: o.id, bundle, annotations: spec.annotations };
-    child = spawn(`/proc/self/fd/${fds.memfd}`, [String(fds.sync)], { stdio, argv0: 'runts-init' });
-    const c = child;
-    sock = child.stdio[fds.sync] as Socket;
-    const s = sock;
-    await new Promise<void>((resolve, reject) => {
-      let done = false;
-      const fail = (e: Error) => { if (!done) { done = true; reject(e); } };
-      const reply = (type: number, payload?: Buffer) => s.write(frame(type, payload));
-      const reader = new FrameReader((type, payload) => {
-        if (done) return;
-        try {
-          switch (type) {
-            case Msg.USERMAP_REQ: {
-              const linux = spec.linux ?? {};
-              fs.writeFileSync(`/proc/${c.pid}/uid_map`, idMapText(linux.uidMappings ?? []));
-              fs.writeFileSync(`/proc/${c.pid}/gid_map`, idMapText(linux.gidMappings ?? []));
-              reply(Msg.ACK);
-              break;
-            }
-            case Msg.PID: {
-              initPid = payload.readUInt32LE(0);
-              logDebug(`container init pid ${initPid}`);
-              pidfd = native.pidfdOpen(initPid);
-              // into its cgroups while it waits, before it unshares the cgroup namespace or runs anything
-              cgroup = setupCgroups(spec, o.id, initPid);
-              reply(Msg.ACK, Buffer.from(hookState({ ...base, pid: initPid }, 'creating')));
-              break;
-            }
-            case Msg.SYNC: {
-              const code = payload.readUInt32LE(0);
-              if (code !== SyncCode.CREATE_HOOKS) throw new RuntimeError(`init: unexpected sync code ${code}`);
-              const st = hookState({ ...base, pid: initPid! }, 'creating');
-              runHooks(spec.hooks?.prestart, 'prestart', st);
-              runHooks(spec.hooks?.createRuntime, 'createRuntime', st);
-              reply(Msg.ACK, Buffer.from(st));
-              break;
-            }
-            case Msg.READY:
-              done = true;
-              resolve();
-              break;
-            case Msg.ERROR:
-              fail(new RuntimeError(payload.toString('utf8')));
-              break;
-            default:
-              throw new RuntimeError(`init: unexpected message ${type}`);
-          }
-        } catch (e) {
-          try { reply(Msg.ABORT); } catch { /* ignore */ }
-          fail(e as Error);
-        }
-      });
-      s.on('data', (d: Buffer) => reader.push(d));
-      s.on('error', (e) => fail(new RuntimeError(`sync socket: ${e.message}`)));
-      s.on('close', () => fail(new RuntimeError('container init exited before it was ready')));
-      c.on('error', (e) => fail(new RuntimeError(`start init: ${e.message}`)));
-      s.write(frame(Msg.PLAN, encodePlan(plan.steps)));
-    });
+    initPid = await runStub({
+      steps: plan.steps, before, after, syncFd: fds.sync, memfdFd: fds.memfd, until: 'ready',
+      onUsermap: (childPid) => {
+        const linux = spec.linux ?? {};
+        fs.writeFileSync(`/proc/${childPid}/uid_map`, idMapText(linux.uidMappings ?? []));
+        fs.writeFileSync(`/proc/${childPid}/gid_map`, idMapText(linux.gidMappings ?? []));
+      },
+      onPid: (pid) => {
+        initPid = pid;
+        pidfd = native.pidfdOpen(pid);
+        // into its cgroups while it waits, before it unshares the cgroup namespace or runs anything
+        cgroup = setupCgroups(spec, o.id, pid);
+        return hookState({ ...base, pid }, 'creating');
+      },
+      onSync: (code, pid) => {
+        if (code !== SyncCode.CREATE_HOOKS) throw new RuntimeError(`init: unexpected sync code ${code}`);
+        const st = hookState({ ...base, pid }, 'creating');
+        runHooks(spec.hooks?.prestart, 'prestart', st);
+        runHooks(spec.hooks?.createRuntime, 'createRuntime', st);
+        return st;
+      },
+    }, (c) => { child = c; });
 
     const st = procStat(initPid!);
     if (!st) throw new RuntimeError('container init exited before it was ready');
@@ -267,12 +181,10 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     pidfd = undefined;
     throw e;
   } finally {
-    sock?.destroy();
     closeQuiet(pidfd);
     closeQuiet(listenFd);
     if (o.consoleFd === undefined) closeQuiet(consoleFd);
     closeQuiet(memfd);
     closeQuiet(lockFd);
-    child?.unref();
   }
 }

@@ -7,7 +7,7 @@ import { Msg } from '../plan/ops';
 import { frame } from '../plan/encode';
 import { runHooksWarn } from './hooks';
 import { destroyCgroups, signalAll } from '../cgroups';
-import { parseFrames } from './launch';
+import { parseFrames } from './stub';
 import { Saved, Status, hookState, initAlive, procStat, readSaved, statusOf } from './state';
 
 /** Release the init waiting in WAIT_START; returns when the user process has been exec'd. */
