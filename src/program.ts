@@ -97,8 +97,31 @@ program.command('features')
   .description('show what this runtime supports (runtime-spec features.md)')
   .action(action(() => require('./commands/features').features));
 
+const collect = (v: string, prev: string[]) => [...prev, v];
+program.command('exec')
+  .description('execute a new process inside the container')
+  .argument('<container-id>')
+  .argument('[command...]', 'the command and its arguments (unless --process)')
+  .option('-p, --process <file>', 'path to a process.json (- for stdin)')
+  .option('-d, --detach', 'detach from the process', false)
+  .option('--pid-file <file>', 'file to write the process id to')
+  .option('--console-socket <path>', 'path to an AF_UNIX socket which will receive the pty master')
+  .option('-t, --tty', 'allocate a pseudo-TTY', false)
+  .option('--cwd <dir>', 'current working directory in the container')
+  .option('-e, --env <K=V>', 'set an environment variable (repeatable)', collect, [])
+  .option('-u, --user <uid[:gid]>', 'user and group ids')
+  .option('-g, --additional-gids <gid>', 'additional gids (repeatable)', collect, [])
+  .option('-c, --cap <cap>', 'add a capability (repeatable)', collect, [])
+  .option('--no-new-privs', 'set no_new_privs', false)
+  .option('--preserve-fds <n>', 'pass N additional file descriptors to the process', int, 0)
+  .option('--process-label <label>', 'SELinux label (ignored: no SELinux)')
+  .option('--apparmor <profile>', 'AppArmor profile (ignored: no AppArmor)')
+  .option('--cgroup <path>', 'ignored (runts joins the container\'s cgroups)')
+  .option('--ignore-paused', 'allow exec in a paused container', false)
+  .passThroughOptions()
+  .action(action(() => require('./commands/exec').exec));
+
 for (const [name, what] of [
-  ['exec', 'execute a new process inside the container'],
   ['ps', 'list the processes running inside a container'],
   ['pause', 'suspend all processes inside the container'],
   ['resume', 'resume all processes that have been previously paused'],

@@ -12,6 +12,7 @@ import { destroy, startCreated } from '../container/lifecycle';
 import { containerDir, lockDir, readSaved, unlock } from '../container/state';
 import { loadConfig, resolveBundle } from '../config/load';
 import { logWarn } from '../log';
+import { TtyRelay, openTtyRelay } from '../container/tty';
 
 interface RunOpts { bundle: string; detach: boolean; pidFile?: string; consoleSocket?: string; pivot: boolean; preserveFds: number; keep: boolean }
 
@@ -28,34 +29,20 @@ export async function run(g: Globals, id: string, o: RunOpts): Promise<number> {
   }
 
   // a terminal without --console-socket: runts holds the pty master and relays it
-  let tty: { listen: number; conn: number; sockDir: string } | undefined;
-  if (!o.consoleSocket) {
-    const spec = loadConfig(resolveBundle(o.bundle));
-    if (spec.process?.terminal) {
-      const sockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-tty-'));
-      const listen = native.unixListen(path.join(sockDir, 'console.sock'), 1);
-      const conn = native.unixConnect(path.join(sockDir, 'console.sock'));
-      tty = { listen, conn, sockDir };
-    }
-  }
+  let tty: TtyRelay | undefined;
+  if (!o.consoleSocket && loadConfig(resolveBundle(o.bundle)).process?.terminal) tty = openTtyRelay();
 
   native.setChildSubreaper(true);
   let c;
   try {
     c = await createContainer({ ...base, consoleFd: tty?.conn });
   } catch (e) {
-    if (tty) cleanupTty(tty);
+    tty?.close();
     throw e;
   }
   const pidfd = native.pidfdOpen(c.saved.pid);
   let relay: (() => void) | undefined;
-  if (tty) {
-    const peer = native.unixAccept(tty.listen);
-    const { fd: master } = native.recvFd(peer);
-    fs.closeSync(peer);
-    cleanupTty(tty);
-    relay = relayTerminal(master);
-  }
+  if (tty) relay = tty.relay();
   const handlers = FORWARD.map((sig) => {
     const h = () => { try { native.pidfdSendSignal(pidfd, os.constants.signals[sig]); } catch { /* gone */ } };
     process.on(sig, h);
@@ -89,38 +76,3 @@ function destroyLocked(dir: string, id: string) {
   }
 }
 
-function cleanupTty(t: { listen: number; conn: number; sockDir: string }) {
-  for (const fd of [t.listen, t.conn]) try { fs.closeSync(fd); } catch { /* ignore */ }
-  fs.rmSync(t.sockDir, { recursive: true, force: true });
-}
-
-/** Copy between our terminal and the pty master; returns a function that stops and restores. */
-function relayTerminal(master: number): () => void {
-  const native = loadNative();
-  const stdin = process.stdin;
-  const wasRaw = stdin.isTTY ? stdin.isRaw : false;
-  const resize = () => {
-    if (process.stdout.isTTY) try { native.setWinsize(master, process.stdout.rows, process.stdout.columns); } catch { /* ignore */ }
-  };
-  resize();
-  process.on('SIGWINCH', resize);
-  if (stdin.isTTY) stdin.setRawMode(true);
-  // fs.read in a loop, not a read stream: a stream would close the master when destroyed
-  let stopped = false;
-  const buf = Buffer.alloc(16384);
-  const pump = () => fs.read(master, buf, 0, buf.length, null, (err, n) => {
-    if (stopped || err || n === 0) return; // EIO once the container side is closed
-    process.stdout.write(Buffer.from(buf.subarray(0, n)), () => pump());
-  });
-  pump();
-  const onIn = (d: Buffer) => { try { fs.writeSync(master, d); } catch { /* closed */ } };
-  stdin.on('data', onIn);
-  return () => {
-    process.off('SIGWINCH', resize);
-    stdin.off('data', onIn);
-    if (stdin.isTTY) stdin.setRawMode(wasRaw);
-    stdin.pause();
-    stopped = true;
-    try { fs.closeSync(master); } catch { /* ignore */ }
-  };
-}

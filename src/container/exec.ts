@@ -1,0 +1,119 @@
+// exec: run a new process in a running container (plan in src/plan/exec.ts). Holds the container's lock until
+// the process has exec'd; then, unless detached, waits for it and returns its exit status.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { ChildProcess } from 'child_process';
+import { RuntimeError, errnoText } from '../errors';
+import type { Process } from '../config/types';
+import { validateConfig } from '../config/validate';
+import { loadNative } from '../native';
+import { buildExecPlan, ExecFds } from '../plan/exec';
+import { closeQuiet, runStub, stubMemfd } from './stub';
+import { Saved, containerDir, hookState, lockDir, readSaved, statusOf, unlock } from './state';
+import type { TtyRelay } from './tty';
+
+export interface ExecOptions {
+  root: string;
+  id: string;
+  process: Process;
+  detach: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds: number;
+  ignorePaused: boolean;
+}
+
+/** Check a process object the way config.json's process is checked. */
+export function validateProcess(proc: unknown): Process {
+  const errors = validateConfig({ ociVersion: '1.3.0', root: { path: '/' }, process: proc });
+  if (errors.length) throw new RuntimeError(`process: ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`);
+  return proc as Process;
+}
+
+export async function execProcess(o: ExecOptions): Promise<number> {
+  const native = loadNative();
+  const dir = containerDir(o.root, o.id);
+  const lock = lockDir(dir);
+  if (lock === undefined) throw new RuntimeError(`container "${o.id}" does not exist`);
+  let pidfd: number | undefined;
+  let memfd: number | undefined;
+  let consoleFd: number | undefined;
+  let tty: TtyRelay | undefined;
+  let child: ChildProcess | undefined;
+  let pid: number | undefined;
+  let saved: Saved;
+  try {
+    saved = readSaved(dir, o.id);
+    const status = statusOf(dir, saved);
+    if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
+    if (status === 'paused' && !o.ignorePaused) throw new RuntimeError('cannot exec in a paused container (use --ignore-paused to override)');
+    const proc = o.process;
+    if (!proc.args?.length) throw new RuntimeError('exec: args must not be empty');
+    if (!proc.cwd?.startsWith('/')) throw new RuntimeError(`exec: cwd must be an absolute path, got "${proc.cwd ?? ''}"`);
+    for (let fd = 3; fd < 3 + o.preserveFds; fd++) {
+      try { fs.fstatSync(fd); } catch { throw new RuntimeError(`--preserve-fds: fd ${fd} is not open`); }
+    }
+    if (proc.terminal) {
+      if (o.consoleSocket) {
+        try { consoleFd = native.unixConnect(o.consoleSocket); } catch (e) { throw new RuntimeError(`connect to console socket ${o.consoleSocket}: ${errnoText(e)}`); }
+      } else if (!o.detach) {
+        tty = (require('./tty') as typeof import('./tty')).openTtyRelay();
+        consoleFd = tty.conn;
+      } else {
+        throw new RuntimeError('cannot allocate tty if runts will detach without setting console socket');
+      }
+    }
+    const fds: ExecFds = { preserve: o.preserveFds, sync: 3 + o.preserveFds, memfd: 0 };
+    let next = 4 + o.preserveFds;
+    if (consoleFd !== undefined) fds.console = next++;
+    fds.memfd = next;
+    const steps = buildExecPlan(saved.config, saved.pid, proc, { rootfs: saved.rootfs, fds });
+    // the exec'd process's parent (the stub's first process) exits: it must be reparented to us to be waited for
+    if (!o.detach) native.setChildSubreaper(true);
+    memfd = await stubMemfd();
+    const before: number[] = [];
+    for (let fd = 3; fd < 3 + o.preserveFds; fd++) before.push(fd);
+    const s = saved;
+    pid = await runStub({
+      steps, before, after: [...(consoleFd !== undefined ? [consoleFd] : []), memfd], syncFd: fds.sync, memfdFd: fds.memfd, until: 'exec',
+      onPid: (p) => {
+        pid = p;
+        pidfd = native.pidfdOpen(p);
+        const cg = require('../cgroups') as { joinCgroups?: (c: unknown, pid: number) => void };
+        if (s.cgroup && cg.joinCgroups) cg.joinCgroups(s.cgroup, p);
+        return hookState(s, 'running');
+      },
+    }, (c) => { child = c; });
+    if (o.pidFile) {
+      const pf = path.resolve(o.pidFile);
+      const tmp = path.join(path.dirname(pf), `.${path.basename(pf)}.${process.pid}`);
+      fs.writeFileSync(tmp, String(pid));
+      fs.renameSync(tmp, pf);
+    }
+  } catch (e) {
+    child?.kill('SIGKILL');
+    if (pidfd !== undefined) try { native.pidfdSendSignal(pidfd, 9); } catch { /* gone */ }
+    closeQuiet(pidfd);
+    tty?.close();
+    throw e;
+  } finally {
+    closeQuiet(memfd);
+    if (consoleFd !== undefined && !tty) closeQuiet(consoleFd);
+    unlock(lock);
+  }
+  if (o.detach) {
+    closeQuiet(pidfd);
+    return 0;
+  }
+  const stop = tty?.relay();
+  const forward = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'].map((sig) => {
+    const h = () => { try { native.pidfdSendSignal(pidfd!, (require('os') as typeof import('os')).constants.signals[sig as NodeJS.Signals]); } catch { /* gone */ } };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  const r = await native.waitPidfd(pidfd!);
+  for (const [sig, h] of forward) process.off(sig, h);
+  closeQuiet(pidfd);
+  stop?.();
+  return r.signal ? 128 + r.signal : (r.code ?? 0);
+}

@@ -1,0 +1,31 @@
+// exec: the plan for a process that joins a running container. It enters every namespace of the container's
+// init (user first, mount last: paths under /proc are resolved before the mount namespace changes), forks so
+// the pid and time namespaces apply, waits while runts puts it into the container's cgroups, then sets up the
+// process exactly as create does and execs. The sync socket is close-on-exec: EOF there means execve happened.
+import type { Process, Spec } from '../config/types';
+import { Step, step, str, strv, u64 } from './encode';
+import { CLONE, NsType, PROC_NS } from './namespaces';
+import { processSteps } from './process';
+
+export interface ExecFds {
+  preserve: number;
+  sync: number;
+  memfd: number;
+  console?: number;
+}
+
+export function buildExecPlan(config: Spec, initPid: number, proc: Process, o: { rootfs: string; fds: ExecFds }): Step[] {
+  const s: Step[] = [];
+  s.push(step('CLOSE', u64(o.fds.memfd)));
+  s.push(step('CLOEXEC_FROM', u64(3 + o.fds.preserve)));
+  const types = new Set((config.linux?.namespaces ?? []).map((n) => n.type as NsType));
+  const order: NsType[] = ['user', 'cgroup', 'ipc', 'uts', 'network', 'pid', 'time', 'mount'];
+  for (const t of order) {
+    if (types.has(t)) s.push(step('SETNS', str(`/proc/${initPid}/ns/${PROC_NS[t]}`), u64(CLONE[t])));
+  }
+  s.push(step('FORK'), step('WAIT_PARENT'));
+  if (proc.oomScoreAdj !== undefined) s.push(step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(proc.oomScoreAdj))));
+  const p = processSteps({ ...config, process: proc }, { rootfs: o.rootfs, consoleFd: o.fds.console });
+  s.push(...p.setup, ...p.beforeExec, step('EXEC', strv(proc.args!), strv(p.env)));
+  return s;
+}
