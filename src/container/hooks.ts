@@ -1,12 +1,12 @@
 // Hooks run by runts itself, in the runtime namespace: prestart, createRuntime, poststart, poststop.
 // (createContainer and startContainer run inside the container, from the init stub.)
-import { spawnSync } from 'child_process';
 import * as os from 'os';
 import type { Hook } from '../config/types';
 import { RuntimeError } from '../errors';
 import { logWarn } from '../log';
 
 export function runHook(h: Hook, name: string, state: string): void {
+  const { spawnSync } = require('child_process') as typeof import('child_process');
   const args = h.args && h.args.length ? h.args : [h.path];
   const env: Record<string, string> = {};
   for (const e of h.env ?? []) {

@@ -4,13 +4,14 @@ import * as path from 'path';
 import { RuntimeError, errnoText } from '../errors';
 import { loadNative } from '../native';
 import { Msg } from '../plan/ops';
-import { frame } from '../plan/encode';
-import { runHooksWarn } from './hooks';
+import { frame, parseFrames } from '../plan/encode';
 import { destroyCgroups, signalAll } from '../cgroups';
-import { parseFrames } from './stub';
 import { Saved, Status, hookState, initAlive, procStat, readSaved, statusOf } from './state';
 
 /** Release the init waiting in WAIT_START; returns when the user process has been exec'd. */
+/** hooks.ts spawns processes: loaded only when a container has hooks to run */
+const hooks = () => require('./hooks') as typeof import('./hooks');
+
 export function startCreated(dir: string, s: Saved): void {
   const status = statusOf(dir, s);
   if (status === 'stopped') throw new RuntimeError('cannot start a container that has stopped');
@@ -53,7 +54,7 @@ export function startCreated(dir: string, s: Saved): void {
   for (const f of parseFrames(Buffer.concat(chunks))) {
     if (f.type === Msg.ERROR) throw new RuntimeError(f.payload.toString('utf8'));
   }
-  runHooksWarn(s.config.hooks?.poststart, 'poststart', hookState(s, 'running'));
+  hooks().runHooksWarn(s.config.hooks?.poststart, 'poststart', hookState(s, 'running'));
 }
 
 /** Signal the init through a pidfd opened before the start-time check, so a reused pid is never hit. */
@@ -100,7 +101,7 @@ export function killAndWait(s: Saved, timeoutMs = 10000): void {
 export function destroy(dir: string, s: Saved | undefined): void {
   if (s?.cgroup) destroyCgroups(s.cgroup);
   fs.rmSync(dir, { recursive: true, force: true });
-  if (s) runHooksWarn(s.config.hooks?.poststop, 'poststop', hookState({ ...s, pid: 0 }, 'stopped'));
+  if (s) hooks().runHooksWarn(s.config.hooks?.poststop, 'poststop', hookState({ ...s, pid: 0 }, 'stopped'));
 }
 
 /** delete [--force]: refuses a running container unless forced; a created one is killed first. */

@@ -8,7 +8,7 @@ import { RuntimeError } from '../errors';
 import { logDebug } from '../log';
 import { loadNative } from '../native';
 import type { Step } from '../plan/encode';
-import { encodePlan, frame } from '../plan/encode';
+import { FrameReader, encodePlan, frame } from '../plan/encode';
 import { Msg } from '../plan/ops';
 
 /** Where the init stub binary is (built by `make -C native`). */
@@ -27,29 +27,6 @@ export async function stubMemfd(): Promise<number> {
   const blob = process.env.RUNTS_INIT ? undefined : embedded?.find((f) => f.name?.startsWith('runts-init'));
   if (blob) return native.sealedMemfdFromBytes(new Uint8Array(await blob.arrayBuffer()), 'runts-init');
   return native.sealedMemfdFrom(stubPath(), 'runts-init');
-}
-
-/** Frames from a stream socket. */
-export class FrameReader {
-  private buf: Buffer = Buffer.alloc(0);
-  constructor(private onFrame: (type: number, payload: Buffer) => void) {}
-  push(chunk: Buffer) {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    while (this.buf.length >= 8) {
-      const len = this.buf.readUInt32LE(4);
-      if (this.buf.length < 8 + len) break;
-      const type = this.buf.readUInt32LE(0);
-      const payload = this.buf.subarray(8, 8 + len);
-      this.buf = this.buf.subarray(8 + len);
-      this.onFrame(type, payload);
-    }
-  }
-}
-
-export function parseFrames(data: Buffer): Array<{ type: number; payload: Buffer }> {
-  const out: Array<{ type: number; payload: Buffer }> = [];
-  new FrameReader((type, payload) => out.push({ type, payload })).push(data);
-  return out;
 }
 
 export interface StubRun {

@@ -67,3 +67,26 @@ export function frame(type: number, payload: Buffer = Buffer.alloc(0)): Buffer {
   h.writeUInt32LE(payload.length, 4);
   return Buffer.concat([h, payload]);
 }
+
+/** Frames from a stream socket. */
+export class FrameReader {
+  private buf: Buffer = Buffer.alloc(0);
+  constructor(private onFrame: (type: number, payload: Buffer) => void) {}
+  push(chunk: Buffer) {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    while (this.buf.length >= 8) {
+      const len = this.buf.readUInt32LE(4);
+      if (this.buf.length < 8 + len) break;
+      const type = this.buf.readUInt32LE(0);
+      const payload = this.buf.subarray(8, 8 + len);
+      this.buf = this.buf.subarray(8 + len);
+      this.onFrame(type, payload);
+    }
+  }
+}
+
+export function parseFrames(data: Buffer): Array<{ type: number; payload: Buffer }> {
+  const out: Array<{ type: number; payload: Buffer }> = [];
+  new FrameReader((type, payload) => out.push({ type, payload })).push(data);
+  return out;
+}
