@@ -55,9 +55,11 @@ function waitStopped(rt, root, id) {
 }
 
 const OPS = ['run /bin/true', 'create', 'start', 'state', 'kill', 'delete'];
+const SEQ_OP = `${Number(process.env.BENCH_SEQ ?? 100)} sequential runs`;
 const trueBundle = bundleFor(['true']);
 const sleepBundle = bundleFor(['sleep', '60']);
 const results = {};
+const rss = {};
 for (const rt of runtimes) {
   const root = path.join(work, `root-${rt.name}`);
   fs.mkdirSync(root);
@@ -74,6 +76,17 @@ for (const rt of runtimes) {
     waitStopped(rt, root, id);
     rec('delete', call(rt, root, ['delete', id]));
   }
+  // 100 sequential containers, `run` of /bin/true each (run --rm equivalent)
+  const SEQ = Number(process.env.BENCH_SEQ ?? 100);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < SEQ; i++) call(rt, root, ['run', '--bundle', trueBundle, `seq-${i}`]);
+  t[`${SEQ} sequential runs`] = [Number(process.hrtime.bigint() - t0) / 1e6];
+  // memory of a created container: the init waiting for start
+  call(rt, root, ['create', '--bundle', sleepBundle, 'rss']);
+  const pid = JSON.parse(spawnSync(rt.bin, ['--root', root, 'state', 'rss'], { encoding: 'utf8' }).stdout).pid;
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+  call(rt, root, ['delete', '--force', 'rss']);
+  rss[rt.name] = rssKb;
   results[rt.name] = t;
 }
 fs.rmSync(work, { recursive: true, force: true });
@@ -81,12 +94,14 @@ fs.rmSync(work, { recursive: true, force: true });
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 const fmt = (ms) => `${ms.toFixed(1)} ms`;
 const rows = [['operation', ...runtimes.map((r) => `${r.name} (median)`), ...(runc ? ['runts / runc'] : [])]];
-for (const op of OPS) {
+for (const op of [...OPS, SEQ_OP]) {
   const m = runtimes.map((r) => median(results[r.name][op]));
   rows.push([op, ...m.map(fmt), ...(runc ? [`${(m[0] / m[1]).toFixed(2)}x`] : [])]);
 }
+const kb = runtimes.map((r) => rss[r.name]);
+rows.push(['RSS of a created container', ...kb.map((k) => `${(k / 1024).toFixed(2)} MiB`), ...(runc ? [`${(kb[0] / kb[1]).toFixed(2)}x`] : [])]);
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-console.log(`${RUNS} runs each, node ${process.version}, ${os.cpus().length} cpus\n`);
+console.log(`${RUNS} runs each (median, after one warm-up round), ${os.cpus().length} cpus, ${os.release()}\n`);
 rows.forEach((r, j) => {
   console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
   if (j === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
