@@ -33,11 +33,20 @@ describe('create / start / state / kill / delete', () => {
     expect(s1.rootfs).toBeTruthy();
     // the init waits: its command line is still the stub's
     expect(fs.readFileSync(`/proc/${s1.pid}/cmdline`, 'utf8')).toContain('runts-init');
+    // ... run from a sealed memfd, not from a file on the host (CVE-2019-5736 class)
+    expect(fs.readlinkSync(`/proc/${s1.pid}/exe`)).toMatch(/^\/memfd:runts-init/);
+    // every fd it holds besides stdio is close-on-exec
+    for (const fd of fs.readdirSync(`/proc/${s1.pid}/fd`).filter((f) => Number(f) > 2)) {
+      const flags = parseInt(/flags:\s+(\d+)/.exec(fs.readFileSync(`/proc/${s1.pid}/fdinfo/${fd}`, 'utf8'))![1], 8);
+      expect(flags & 0o2000000, `fd ${fd} -> ${fs.readlinkSync(`/proc/${s1.pid}/fd/${fd}`)}`).not.toBe(0);
+    }
 
     expect(rt(c, ['start', 'lc1']).status).toBe(0);
     const s2 = stateOf(c, 'lc1');
     expect(s2.status).toBe('running');
     expect(fs.readFileSync(`/proc/${s2.pid}/cmdline`, 'utf8').split('\0')[0]).toBe('sleep');
+    // no host fd reached the container process
+    expect(fs.readdirSync(`/proc/${s2.pid}/fd`).sort()).toEqual(['0', '1', '2']);
 
     const st = rt(c, ['start', 'lc1']);
     expect(st.status).not.toBe(0);
