@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../../src/native';
-import { Ctx, baseConfig, bundle, cleanupContext, context, rt, stateOf } from '../helpers';
+import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, rt, spawnSync, stateOf } from '../helpers';
 
 let c: Ctx;
 beforeAll(() => { c = context('console'); });
@@ -73,5 +73,17 @@ describe('console socket', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/nope\.sock/);
     expect(fs.existsSync(path.join(c.root, 'con3'))).toBe(false);
+  });
+
+  it('run with a terminal and no --console-socket relays the pty to the caller (under script(1))', () => {
+    const cfg = baseConfig(['sh', '-c', 'tty; stty size; exit 5']);
+    cfg.process.terminal = true;
+    cfg.process.consoleSize = { height: 20, width: 70 };
+    const b = bundle(c, cfg);
+    const cmd = `${RUNTS} --root ${c.root} run --bundle ${b} con4`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 20_000, input: '' });
+    expect(r.stdout).toMatch(/\/dev\/pts\/0/);
+    expect(r.status, r.stdout + r.stderr).toBe(5);
+    expect(fs.existsSync(path.join(c.root, 'con4'))).toBe(false);
   });
 });
