@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, rt, sleep, spawn, stateOf } from '../helpers';
+import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, rt, sleep, spawn, spawnSync, stateOf } from '../helpers';
 
 let c: Ctx;
 beforeAll(() => { c = context('lifecycle'); });
@@ -231,3 +231,34 @@ describe('cli', () => {
     expect(f.mountOptions).toContain('rbind');
   });
 });
+
+describe('file descriptors', () => {
+  it('--preserve-fds passes fds 3.. through; LISTEN_FDS is honoured and rewritten for pid 1', () => {
+    const b = bundle(c, baseConfig(['sh', '-c', 'ls /proc/self/fd | sort -n | tr "\\n" " "; echo; cat <&3; echo "LISTEN_FDS=$LISTEN_FDS LISTEN_PID=$LISTEN_PID"']));
+    const file = path.join(c.work, 'preserved.txt');
+    fs.writeFileSync(file, 'through fd 3\n');
+    const fd = fs.openSync(file, 'r');
+    const out = path.join(c.work, 'preserve.out');
+    const o = fs.openSync(out, 'w');
+    const r = spawnSync(RUNTS, ['--root', c.root, 'run', '--preserve-fds', '1', '--bundle', b, 'pfd'], { stdio: ['ignore', o, o, fd] });
+    fs.closeSync(fd);
+    fs.closeSync(o);
+    const text = fs.readFileSync(out, 'utf8');
+    expect(r.status, text).toBe(0);
+    // 0-2, the preserved 3, and the fd ls itself opens for /proc/self/fd
+    expect(text.split('\n')[0].trim().split(' ').slice(0, 4)).toEqual(['0', '1', '2', '3']);
+    expect(text).toContain('through fd 3');
+    expect(text).toContain('LISTEN_FDS= LISTEN_PID=');
+
+    const fd2 = fs.openSync(file, 'r');
+    const o2 = fs.openSync(out, 'w');
+    const r2 = spawnSync('sh', ['-c', `LISTEN_PID=$$ LISTEN_FDS=1 exec ${RUNTS} --root ${c.root} run --bundle ${b} pfd2`], { stdio: ['ignore', o2, o2, fd2] });
+    fs.closeSync(fd2);
+    fs.closeSync(o2);
+    const text2 = fs.readFileSync(out, 'utf8');
+    expect(r2.status, text2).toBe(0);
+    expect(text2).toContain('through fd 3');
+    expect(text2).toContain('LISTEN_FDS=1 LISTEN_PID=1');
+  });
+});
+
