@@ -1,0 +1,32 @@
+// The fast argv path: what it parses must be what commander would give; anything else falls through.
+import { describe, expect, it } from 'vitest';
+import { fastParse } from '../../src/argv';
+
+const G = { root: '/run/runts', logFormat: 'text', debug: false, systemdCgroup: false, rootless: 'auto' };
+
+describe('fastParse', () => {
+  it('parses the calls conmon and the containerd shim make', () => {
+    const p = fastParse(['--log-format=json', '--log', '/x/oci-log', 'create', '--bundle', '/b', '--pid-file', '/p', '--console-socket=/s', '--preserve-fds', '1', '--no-pivot', '--no-new-keyring', 'id1'])!;
+    expect(p.globals).toEqual({ ...G, logFormat: 'json', log: '/x/oci-log' });
+    expect(p.args).toEqual(['id1', { bundle: '/b', pidFile: '/p', consoleSocket: '/s', preserveFds: 1, pivot: false, newKeyring: false }]);
+    const k = fastParse(['--root', '/run/containerd/runc/default', 'kill', '--all', 'id2', '9'])!;
+    expect(k.globals.root).toBe('/run/containerd/runc/default');
+    expect(k.args).toEqual(['id2', '9', { all: true }]);
+    expect(fastParse(['kill', 'id3'])!.args).toEqual(['id3', 'SIGTERM', { all: false }]);
+    expect(fastParse(['delete', '-f', 'id4'])!.args).toEqual(['id4', { force: true }]);
+    expect(fastParse(['delete', 'id4', '--force'])!.args).toEqual(['id4', { force: true }]);
+    expect(fastParse(['state', 'id5'])!.args).toEqual(['id5']);
+    expect(fastParse(['run', '-d', '-b', '.', 'id6'])!.args).toEqual(['id6', { bundle: '.', pivot: true, newKeyring: true, preserveFds: 0, detach: true, keep: false }]);
+    expect(fastParse(['start', '--', '-weird'])!.args).toEqual(['-weird']);
+  });
+
+  it('leaves everything else to the full parser', () => {
+    for (const argv of [
+      [], ['--version'], ['--help'], ['state'], ['state', 'a', 'b'], ['create', '--bogus', 'x'], ['create', '-bDIR', 'x'],
+      ['create', '--preserve-fds', 'many', 'x'], ['--log-format', 'yaml', 'state', 'x'], ['kill', 'a', 'b', 'c'], ['list'],
+      ['exec', 'x', 'sh'], ['create', '--bundle'], ['delete', '--force=yes', 'x'],
+    ]) {
+      expect(fastParse(argv), argv.join(' ')).toBeUndefined();
+    }
+  });
+});
