@@ -18,9 +18,14 @@ void op_mknod(const char *path, uint64_t mode, uint64_t dev, uint64_t uid, uint6
 		rt_fail(errno, "mknod %s", path);
 	if (mknodat(dfd, base, (mode_t)mode, (dev_t)dev) < 0) {
 		if (errno == EEXIST) {
-			/* an existing node is left alone */
-			close(dfd);
-			return;
+			/* an existing node that is this device is left alone; any other file there is an error */
+			struct stat st;
+			if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == ((mode_t)mode & S_IFMT) &&
+			    ((!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) || st.st_rdev == (dev_t)dev)) {
+				close(dfd);
+				return;
+			}
+			rt_fail(EEXIST, "mknod %s: a file that is not this device is in the way", path);
 		}
 		rt_fail(errno, "mknod %s", path);
 	}

@@ -411,12 +411,18 @@ void op_pivot_root(void)
 {
 	rt_need_root("PIVOT_ROOT");
 	const char *r = rt.rootfs;
+	int oldroot = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (oldroot < 0)
+		rt_fail(errno, "pivot_root %s: open the old root", r);
 	if (fchdir(rt.rootfd) < 0)
 		rt_fail(errno, "pivot_root %s", r);
-	/* stack the old root under the new one, then detach it: no directory for put_old needed */
+	/* stack the old root on the new one, then detach it: no directory for put_old needed */
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		rt_fail(errno, "pivot_root %s", r);
-	/* keep the detach from propagating to the host */
+	/* from the old root (so that only its tree is touched): keep the detach from propagating to the host */
+	if (fchdir(oldroot) < 0)
+		rt_fail(errno, "pivot_root %s: chdir to the old root", r);
+	close(oldroot);
 	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 		rt_fail(errno, "pivot_root %s: make the old root rslave", r);
 	if (umount2(".", MNT_DETACH) < 0)

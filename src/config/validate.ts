@@ -196,9 +196,7 @@ function configRules(doc: Obj): string[] {
 
   if (isObj(doc.root) && doc.root.path === '') out.push('root.path: must not be empty');
 
-  if (Array.isArray(doc.mounts)) {
-    doc.mounts.forEach((m, i) => { if (isObj(m)) absolute(['mounts', i, 'destination'], m.destination); });
-  }
+  // mounts[].destination may be relative (deprecated): it is taken relative to / (src/plan/mounts.ts)
 
   const proc = doc.process;
   if (isObj(proc)) {

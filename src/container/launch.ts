@@ -12,7 +12,7 @@ import { buildPlan, LaunchFds } from '../plan/build';
 import { SyncCode } from '../plan/ops';
 import { idMapText } from '../plan/namespaces';
 import { loadNative } from '../native';
-import { runHooks } from './hooks';
+import { runHooks, runHooksWarn } from './hooks';
 import { closeQuiet, runStub, stubMemfd } from './stub';
 import { OCI_VERSION, Saved, containerDir, ensureRoot, hookState, procStat, writeSaved } from './state';
 
@@ -111,6 +111,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   let memfd: number | undefined;
   let child: ChildProcess | undefined;
   let cgroup: SavedCgroup | undefined;
+  let hooksStarted = false;
+  const base = { id: o.id, bundle, annotations: spec.annotations };
   try {
     listenFd = native.unixListen(path.join(dir, "exec.sock"), 1) as number;
     if (hasConsole) {
@@ -128,7 +130,6 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     for (let fd = 3; fd < 3 + preserve; fd++) before.push(fd);
     const after = [listenFd as number, ...(consoleFd !== undefined ? [consoleFd] : []), memfd];
     const created = new Date().toISOString();
-    const base = { id: o.id, bundle, annotations: spec.annotations };
     initPid = await runStub({
       steps: plan.steps, before, after, syncFd: fds.sync, memfdFd: fds.memfd, until: 'ready',
       onUsermap: (childPid) => {
@@ -146,6 +147,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       onSync: (code, pid) => {
         if (code !== SyncCode.CREATE_HOOKS) throw new RuntimeError(`init: unexpected sync code ${code}`);
         const st = hookState({ ...base, pid }, 'creating');
+        hooksStarted = true;
         runHooks(spec.hooks?.prestart, 'prestart', st);
         runHooks(spec.hooks?.createRuntime, 'createRuntime', st);
         return st;
@@ -179,6 +181,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     child?.kill('SIGKILL');
     cleanup(dir, initPid, pidfd, cgroup);
     pidfd = undefined;
+    // a failing create-time hook: the lifecycle goes on with destroy and the poststop hooks (runtime.md)
+    if (hooksStarted) runHooksWarn(spec.hooks?.poststop, 'poststop', hookState({ ...base, pid: 0 }, 'stopped'));
     throw e;
   } finally {
     closeQuiet(pidfd);

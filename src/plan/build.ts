@@ -59,6 +59,18 @@ export function hookStep(h: Hook, name: string): Step {
   return step('RUN_HOOK', str(name), str(h.path), strv(h.args ?? [h.path]), strv(h.env ?? []), u64(h.timeout ?? 0));
 }
 
+/** The mount point of the mount that holds `p` (longest matching mount point in mountinfo). */
+function mountPointOf(p: string): string {
+  let real = p;
+  try { real = fs.realpathSync(p); } catch { /* reported later */ }
+  let best = '/';
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const mp = (line.split(' ')[4] ?? '').replace(/\\040/g, ' ');
+    if (mp && (real === mp || real.startsWith(mp.endsWith('/') ? mp : mp + '/')) && mp.length > best.length) best = mp;
+  }
+  return best;
+}
+
 export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   const proc = spec.process;
   if (!proc) throw new RuntimeError('process: is required to create a container');
@@ -95,12 +107,21 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
 
   // 4. rootfs
   let rootProp = MS.SLAVE | MS.REC;
-  if (linux.rootfsPropagation) {
-    if (!(linux.rootfsPropagation in PROPAGATION)) throw new RuntimeError(`linux.rootfsPropagation: must be one of ${Object.keys(PROPAGATION).join(', ')}`);
-    rootProp = PROPAGATION[linux.rootfsPropagation];
-    if (linux.rootfsPropagation.includes('shared')) rootProp = MS.SLAVE | MS.REC; // made shared after pivot
+  const rp = linux.rootfsPropagation;
+  if (rp) {
+    if (!(rp in PROPAGATION)) throw new RuntimeError(`linux.rootfsPropagation: must be one of ${Object.keys(PROPAGATION).join(', ')}`);
+    rootProp = PROPAGATION[rp];
+    // shared and unbindable are applied to the new / after pivot_root (a shared parent makes pivot_root fail,
+    // an unbindable / cannot be bind-mounted onto itself)
+    if (rp.includes('shared') || rp.includes('unbindable')) rootProp = MS.SLAVE | MS.REC;
   }
   s.push(step('MOUNT', str(''), str('/'), str(''), u64(rootProp), str(''), u64(0)));
+  if (!(rootProp & MS.REC)) {
+    // only / changed: the mount holding the rootfs may still be shared, which pivot_root refuses; a slave
+    // still receives the host's mounts, and so does the rootfs bound from it
+    const parent = mountPointOf(o.rootfs);
+    if (parent !== '/') s.push(step('MOUNT', str(''), str(parent), str(''), u64(MS.SLAVE), str(''), u64(0)));
+  }
   s.push(step('MOUNT', str(o.rootfs), str(o.rootfs), str(''), u64(MS.BIND | MS.REC), str(''), u64(0)));
   s.push(step('ROOTFS', str(o.rootfs)));
 

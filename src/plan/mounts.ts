@@ -143,10 +143,8 @@ export function mountSteps(spec: Spec, ctx: MountContext): { steps: Step[]; hasD
       steps.push(...cgroupMount(dest, p, ctx));
     } else {
       if (!type) throw new RuntimeError(`${field}.type: is required for a mount that is not a bind mount`);
-      let source = m.source ?? type;
-      if (source && !source.startsWith('/') && ['none', 'tmpfs', 'proc', 'sysfs', 'devpts', 'mqueue', 'cgroup', 'cgroup2', 'overlay', type].indexOf(source) < 0) {
-        source = path.resolve(ctx.bundle, source);
-      }
+      // only bind sources are paths relative to the bundle; any other source goes to mount(2) as is
+      const source = m.source ?? type;
       steps.push(step('MOUNT', str(source), str(dest), str(type), u64(p.flags), str(p.data.join(',')), u64(TARGET | How.MKDIR)));
     }
     for (const prop of p.propagation) steps.push(step('MOUNT', str(''), str(dest), str(''), u64(prop), str(''), u64(TARGET)));

@@ -96,8 +96,10 @@ describe('hooks', () => {
     expect(r.stderr).toMatch(/prestart hook #0: exit status 3/);
     expect(fs.existsSync(path.join(c.root, 'h2'))).toBe(false);
     expect(mountsSnapshot()).toBe(before);
-    // createRuntime never ran, poststop did not either (the container never existed)
-    expect(lines(log).map((x) => x.name)).toEqual(['prestart']);
+    // createRuntime never ran; the lifecycle went on with destroy and poststop (runtime.md § Lifecycle)
+    const ran = lines(log);
+    expect(ran.map((x) => x.name)).toEqual(['prestart', 'poststop']);
+    expect(ran[1].state).toMatchObject({ id: 'h2', status: 'stopped' });
   });
 
   it('a failing createContainer hook fails create', () => {
