@@ -23,6 +23,11 @@ export function errnoText(e: unknown): string {
     ENAMETOOLONG: 'file name too long',
     ECONNREFUSED: 'connection refused',
     ENOTSOCK: 'socket operation on non-socket',
+    ENOTSUP: 'operation not supported',
+    EOPNOTSUPP: 'operation not supported',
+    ENOSPC: 'no space left on device',
+    ENODEV: 'no such device',
+    ERANGE: 'numerical result out of range',
   };
   if (err && typeof err.code === 'string' && map[err.code]) return map[err.code];
   const m = err && err.message ? err.message : String(e);

@@ -121,21 +121,52 @@ program.command('exec')
   .passThroughOptions()
   .action(action(() => require('./commands/exec').exec));
 
-for (const [name, what] of [
-  ['ps', 'list the processes running inside a container'],
-  ['pause', 'suspend all processes inside the container'],
-  ['resume', 'resume all processes that have been previously paused'],
-  ['update', 'update container resource constraints'],
-  ['events', 'display container events such as OOM notifications and resource usage'],
-] as const) {
-  program.command(name)
-    .description(`${what} (not implemented yet)`)
-    .allowUnknownOption()
-    .argument('[args...]')
-    .action(action(() => () => {
-      throw new (require('./errors').RuntimeError)(`${name}: not implemented yet in runts`);
-    }));
-}
+program.command('ps')
+  .description('list the processes running inside a container')
+  .argument('<container-id>')
+  .argument('[ps-options...]', 'options for the host ps (default -ef)')
+  .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
+  .passThroughOptions()
+  .action(action(() => require('./commands/ps').ps));
+
+program.command('pause')
+  .description('suspend all processes inside the container')
+  .argument('<container-id>')
+  .action(action(() => require('./commands/pause').pause));
+
+program.command('resume')
+  .description('resume all processes that have been previously paused')
+  .argument('<container-id>')
+  .action(action(() => require('./commands/resume').resume));
+
+program.command('update')
+  .description('update container resource constraints')
+  .argument('<container-id>')
+  .option('-r, --resources <file>', 'linux.resources JSON to apply (- reads stdin); the other flags are then ignored')
+  .option('--blkio-weight <n>', 'block IO weight (10-1000)')
+  .option('--cpu-period <us>', 'CPU CFS period')
+  .option('--cpu-quota <us>', 'CPU CFS quota (-1: none)')
+  .option('--cpu-burst <us>', 'CPU CFS burst')
+  .option('--cpu-rt-period <us>', 'CPU real-time period')
+  .option('--cpu-rt-runtime <us>', 'CPU real-time runtime')
+  .option('--cpu-share <n>', 'CPU shares (relative weight)')
+  .option('--cpu-idle <0|1>', 'SCHED_IDLE for the cgroup')
+  .option('--cpuset-cpus <list>', 'CPUs to run on (0-3, 0,1)')
+  .option('--cpuset-mems <list>', 'memory nodes to use (0-3, 0,1)')
+  .option('--kernel-memory <size>', 'kernel memory limit (v1; ignored by recent kernels)')
+  .option('--kernel-memory-tcp <size>', 'kernel TCP buffer limit (v1)')
+  .option('--memory <size>', 'memory limit (e.g. 64m, 1g; -1: none)')
+  .option('--memory-reservation <size>', 'memory soft limit')
+  .option('--memory-swap <size>', 'memory plus swap limit (-1: none)')
+  .option('--pids-limit <n>', 'maximum number of processes (0 or -1: none)')
+  .action(action(() => require('./commands/update').update));
+
+program.command('events')
+  .description('display container events such as OOM notifications and resource usage')
+  .argument('<container-id>')
+  .option('--stats', 'print the resource usage once and exit', false)
+  .option('--interval <duration>', 'how often to print the usage', '5s')
+  .action(action(() => require('./commands/events').events));
 
 program.parseAsync(process.argv).catch((e) => {
   logError((e as Error).message);

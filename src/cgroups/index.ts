@@ -1,28 +1,239 @@
-// cgroups: the interface the rest of runts uses. (Placeholder until the cgroups issue lands: no cgroups.)
+// cgroups: what the rest of runts uses. The host layout (v1, hybrid, v2) is detected once per call; the v1 and
+// v2 writers, the layout parser and the stats reader are loaded only by the commands that need them, so `state`
+// (isPaused) and `kill` stay small.
+import * as fs from 'fs';
+import * as path from 'path';
+import { RuntimeError } from '../errors';
 import type { Spec } from '../config/types';
+import { procs, readOpt, removeDir, sleepMs, writeFile } from './files';
+import type { Resources, SavedCgroup } from './types';
 
-/** What state.json keeps about a container's cgroups (JSON). */
-export type SavedCgroup = Record<string, unknown>;
+export type { SavedCgroup, Resources } from './types';
+
+const layoutMod = () => require('./layout') as typeof import('./layout');
+const v1Mod = () => require('./v1') as typeof import('./v1');
+const v2Mod = () => require('./v2') as typeof import('./v2');
+
+/** The file (in the container's state directory) naming the cgroups before they exist: delete --force reads it. */
+export const CGROUP_FILE = 'cgroup.json';
+
+/** Every directory of the container's cgroups: the v1 ones, then the cgroup2 one. */
+function allDirs(s: SavedCgroup): string[] {
+  const dirs = Object.values(s.paths);
+  if (s.unified) dirs.push(s.unified);
+  return dirs;
+}
+
+/** The directory whose process list is the container's: pure v2's only one, else v1 freezer (or pids, or any). */
+function mainDir(s: SavedCgroup): string | undefined {
+  if (s.version === 2) return s.unified;
+  const v1 = v1Mod();
+  return v1.controllerDir(s, 'freezer') ?? v1.controllerDir(s, 'pids') ?? Object.values(s.paths)[0] ?? s.unified;
+}
 
 /**
  * create: make the container's cgroups, apply linux.resources, and move `pid` (the init, still waiting in
- * WAIT_PARENT) into them. Throws a RuntimeError naming the field on failure, having removed what it made.
+ * WAIT_PARENT) into them. The plan is written to `<stateDir>/cgroup.json` before the first mkdir. On failure
+ * everything made is removed and the error names the field.
  */
-export function setupCgroups(_spec: Spec, _id: string, _pid: number): SavedCgroup | undefined {
-  return undefined;
+export function setupCgroups(spec: Spec, id: string, pid: number, stateDir: string): SavedCgroup {
+  const { hostLayout, containerPath, dirIn } = layoutMod();
+  const layout = hostLayout();
+  const cp = containerPath(spec.linux?.cgroupsPath, id);
+  const r = (spec.linux?.resources ?? {}) as Resources;
+  const files = require('./files') as typeof import('./files');
+  const s: SavedCgroup = { version: layout.mode === 'v2' ? 2 : 1, paths: {}, created: [] };
+  const mounts = new Map<string, string>();
+  for (const h of layout.v1) {
+    const d = dirIn(h, cp);
+    s.paths[h.controllers.join(',')] = d;
+    mounts.set(d, h.mount);
+  }
+  if (layout.v2) {
+    s.unified = dirIn(layout.v2, cp);
+    mounts.set(s.unified, layout.v2.mount);
+  }
+  for (const [d, mount] of mounts) s.created.push(...files.missingDirs(d, mount));
+  fs.writeFileSync(path.join(stateDir, CGROUP_FILE), JSON.stringify(s));
+  try {
+    const v1 = s.version === 1 ? v1Mod() : undefined;
+    const cpuset = v1?.controllerDir(s, 'cpuset');
+    const cpusetMount = cpuset && mounts.get(cpuset);
+    for (const d of s.created) {
+      files.makeDir(d);
+      if (cpusetMount && d.startsWith(cpusetMount + '/')) v1!.initCpuset(d, path.dirname(d));
+    }
+    if (v1) {
+      v1.applyV1(s, r, false);
+    } else {
+      const v2 = v2Mod();
+      v2.enableControllers(layout.v2!.mount, s.unified!, v2.controllersFor(r));
+      v2.applyV2(s.unified!, r, false);
+    }
+    joinCgroups(s, pid);
+  } catch (e) {
+    try { destroyCgroups(s); } catch { /* the first error is the one to report */ }
+    throw e;
+  }
+  return s;
 }
 
-/** delete: remove the cgroups this container created (its processes are gone), never others. */
-export function destroyCgroups(_c: SavedCgroup | undefined): void {
-  /* nothing yet */
+/** Move `pid` into every cgroup of the container (exec, and create's init). */
+export function joinCgroups(s: SavedCgroup, pid: number): void {
+  for (const d of allDirs(s)) {
+    try {
+      writeFile(d, 'cgroup.procs', pid);
+    } catch (e) {
+      throw new RuntimeError(`join cgroup ${d}: ${(e as Error).message}`);
+    }
+  }
 }
 
-/** kill --all, delete --force: signal every process in the container's cgroups. */
-export function signalAll(_c: SavedCgroup | undefined, _sig: number): boolean {
-  return false;
+/** The cgroups that create planned for a container whose state.json was never written (a crashed create). */
+export function plannedCgroups(stateDir: string): SavedCgroup | undefined {
+  const t = readOpt(stateDir, CGROUP_FILE);
+  if (!t) return undefined;
+  try {
+    return JSON.parse(t) as SavedCgroup;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Remove a directory runts created, and any cgroups the container made below it. */
+function removeTree(d: string): void {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(d, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  for (const e of entries) if (e.isDirectory()) removeTree(path.join(d, e.name));
+  removeDir(d);
+}
+
+/**
+ * delete: remove the cgroups this container created (its processes are gone), never others. The container's
+ * own directories (with whatever it made below them) go; a created parent is removed only when empty.
+ */
+export function destroyCgroups(s: SavedCgroup | undefined): void {
+  if (!s) return;
+  const errors: string[] = [];
+  const leaves = new Set(allDirs(s));
+  for (const d of [...s.created].reverse()) {
+    try {
+      if (leaves.has(d)) {
+        removeTree(d);
+      } else {
+        try { fs.rmdirSync(d); } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          // another container's cgroup lives in it, or it is gone already
+          if (code !== 'ENOTEMPTY' && code !== 'EBUSY' && code !== 'ENOENT') throw e;
+        }
+      }
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  if (errors.length) throw new RuntimeError(`remove cgroups: ${errors.join('; ')}`);
+}
+
+/** All pids in the container's cgroup (and in cgroups the container made below it). */
+export function allPids(s: SavedCgroup | undefined): number[] {
+  const d = s && mainDir(s);
+  if (!d) return [];
+  const out: number[] = [];
+  const walk = (dir: string) => {
+    out.push(...procs(dir));
+    let entries: fs.Dirent[] = [];
+    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { /* gone */ }
+    for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name));
+  };
+  walk(d);
+  return [...new Set(out)];
 }
 
 /** state: is the container frozen? */
-export function isPaused(_c: SavedCgroup | undefined): boolean {
-  return false;
+export function isPaused(s: SavedCgroup | undefined): boolean {
+  if (!s) return false;
+  if (s.version === 1) {
+    const d = freezerDir(s);
+    if (d) return (readOpt(d, 'freezer.state') ?? '').trim() === 'FROZEN';
+  }
+  return !!s.unified && /^frozen 1$/m.test(readOpt(s.unified, 'cgroup.events') ?? '');
+}
+
+function freezerDir(s: SavedCgroup): string | undefined {
+  for (const [key, dir] of Object.entries(s.paths)) if (key.split(',').includes('freezer')) return dir;
+  return undefined;
+}
+
+/** Freeze (true) or thaw (false) every process, and wait until the kernel says it is done. */
+export function setFrozen(s: SavedCgroup, frozen: boolean, timeoutMs = 10000): void {
+  const end = Date.now() + timeoutMs;
+  const v1dir = s.version === 1 ? freezerDir(s) : undefined;
+  if (v1dir) {
+    const want = frozen ? 'FROZEN' : 'THAWED';
+    for (let i = 0; ; i++) {
+      // writing again helps a freeze that raced with a fork
+      if (i % 25 === 0) writeFile(v1dir, 'freezer.state', want);
+      const cur = (readOpt(v1dir, 'freezer.state') ?? '').trim();
+      if (cur === want) return;
+      if (Date.now() > end) {
+        if (frozen) writeFile(v1dir, 'freezer.state', 'THAWED');
+        throw new RuntimeError(`cgroup ${v1dir}: still ${cur} after ${timeoutMs / 1000}s`);
+      }
+      sleepMs(i < 10 ? 1 : 10);
+    }
+  }
+  if (!s.unified || readOpt(s.unified, 'cgroup.freeze') === undefined) {
+    throw new RuntimeError('the container has no freezer cgroup (no v1 freezer hierarchy, no cgroup.freeze)');
+  }
+  writeFile(s.unified, 'cgroup.freeze', frozen ? 1 : 0);
+  for (let i = 0; ; i++) {
+    if (/^frozen (\d)$/m.exec(readOpt(s.unified, 'cgroup.events') ?? '')?.[1] === (frozen ? '1' : '0')) return;
+    if (Date.now() > end) {
+      if (frozen) writeFile(s.unified, 'cgroup.freeze', 0);
+      throw new RuntimeError(`cgroup ${s.unified}: not ${frozen ? 'frozen' : 'thawed'} after ${timeoutMs / 1000}s`);
+    }
+    sleepMs(i < 10 ? 1 : 10);
+  }
+}
+
+/**
+ * kill --all, delete --force: signal every process in the container's cgroups, so none escapes by forking.
+ * SIGKILL uses cgroup.kill where the kernel has it; otherwise freeze, signal each, thaw. False when the
+ * container has no cgroup to go by.
+ */
+export function signalAll(s: SavedCgroup | undefined, sig: number): boolean {
+  if (!s) return false;
+  const main = mainDir(s);
+  if (!main || !fs.existsSync(main)) return false;
+  if (sig === 9 && s.unified && readOpt(s.unified, 'cgroup.kill') !== undefined) {
+    // hybrid hosts have it too: every process of the container is in the unified directory as well
+    writeFile(s.unified, 'cgroup.kill', 1);
+    // a task frozen by the v1 freezer dies only once thawed
+    if (isPaused(s)) setFrozen(s, false);
+    return true;
+  }
+  let frozen = false;
+  try {
+    if (!isPaused(s)) {
+      try { setFrozen(s, true, 2000); frozen = true; } catch { /* signal anyway */ }
+    }
+    for (const p of allPids(s)) {
+      try { process.kill(p, sig); } catch { /* exited */ }
+    }
+  } finally {
+    // what we froze is thawed; a paused container stays paused, unless it is being killed
+    if (frozen || (sig === 9 && isPaused(s))) try { setFrozen(s, false); } catch { /* best effort */ }
+  }
+  return true;
+}
+
+/** update: apply new limits to a running container's cgroups. */
+export function updateResources(s: SavedCgroup, r: Resources): void {
+  if (s.version === 1) v1Mod().applyV1(s, r, true);
+  else v2Mod().applyV2(s.unified!, r, true);
 }

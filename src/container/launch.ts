@@ -141,7 +141,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         initPid = pid;
         pidfd = native.pidfdOpen(pid);
         // into its cgroups while it waits, before it unshares the cgroup namespace or runs anything
-        cgroup = setupCgroups(spec, o.id, pid);
+        cgroup = setupCgroups(spec, o.id, pid, dir);
         return hookState({ ...base, pid }, 'creating');
       },
       onSync: (code, pid) => {

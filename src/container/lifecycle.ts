@@ -5,7 +5,7 @@ import { RuntimeError, errnoText } from '../errors';
 import { loadNative } from '../native';
 import { Msg } from '../plan/ops';
 import { frame, parseFrames } from '../plan/encode';
-import { destroyCgroups, signalAll } from '../cgroups';
+import { destroyCgroups, plannedCgroups, signalAll } from '../cgroups';
 import { Saved, Status, hookState, initAlive, procStat, readSaved, statusOf } from './state';
 
 /** Release the init waiting in WAIT_START; returns when the user process has been exec'd. */
@@ -116,6 +116,9 @@ export function deleteContainer(dir: string, id: string, force: boolean): void {
     }
     // a state dir without a (readable) state.json: a create that crashed; only --force removes it
     if (!force) throw new RuntimeError(`container "${id}" is in an unknown state (run delete --force)`);
+    const cg = plannedCgroups(dir);
+    signalAll(cg, 9);
+    destroyCgroups(cg);
     fs.rmSync(dir, { recursive: true, force: true });
     return;
   }

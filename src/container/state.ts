@@ -95,9 +95,10 @@ export function initAlive(s: Saved): boolean {
 
 export function statusOf(dir: string, s: Saved): Status {
   if (!initAlive(s)) return 'stopped';
-  if (fs.existsSync(path.join(dir, 'exec.sock'))) return 'created';
+  // a frozen container is paused, also one paused before it was started
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   if (s.cgroup && (require('../cgroups') as typeof import('../cgroups')).isPaused(s.cgroup)) return 'paused';
+  if (fs.existsSync(path.join(dir, 'exec.sock'))) return 'created';
   return 'running';
 }
 

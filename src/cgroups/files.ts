@@ -1,0 +1,121 @@
+// Reading and writing cgroup interface files, creating and removing cgroup directories.
+// Every write opens the file without O_CREAT: a missing interface file means the kernel lacks the feature.
+import * as fs from 'fs';
+import * as path from 'path';
+import { RuntimeError, errnoText } from '../errors';
+
+export class CgroupFileError extends RuntimeError {
+  constructor(message: string, public readonly code: string | undefined) {
+    super(message);
+  }
+}
+
+/** Write `value` to `dir/file`; the error names the file, the value and the errno text. */
+export function writeFile(dir: string, file: string, value: string | number): void {
+  const p = path.join(dir, file);
+  let fd: number;
+  try {
+    fd = fs.openSync(p, fs.constants.O_WRONLY);
+  } catch (e) {
+    throw new CgroupFileError(`open ${p}: ${errnoText(e)}`, (e as NodeJS.ErrnoException).code);
+  }
+  try {
+    fs.writeSync(fd, String(value));
+  } catch (e) {
+    throw new CgroupFileError(`write ${JSON.stringify(String(value))} to ${p}: ${errnoText(e)}`, (e as NodeJS.ErrnoException).code);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function readFile(dir: string, file: string): string {
+  return fs.readFileSync(path.join(dir, file), 'utf8');
+}
+
+/** The file's content, or undefined when it does not exist. */
+export function readOpt(dir: string, file: string): string | undefined {
+  try {
+    return fs.readFileSync(path.join(dir, file), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export function exists(dir: string, file: string): boolean {
+  return fs.existsSync(path.join(dir, file));
+}
+
+/** A number from a one-value file ("max" → undefined). */
+export function readNum(dir: string, file: string): number | undefined {
+  const t = readOpt(dir, file)?.trim();
+  if (t === undefined || t === '' || t === 'max') return undefined;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** "key value" lines (memory.stat, cpu.stat, cgroup.events...) as a map. */
+export function readKeyed(dir: string, file: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of (readOpt(dir, file) ?? '').split('\n')) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined && Number.isFinite(Number(v))) out[k] = Number(v);
+  }
+  return out;
+}
+
+/** The pids in cgroup.procs (empty when the cgroup is gone). */
+export function procs(dir: string): number[] {
+  const t = readOpt(dir, 'cgroup.procs') ?? '';
+  return t.split('\n').filter(Boolean).map(Number);
+}
+
+/** The directories of `dir` and its parents that do not exist yet, outermost first (below `stop`). */
+export function missingDirs(dir: string, stop: string): string[] {
+  const out: string[] = [];
+  let d = dir;
+  while (d.length > stop.length && d.startsWith(stop + '/') && !fs.existsSync(d)) {
+    out.unshift(d);
+    d = path.dirname(d);
+  }
+  return out;
+}
+
+export function makeDir(d: string): boolean {
+  try {
+    fs.mkdirSync(d, { mode: 0o755 });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new RuntimeError(`mkdir ${d}: ${errnoText(e)}`);
+  }
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Remove a cgroup directory (it must hold no process; the kernel refuses with EBUSY while the last ones exit,
+ * so this retries for up to `timeoutMs`). A directory that is already gone is fine.
+ */
+export function removeDir(d: string, timeoutMs = 2000): void {
+  const end = Date.now() + timeoutMs;
+  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      fs.rmdirSync(d);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY' && code !== 'ENOTEMPTY') throw new RuntimeError(`rmdir ${d}: ${errnoText(e)}`);
+      if (Date.now() > end) throw new RuntimeError(`rmdir ${d}: ${errnoText(e)}`);
+      // a child cgroup we did not create keeps it busy: leave it (ENOTEMPTY means sub-directories)
+      if (code === 'ENOTEMPTY' && fs.readdirSync(d).some((f) => fs.statSync(path.join(d, f)).isDirectory())) {
+        throw new RuntimeError(`rmdir ${d}: it holds cgroups runts did not create`);
+      }
+      sleepMs(wait);
+    }
+  }
+}
+
+export { sleepMs };

@@ -1,0 +1,32 @@
+import { spawnSync } from 'child_process';
+import type { Globals } from '../cli';
+import { checkId } from '../ids';
+import { stdout } from '../io';
+import { RuntimeError } from '../errors';
+import { containerDir, readSaved } from '../container/state';
+import { allPids } from '../cgroups';
+
+/**
+ * ps: the processes in the container's cgroups. json: the host pids as an array (what managers parse);
+ * table: the host's `ps` (with the given options, -ef by default), keeping the header and the container's rows.
+ */
+export function ps(g: Globals, id: string, psArgs: string[], o: { format: string }) {
+  checkId(id);
+  const dir = containerDir(g.root, id);
+  const s = readSaved(dir, id);
+  const pids = allPids(s.cgroup).sort((a, b) => a - b);
+  if (o.format === 'json') {
+    stdout(JSON.stringify(pids) + '\n');
+    return;
+  }
+  if (o.format !== 'table') throw new RuntimeError(`invalid format option: ${o.format}`);
+  const r = spawnSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
+  if (r.error) throw new RuntimeError(`run ps: ${r.error.message}`);
+  if (r.status !== 0) throw new RuntimeError(`ps ${psArgs.join(' ')}: ${(r.stderr || '').trim() || `exit status ${r.status}`}`);
+  const lines = r.stdout.split('\n');
+  const col = (lines[0] ?? '').trim().split(/\s+/).indexOf('PID');
+  if (col < 0) throw new RuntimeError('ps output has no PID column');
+  const keep = new Set(pids);
+  const out = [lines[0], ...lines.slice(1).filter((l) => l.trim() && keep.has(Number(l.trim().split(/\s+/)[col])))];
+  stdout(out.join('\n') + '\n');
+}

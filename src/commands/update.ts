@@ -1,0 +1,107 @@
+import * as fs from 'fs';
+import type { Globals } from '../cli';
+import { checkId } from '../ids';
+import { RuntimeError } from '../errors';
+import { containerDir, lockDir, readSaved, statusOf, unlock, writeSaved } from '../container/state';
+import { updateResources, type Resources } from '../cgroups';
+
+/** runc's update flags (commander turns --cpu-period into cpuPeriod). */
+export interface UpdateOptions {
+  resources?: string;
+  blkioWeight?: string; cpuPeriod?: string; cpuQuota?: string; cpuBurst?: string; cpuRtPeriod?: string;
+  cpuRtRuntime?: string; cpuShare?: string; cpusetCpus?: string; cpusetMems?: string; cpuIdle?: string;
+  kernelMemory?: string; kernelMemoryTcp?: string; memory?: string; memoryReservation?: string;
+  memorySwap?: string; pidsLimit?: string;
+}
+
+/** "64m", "1g", "512k", "100" (bytes) or -1, as docker/runc read memory sizes (powers of 1024). */
+export function parseBytes(flag: string, v: string): number {
+  if (v.trim() === '-1') return -1;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp])?i?b?$/i.exec(v.trim());
+  if (!m) throw new RuntimeError(`invalid value for ${flag}: "${v}" (a size like 64m, 1g or -1)`);
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[(m[2] ?? '').toLowerCase()]!;
+  return Math.floor(Number(m[1]) * mult);
+}
+
+function parseInt64(flag: string, v: string, min = -Infinity): number {
+  if (!/^-?\d+$/.test(v.trim()) || Number(v) < min) throw new RuntimeError(`invalid value for ${flag}: "${v}"`);
+  return Number(v);
+}
+
+/** The resources to change: a linux.resources JSON (--resources FILE or -), else the flags. */
+export function requested(o: UpdateOptions): Resources {
+  if (o.resources !== undefined) {
+    let text: string;
+    try {
+      text = fs.readFileSync(o.resources === '-' ? 0 : o.resources, 'utf8');
+    } catch (e) {
+      throw new RuntimeError(`--resources ${o.resources}: ${(e as Error).message}`);
+    }
+    try {
+      const r = JSON.parse(text) as Resources;
+      if (!r || typeof r !== 'object' || Array.isArray(r)) throw new Error('not an object');
+      return r;
+    } catch (e) {
+      throw new RuntimeError(`--resources: invalid linux.resources JSON: ${(e as Error).message}`);
+    }
+  }
+  const r: Resources = {};
+  const mem = (r.memory ??= {});
+  if (o.memory !== undefined) mem.limit = parseBytes('--memory', o.memory);
+  if (o.memoryReservation !== undefined) mem.reservation = parseBytes('--memory-reservation', o.memoryReservation);
+  if (o.memorySwap !== undefined) mem.swap = parseBytes('--memory-swap', o.memorySwap);
+  if (o.kernelMemory !== undefined) mem.kernel = parseBytes('--kernel-memory', o.kernelMemory);
+  if (o.kernelMemoryTcp !== undefined) mem.kernelTCP = parseBytes('--kernel-memory-tcp', o.kernelMemoryTcp);
+  const cpu = (r.cpu ??= {});
+  if (o.cpuShare !== undefined) cpu.shares = parseInt64('--cpu-share', o.cpuShare, 0);
+  if (o.cpuPeriod !== undefined) cpu.period = parseInt64('--cpu-period', o.cpuPeriod, 0);
+  if (o.cpuQuota !== undefined) cpu.quota = parseInt64('--cpu-quota', o.cpuQuota);
+  if (o.cpuBurst !== undefined) cpu.burst = parseInt64('--cpu-burst', o.cpuBurst, 0);
+  if (o.cpuRtPeriod !== undefined) cpu.realtimePeriod = parseInt64('--cpu-rt-period', o.cpuRtPeriod, 0);
+  if (o.cpuRtRuntime !== undefined) cpu.realtimeRuntime = parseInt64('--cpu-rt-runtime', o.cpuRtRuntime);
+  if (o.cpuIdle !== undefined) cpu.idle = parseInt64('--cpu-idle', o.cpuIdle);
+  if (o.cpusetCpus !== undefined) cpu.cpus = o.cpusetCpus;
+  if (o.cpusetMems !== undefined) cpu.mems = o.cpusetMems;
+  if (o.pidsLimit !== undefined) r.pids = { limit: parseInt64('--pids-limit', o.pidsLimit) };
+  if (o.blkioWeight !== undefined) r.blockIO = { weight: parseInt64('--blkio-weight', o.blkioWeight, 0) };
+  if (!Object.keys(mem).length) delete r.memory;
+  if (!Object.keys(cpu).length) delete r.cpu;
+  return r;
+}
+
+/** Merge `delta` into `base` (objects field by field; arrays and values replaced). */
+function merge<T extends Record<string, unknown>>(base: T | undefined, delta: T): T {
+  const out: Record<string, unknown> = { ...(base ?? {}) };
+  for (const [k, v] of Object.entries(delta)) {
+    if (v === undefined || v === null) continue;
+    const b = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
+      ? merge(b as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out as T;
+}
+
+/** update: change the cgroup limits of a running (or created, or paused) container, and remember them. */
+export function update(g: Globals, id: string, o: UpdateOptions) {
+  checkId(id);
+  const dir = containerDir(g.root, id);
+  const lock = lockDir(dir);
+  try {
+    const s = readSaved(dir, id);
+    if (statusOf(dir, s) === 'stopped') throw new RuntimeError('container not running');
+    if (!s.cgroup) throw new RuntimeError('container has no cgroups to update');
+    const delta = requested(o);
+    const linux = (s.config.linux ??= {});
+    const before = (linux.resources ?? {}) as Resources;
+    // device rules are fixed at create (as in runc); memory and swap move together (memsw >= limit)
+    delete delta.devices;
+    if (delta.memory?.limit !== undefined && delta.memory.swap === undefined && before.memory?.swap) {
+      delta.memory.swap = before.memory.swap;
+    }
+    updateResources(s.cgroup, delta);
+    linux.resources = merge(before as Record<string, unknown>, delta as Record<string, unknown>);
+    writeSaved(dir, s);
+  } finally {
+    unlock(lock);
+  }
+}
