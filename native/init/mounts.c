@@ -82,8 +82,21 @@ static void copy_str(char *dst, size_t n, const char *src)
 		snprintf(dst, n, "%s", src);
 }
 
+/* chmod a directory we have just created (fchmod: no path lookup that could be raced to a symlink) */
+static int set_mode(int dfd, const char *name, mode_t mode)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = fchmod(fd, mode);
+	int err = errno;
+	close(fd);
+	errno = err;
+	return r;
+}
+
 /*
- * mkdir -p: creates missing components (parents 0755, the last one `mode`),
+ * mkdir -p: creates missing components (parents 0755, the last one `mode`; the umask does not apply),
  * returns an O_PATH fd of the directory, or -1 with errno and the failing prefix
  * in `failed`.
  */
@@ -132,7 +145,14 @@ static int mkdir_p(int in_root, const char *path, mode_t mode, char *failed, siz
 			char comp[NAME_MAX + 1];
 			memcpy(comp, p, clen);
 			comp[clen] = 0;
-			if (mkdirat(dfd, comp, last ? mode : 0755) < 0 && errno != EEXIST) {
+			mode_t m = last ? mode : 0755;
+			if (mkdirat(dfd, comp, m) == 0) {
+				/* the mode the plan asks for, not reduced by the umask runts was started with */
+				if (set_mode(dfd, comp, m) < 0) {
+					err = errno;
+					goto fail;
+				}
+			} else if (errno != EEXIST) {
 				err = errno;
 				goto fail;
 			}
@@ -212,8 +232,17 @@ static int create_file(int in_root, const char *path, char *failed, size_t n)
 		errno = err;
 		return -1;
 	}
-	if (fd >= 0)
+	if (fd >= 0) {
+		/* 0644 whatever the umask runts was started with */
+		int r = fchmod(fd, 0644);
+		err = errno;
 		close(fd);
+		if (r < 0) {
+			copy_str(failed, n, path);
+			errno = err;
+			return -1;
+		}
+	}
 	return 0;
 }
 
