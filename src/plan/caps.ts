@@ -1,5 +1,6 @@
 // Capability names → bit masks.
 import { logWarn } from '../log';
+import { RuntimeError } from '../errors';
 
 export const CAPS = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
@@ -12,16 +13,50 @@ export const CAPS = [
 ];
 
 /** A mask of the named capabilities; unknown names are skipped with a warning, as runc does. */
-export function capMask(names: string[] | undefined, field: string): bigint {
+export function capMask(names: string[] | undefined, field: string, warn = true): bigint {
   let m = 0n;
   for (const raw of names ?? []) {
     const name = raw.toUpperCase().startsWith('CAP_') ? raw.toUpperCase() : `CAP_${raw.toUpperCase()}`;
     const i = CAPS.indexOf(name);
     if (i < 0) {
-      logWarn(`${field}: unknown capability "${raw}" ignored`);
+      if (warn) logWarn(`${field}: unknown capability "${raw}" ignored`);
       continue;
     }
     m |= 1n << BigInt(i);
   }
   return m;
+}
+
+/**
+ * The ambient set to raise. The kernel raises an ambient capability only when it is both permitted and
+ * inheritable; runc warns and goes on without it (managers such as podman rely on that), and so do we.
+ */
+export function ambientMask(caps: { permitted?: string[]; inheritable?: string[]; ambient?: string[] }): bigint {
+  let amb = capMask(caps.ambient, 'process.capabilities.ambient');
+  // (unknown names in these two were warned about already)
+  const allowed = capMask(caps.permitted, '', false) & capMask(caps.inheritable, '', false);
+  for (let i = 0; i < CAPS.length; i++) {
+    const bit = 1n << BigInt(i);
+    if ((amb & bit) && !(allowed & bit)) {
+      logWarn(`can't raise ambient capability ${CAPS[i]}: it is not in both the permitted and the inheritable set`);
+      amb &= ~bit;
+    }
+  }
+  return amb;
+}
+
+/**
+ * The rules capset(2) applies, checked up front for a message that names the capability: effective must be
+ * within permitted, and inheritable within the bounding set (the runtime itself has no inheritable ones).
+ */
+export function checkCapSets(caps: { bounding?: string[]; effective?: string[]; permitted?: string[]; inheritable?: string[] }): void {
+  const m = (names?: string[]) => capMask(names, '', false);
+  const check = (sub: bigint, sup: bigint, field: string, what: string) => {
+    for (let i = 0; i < CAPS.length; i++) {
+      const bit = 1n << BigInt(i);
+      if ((sub & bit) && !(sup & bit)) throw new RuntimeError(`process.capabilities.${field}: ${CAPS[i]} is not in the ${what} set`);
+    }
+  };
+  check(m(caps.effective), m(caps.permitted), 'effective', 'permitted');
+  check(m(caps.inheritable), m(caps.bounding), 'inheritable', 'bounding');
 }

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { RuntimeError } from '../errors';
 import type { Spec } from '../config/types';
 import { Step, step, str, u64, u64v } from './encode';
-import { capMask } from './caps';
+import { ambientMask, capMask, checkCapSets } from './caps';
 
 const RLIMITS: Record<string, number> = {
   RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5, RLIMIT_NPROC: 6,
@@ -69,7 +69,10 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
     s.push(step('PERSONALITY', u64(d)));
   }
   const caps = proc.capabilities;
-  if (caps) s.push(step('CAPS_BOUNDING', u64(capMask(caps.bounding, 'process.capabilities.bounding'))));
+  if (caps) {
+    checkCapSets(caps);
+    s.push(step('CAPS_BOUNDING', u64(capMask(caps.bounding, 'process.capabilities.bounding'))));
+  }
   const user = proc.user ?? { uid: 0, gid: 0 };
   s.push(step('USER', u64(user.uid), u64(user.gid), u64(1), u64v(user.additionalGids ?? [])));
   if (caps) {
@@ -77,7 +80,7 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
       u64(capMask(caps.effective, 'process.capabilities.effective')),
       u64(capMask(caps.permitted, 'process.capabilities.permitted')),
       u64(capMask(caps.inheritable, 'process.capabilities.inheritable')),
-      u64(capMask(caps.ambient, 'process.capabilities.ambient'))));
+      u64(ambientMask(caps))));
   }
   if (proc.noNewPrivileges) s.push(step('NO_NEW_PRIVS'));
   s.push(step('UMASK', u64(user.umask ?? 0o022)));
