@@ -1,0 +1,472 @@
+// The root filesystem: root.readonly, masked and read-only paths, /dev, linux.devices, mounts and their options,
+// mount targets behind symlinks, --no-pivot, propagation. Every assertion is what the container sees.
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, mountsSnapshot, rootfs, rt, runIn, spawnSync, stateOf } from '../helpers';
+
+let c: Ctx;
+/** a private copy of the busybox rootfs: tests add files and symlinks to it, runts creates mount targets in it */
+let rfs: string;
+/** host directories bound into containers */
+let hostData: string;
+let hostRec: string;
+let hostFile: string;
+/** host mounts made by the tests, unmounted in afterAll (innermost first) */
+const hostMounts: string[] = [];
+
+function hostMount(args: string[], target: string): void {
+  execFileSync('mount', [...args, target]);
+  hostMounts.unshift(target);
+}
+
+beforeAll(() => {
+  c = context('rootfs');
+  // mkdtemp makes it 0700: the mapped root of a user namespace must be able to reach the rootfs
+  fs.chmodSync(c.work, 0o755);
+  rfs = path.join(c.work, 'rootfs');
+  execFileSync('cp', ['-a', rootfs(), rfs]);
+  hostData = path.join(c.work, 'host-data');
+  fs.mkdirSync(hostData);
+  fs.writeFileSync(path.join(hostData, 'f'), 'host data\n');
+  fs.writeFileSync(path.join(hostData, 'run.sh'), '#!/bin/sh\necho ran\n', { mode: 0o755 });
+  // a directory with a mount below it, for bind vs rbind
+  hostRec = path.join(c.work, 'host-rec');
+  fs.mkdirSync(path.join(hostRec, 'sub'), { recursive: true });
+  hostMount(['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs'], path.join(hostRec, 'sub'));
+  fs.writeFileSync(path.join(hostRec, 'sub', 'inner'), 'inner\n');
+  hostFile = path.join(c.work, 'host-file');
+  fs.writeFileSync(hostFile, 'host file\n');
+});
+
+afterAll(() => {
+  if (!c) return;
+  // containers first (they may hold the host mounts), then the mounts, then the dirs
+  let ids: string[] = [];
+  try { ids = fs.readdirSync(c.root); } catch { /* none */ }
+  for (const id of ids) rt(c, ['delete', '--force', id]);
+  for (const m of hostMounts) spawnSync('umount', ['-l', m]);
+  cleanupContext(c);
+});
+
+function cfgOf(args: string[], change?: (cfg: any) => void): any {
+  const cfg = baseConfig(args, rfs);
+  change?.(cfg);
+  return cfg;
+}
+
+/** Run `sh -c script` in a container; returns stdout, failing the test on a non-zero status. */
+function run(script: string, change?: (cfg: any) => void, runArgs: string[] = []): string {
+  const id = `rf${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const r = rt(c, ['run', ...runArgs, '--bundle', bundle(c, cfgOf(['sh', '-c', script], change)), id]);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return r.stdout;
+}
+
+interface MountLine { root: string; point: string; opts: string[]; optional: string[]; fstype: string; source: string; superOpts: string[] }
+
+function mountinfo(text: string): MountLine[] {
+  const out: MountLine[] = [];
+  for (const l of text.split('\n')) {
+    const sep = l.indexOf(' - ');
+    if (sep < 0) continue;
+    const f = l.slice(0, sep).split(' ');
+    if (f.length < 6 || !/^\d+$/.test(f[0])) continue;
+    const [fstype, source, superOpts] = l.slice(sep + 3).split(' ');
+    const unesc = (s: string) => s.replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+    out.push({ root: unesc(f[3]), point: unesc(f[4]), opts: f[5].split(','), optional: f.slice(6), fstype, source, superOpts: (superOpts ?? '').split(',') });
+  }
+  return out;
+}
+
+/** The last (topmost) mount at `point`. */
+function mountAt(lines: MountLine[], point: string): MountLine | undefined {
+  return lines.filter((m) => m.point === point).at(-1);
+}
+
+/** Split a script's output into sections printed as `== name` lines. */
+function sections(out: string): Record<string, string> {
+  const res: Record<string, string> = {};
+  let cur = '';
+  for (const l of out.replace(/\n$/, '').split('\n')) {
+    const m = /^== (.+)$/.exec(l);
+    if (m) { cur = m[1]; res[cur] = ''; continue; }
+    if (cur) res[cur] += l + '\n';
+  }
+  return res;
+}
+
+describe('root.readonly', () => {
+  const script = 'echo "== touch"; touch /x 2>&1; echo "== mountinfo"; cat /proc/self/mountinfo; echo "== usable"; '
+    + 'grep -c ^Pid /proc/self/status; echo hi > /dev/null && echo devnull-ok; head -c 2 /dev/zero | wc -c; '
+    + 'touch /tmp/x /dev/shm/x && echo tmp-ok';
+
+  it('/ is read-only (EROFS), /proc, /dev and the tmpfs mounts still work', () => {
+    const s = sections(run(script));
+    expect(s.touch).toMatch(/\/x: Read-only file system/);
+    const root = mountAt(mountinfo(s.mountinfo), '/')!;
+    expect(root.opts).toContain('ro');
+    expect(s.usable).toBe('1\ndevnull-ok\n2\ntmp-ok\n');
+    expect(fs.existsSync(path.join(rfs, 'x'))).toBe(false);
+  });
+
+  it('readonly false: / is writable', () => {
+    const s = sections(run(script.replace('/x', '/rw-probe'), (cfg) => { cfg.root.readonly = false; }));
+    expect(s.touch).toBe('');
+    expect(mountAt(mountinfo(s.mountinfo), '/')!.opts).toContain('rw');
+    expect(fs.existsSync(path.join(rfs, 'rw-probe'))).toBe(true);
+    fs.rmSync(path.join(rfs, 'rw-probe'));
+  });
+});
+
+describe('maskedPaths and readonlyPaths', () => {
+  beforeAll(() => {
+    fs.writeFileSync(path.join(rfs, 'etc', 'secret.txt'), 'secret\n');
+    fs.mkdirSync(path.join(rfs, 'secretdir'));
+    fs.writeFileSync(path.join(rfs, 'secretdir', 'a'), 'a\n');
+    fs.mkdirSync(path.join(rfs, 'data'));
+    fs.writeFileSync(path.join(rfs, 'data', 'd'), 'd\n');
+  });
+
+  it('a masked file reads empty (/dev/null over it), a masked directory is an empty read-only tmpfs, missing ones are skipped', () => {
+    const out = run('echo "== file"; wc -c < /etc/secret.txt; stat -c "%F %t:%T" /etc/secret.txt; echo x > /etc/secret.txt && wc -c < /etc/secret.txt; wc -c < /proc/timer_list; '
+      + 'echo "== dir"; ls -A /secretdir | wc -l; touch /secretdir/x 2>&1; ls -A /sys/firmware | wc -l; '
+      + 'echo "== mountinfo"; cat /proc/self/mountinfo', (cfg) => {
+      cfg.linux.maskedPaths = ['/etc/secret.txt', '/secretdir', '/proc/timer_list', '/sys/firmware', '/no/such/path', '/proc/kcore'];
+    });
+    const s = sections(out);
+    expect(s.file).toBe('0\ncharacter special file 1:3\n0\n0\n');
+    expect(s.dir).toMatch(/^0\ntouch: \/secretdir\/x: Read-only file system\n0\n$/);
+    const mi = mountinfo(s.mountinfo);
+    for (const p of ['/secretdir', '/sys/firmware']) {
+      const m = mountAt(mi, p)!;
+      expect(m, p).toBeDefined();
+      expect(m.fstype).toBe('tmpfs');
+      expect(m.opts).toContain('ro');
+    }
+    expect(mountAt(mi, '/etc/secret.txt')!.root).toBe('/null');
+    // the rootfs itself is untouched
+    expect(fs.readFileSync(path.join(rfs, 'etc', 'secret.txt'), 'utf8')).toBe('secret\n');
+    expect(fs.readdirSync(path.join(rfs, 'secretdir'))).toEqual(['a']);
+    expect(fs.existsSync(path.join(rfs, 'no'))).toBe(false);
+  });
+
+  it('read-only paths are read-only and still readable; missing ones are skipped; the rest stays writable', () => {
+    const out = run('echo "== data"; cat /data/d; touch /data/x 2>&1; echo "== sys"; cat /proc/sys/kernel/shmmni >/dev/null && echo readable; '
+      + '{ echo 1 > /proc/sys/kernel/shmmni; } 2>&1; echo "== file"; cat /etc/hostname; { echo x > /etc/hostname; } 2>&1; echo "== other"; touch /other && echo other-ok; rm /other; echo "== mountinfo"; cat /proc/self/mountinfo', (cfg) => {
+      cfg.root.readonly = false;
+      cfg.linux.readonlyPaths = ['/data', '/proc/sys', '/etc/hostname', '/no/such/path'];
+    });
+    const s = sections(out);
+    expect(s.data).toMatch(/^d\ntouch: \/data\/x: Read-only file system\n$/);
+    expect(s.sys).toMatch(/^readable\n.*Read-only file system\n$/);
+    expect(s.file).toMatch(/^runts\n.*Read-only file system\n$/);
+    expect(s.other).toBe('other-ok\n');
+    const mi = mountinfo(s.mountinfo);
+    expect(mountAt(mi, '/data')!.opts).toContain('ro');
+    expect(mountAt(mi, '/proc/sys')!.opts).toContain('ro');
+    expect(mountAt(mi, '/etc/hostname')!.opts).toContain('ro');
+    expect(mountAt(mi, '/')!.opts).toContain('rw');
+  });
+});
+
+describe('/dev', () => {
+  const DEVS: Array<[string, number, number]> = [['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0]];
+  const hex = (n: number) => n.toString(16);
+
+  it('default devices with the right numbers and modes, and the standard symlinks', () => {
+    const out = run('echo "== devs"; for d in null zero full random urandom tty; do stat -c "%n|%F|%t:%T|%a|%u:%g" /dev/$d; done; '
+      + 'echo "== links"; for l in fd stdin stdout stderr ptmx core; do echo "$l -> $(readlink /dev/$l)"; done; '
+      + 'echo "== use"; echo x > /dev/null && echo null-ok; head -c 3 /dev/zero | od -An -tx1; head -c 8 /dev/urandom | wc -c; '
+      + '{ echo x > /dev/full; } 2>&1; ls /dev/fd/ | head -3; stat -c "%F %t:%T %a" /dev/pts/ptmx', (cfg) => {
+      // the process umask does not reduce the modes
+      cfg.process.user.umask = 0o077;
+    });
+    const s = sections(out);
+    expect(s.devs.trim().split('\n')).toEqual(DEVS.map(([n, ma, mi]) => `/dev/${n}|character special file|${hex(ma)}:${hex(mi)}|666|0:0`));
+    expect(s.links).toBe([
+      'fd -> /proc/self/fd', 'stdin -> /proc/self/fd/0', 'stdout -> /proc/self/fd/1', 'stderr -> /proc/self/fd/2', 'ptmx -> pts/ptmx', 'core -> /proc/kcore',
+    ].join('\n') + '\n');
+    expect(s.use).toMatch(/^null-ok\n 00 00 00\n8\n.*No space left on device\n0\n1\n2\ncharacter special file 5:2 666\n$/);
+  });
+
+  it('the caller\'s umask does not leak into what runts creates', () => {
+    const cfg = cfgOf(['sh', '-c', 'stat -c "%n %a" /newmnt /newmnt/a /dev/null /dev/mydev /cwd/x; umask'], (x) => {
+      x.mounts.push({ destination: '/newmnt/a', type: 'tmpfs', source: 'tmpfs', options: ['mode=755'] });
+      x.linux.devices = [{ path: '/dev/mydev', type: 'c', major: 1, minor: 3, fileMode: 0o666 }];
+      x.process.cwd = '/cwd/x';
+      delete x.process.user.umask;
+    });
+    const b = bundle(c, cfg);
+    const r = spawnSync('sh', ['-c', `umask 077; exec "${RUNTS}" --root "${c.root}" run --bundle "${b}" umask-test`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('/newmnt 755\n/newmnt/a 755\n/dev/null 666\n/dev/mydev 666\n/cwd/x 755\n0022\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('linux.devices: char, block and fifo nodes with the given numbers, mode and owner; parents created', () => {
+    const out = run('for d in /dev/mynull /dev/sub/dir/zero2 /dev/myloop /dev/myfifo; do stat -c "%n|%F|%t:%T|%a|%u:%g" $d; done; '
+      + 'head -c 2 /dev/sub/dir/zero2 | wc -c', (cfg) => {
+      cfg.linux.devices = [
+        { path: '/dev/mynull', type: 'c', major: 1, minor: 3, fileMode: 0o640, uid: 1000, gid: 2000 },
+        { path: '/dev/sub/dir/zero2', type: 'c', major: 1, minor: 5, fileMode: 0o600 },
+        { path: '/dev/myloop', type: 'b', major: 7, minor: 300, fileMode: 0o660, gid: 6 },
+        { path: '/dev/myfifo', type: 'p', fileMode: 0o620 },
+      ];
+    });
+    expect(out).toBe([
+      '/dev/mynull|character special file|1:3|640|1000:2000',
+      '/dev/sub/dir/zero2|character special file|1:5|600|0:0',
+      `/dev/myloop|block special file|7:${hex(300)}|660|0:6`,
+      '/dev/myfifo|fifo|0:0|620|0:0',
+      '2',
+    ].join('\n') + '\n');
+  });
+
+  it('in a user namespace devices are bind-mounted from the host; locked mount flags are kept', () => {
+    // the mapped root cannot create directories in the host-owned rootfs: the mount points exist
+    for (const d of ['ro', 'rop', 'rw']) fs.mkdirSync(path.join(rfs, 'mnt', d), { recursive: true });
+    const out = run('echo "== devs"; for d in /dev/null /dev/zero /dev/tty /dev/kmsg; do stat -c "%n|%F|%t:%T|%u" $d; done; echo x > /dev/null && echo null-ok; '
+      + 'echo "== ro"; touch /mnt/ro/x /mnt/rop/x / 2>&1; cat /mnt/rop/f; echo "== rw"; touch /mnt/rw/x && echo rw-ok'
+      + '; echo "== mountinfo"; cat /proc/self/mountinfo; echo "== uidmap"; cat /proc/self/uid_map', (cfg) => {
+      // binds of host mounts in a user namespace: the kernel locks their flags, ro remounts must keep them
+      cfg.mounts.push(
+        { destination: '/mnt/ro', type: 'bind', source: hostRec, options: ['rbind', 'nosuid', 'nodev', 'ro'] },
+        { destination: '/mnt/rop', type: 'bind', source: hostData, options: ['bind', 'nosuid', 'noexec'] },
+        { destination: '/mnt/rw', type: 'tmpfs', source: 'tmpfs', options: ['nodev'] },
+      );
+      cfg.linux.readonlyPaths.push('/mnt/rop');
+      cfg.linux.namespaces.push({ type: 'user' });
+      cfg.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      cfg.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      cfg.linux.devices = [{ path: '/dev/kmsg', type: 'c', major: 1, minor: 11, fileMode: 0o600, uid: 0, gid: 0 }];
+    });
+    const s = sections(out);
+    expect(s.uidmap.trim().split(/\s+/)).toEqual(['0', '100000', '65536']);
+    // host root is not mapped: the host's nodes show as the overflow uid
+    expect(s.devs).toBe('/dev/null|character special file|1:3|65534\n/dev/zero|character special file|1:5|65534\n'
+      + '/dev/tty|character special file|5:0|65534\n/dev/kmsg|character special file|1:b|65534\nnull-ok\n');
+    expect(s.ro).toMatch(/^touch: \/mnt\/ro\/x: Read-only file system\ntouch: \/mnt\/rop\/x: Read-only file system\ntouch: \/: Read-only file system\nhost data\n$/);
+    expect(s.rw).toBe('rw-ok\n');
+    const mi = mountinfo(s.mountinfo);
+    for (const [p, flags] of [['/mnt/ro', ['ro', 'nosuid', 'nodev']], ['/mnt/rop', ['ro', 'nosuid', 'noexec']], ['/', ['ro']]] as const) {
+      for (const f of flags) expect(mountAt(mi, p)!.opts, `${p} ${f}`).toContain(f);
+    }
+    for (const d of ['null', 'zero', 'tty', 'kmsg']) {
+      const m = mountAt(mi, `/dev/${d}`);
+      expect(m, d).toBeDefined();
+      expect(m!.root).toBe(`/${d}`);
+      expect(m!.fstype).toBe('devtmpfs');
+    }
+  });
+});
+
+describe('mounts', () => {
+  it('bind rw, ro, with nosuid/nodev/noexec, bind vs rbind, rro, file binds; options visible in mountinfo', () => {
+    const out = run([
+      'echo "== rw"; echo new > /mnt/rw/new && cat /mnt/rw/f',
+      'echo "== ro"; cat /mnt/ro/f; touch /mnt/ro/x 2>&1',
+      'echo "== opts"; /mnt/opts/run.sh 2>&1; echo rc=$?',
+      'echo "== rbind"; cat /mnt/rbind/sub/inner',
+      'echo "== bind"; ls -A /mnt/bind/sub | wc -l',
+      'echo "== rro"; cat /mnt/rro/sub/inner; touch /mnt/rro/sub/x 2>&1',
+      'echo "== file"; cat /etc/hostfile; { echo more >> /etc/hostfile-ro; } 2>&1',
+      'echo "== mountinfo"; cat /proc/self/mountinfo',
+    ].join('; '), (cfg) => {
+      cfg.mounts.push(
+        { destination: '/mnt/rw', type: 'bind', source: hostData, options: ['bind', 'rw'] },
+        { destination: '/mnt/ro', type: 'bind', source: hostData, options: ['bind', 'ro'] },
+        { destination: '/mnt/opts', type: 'bind', source: hostData, options: ['bind', 'nosuid', 'nodev', 'noexec'] },
+        { destination: '/mnt/rbind', type: 'bind', source: hostRec, options: ['rbind'] },
+        { destination: '/mnt/bind', type: 'bind', source: hostRec, options: ['bind'] },
+        { destination: '/mnt/rro', type: 'bind', source: hostRec, options: ['rbind', 'rro'] },
+        { destination: '/etc/hostfile', type: 'bind', source: hostFile, options: ['bind'] },
+        { destination: '/etc/hostfile-ro', type: 'bind', source: hostFile, options: ['bind', 'ro'] },
+      );
+    });
+    const s = sections(out);
+    expect(s.rw).toBe('host data\n');
+    expect(fs.readFileSync(path.join(hostData, 'new'), 'utf8')).toBe('new\n');
+    fs.rmSync(path.join(hostData, 'new'));
+    expect(s.ro).toMatch(/^host data\ntouch: \/mnt\/ro\/x: Read-only file system\n$/);
+    expect(s.opts).toMatch(/Permission denied\nrc=126\n$/);
+    expect(s.rbind).toBe('inner\n');
+    expect(s.bind).toBe('0\n');
+    expect(s.rro).toMatch(/^inner\ntouch: \/mnt\/rro\/sub\/x: Read-only file system\n$/);
+    expect(s.file).toMatch(/^host file\n.*Read-only file system\n$/);
+    expect(fs.readFileSync(hostFile, 'utf8')).toBe('host file\n');
+    const mi = mountinfo(s.mountinfo);
+    expect(mountAt(mi, '/mnt/rw')!.opts).toContain('rw');
+    expect(mountAt(mi, '/mnt/ro')!.opts).toContain('ro');
+    const o = mountAt(mi, '/mnt/opts')!.opts;
+    for (const f of ['rw', 'nosuid', 'nodev', 'noexec']) expect(o, f).toContain(f);
+    expect(mountAt(mi, '/mnt/rbind/sub')).toBeDefined();
+    expect(mountAt(mi, '/mnt/bind/sub')).toBeUndefined();
+    expect(mountAt(mi, '/mnt/rro')!.opts).toContain('ro');
+    expect(mountAt(mi, '/mnt/rro/sub')!.opts).toContain('ro');
+    expect(mountAt(mi, '/etc/hostfile')!.opts).toContain('rw');
+    expect(mountAt(mi, '/etc/hostfile-ro')!.opts).toContain('ro');
+    // the host's mounts are not changed by the recursive read-only
+    expect(mountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).find((m) => m.point === path.join(hostRec, 'sub'))!.opts).toContain('rw');
+  });
+
+  it('tmpfs with size, mode, nosuid, nodev, noexec', () => {
+    const out = run([
+      'echo "== mode"; stat -c %a /mnt/t',
+      'echo "== size"; dd if=/dev/zero of=/mnt/t/big bs=1024 count=8192 2>&1 | grep -o "No space left on device"',
+      'echo "== exec"; cp /bin/busybox /mnt/t/bb 2>/dev/null; rm -f /mnt/t/big; cp /bin/busybox /mnt/t/bb && /mnt/t/bb true 2>&1; echo rc=$?',
+      'echo "== mountinfo"; cat /proc/self/mountinfo',
+    ].join('; '), (cfg) => {
+      cfg.mounts.push({ destination: '/mnt/t', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'size=4m', 'mode=1770'] });
+    });
+    const s = sections(out);
+    expect(s.mode).toBe('1770\n');
+    expect(s.size).toBe('No space left on device\n');
+    expect(s.exec).toMatch(/Permission denied\nrc=126\n$/);
+    const m = mountAt(mountinfo(s.mountinfo), '/mnt/t')!;
+    expect(m.fstype).toBe('tmpfs');
+    for (const f of ['rw', 'nosuid', 'nodev', 'noexec']) expect(m.opts, f).toContain(f);
+    expect(m.superOpts).toContain('size=4096k');
+    expect(m.superOpts).toContain('mode=1770');
+  });
+});
+
+describe('mount targets behind symlinks stay in the rootfs', () => {
+  // Links in the rootfs that name host paths. They are resolved as if the rootfs were "/" (openat2
+  // RESOLVE_IN_ROOT): an absolute link to /work/.../outside-dir means <rootfs>/work/.../outside-dir.
+  let outsideDir: string;
+  let outsideFile: string;
+  let outsideMissing: string;
+  const hostTmpName = `runts-escape-${process.pid}`;
+  let hostMountsBefore: string;
+
+  beforeAll(() => {
+    hostMountsBefore = mountsSnapshot();
+    outsideDir = path.join(c.work, 'outside-dir');
+    fs.mkdirSync(outsideDir);
+    outsideFile = path.join(c.work, 'outside-file');
+    fs.writeFileSync(outsideFile, 'original\n');
+    outsideMissing = path.join(c.work, 'outside-missing');
+    fs.symlinkSync(outsideDir, path.join(rfs, 'evil'));
+    fs.symlinkSync(outsideFile, path.join(rfs, 'evilfile'));
+    fs.symlinkSync(path.join(outsideMissing, 'cwd'), path.join(rfs, 'evilcwd'));
+    fs.symlinkSync(path.join(outsideMissing, 'a'), path.join(rfs, 'evilmissing'));
+    // a relative link that climbs far above the rootfs, to the host's /tmp
+    fs.symlinkSync('../'.repeat(20) + 'tmp', path.join(rfs, 'evilrel'));
+    // what the absolute links name, inside the rootfs
+    fs.mkdirSync(path.join(rfs, outsideDir), { recursive: true });
+    fs.writeFileSync(path.join(rfs, outsideFile), 'in the rootfs\n');
+    fs.mkdirSync(path.join(rfs, outsideMissing, 'cwd'), { recursive: true });
+  });
+
+  function hostUntouched() {
+    expect(fs.readdirSync(outsideDir)).toEqual([]);
+    expect(fs.readFileSync(outsideFile, 'utf8')).toBe('original\n');
+    expect(fs.existsSync(outsideMissing)).toBe(false);
+    expect(fs.existsSync(path.join('/tmp', hostTmpName))).toBe(false);
+    expect(mountsSnapshot()).toBe(hostMountsBefore);
+  }
+
+  it('bind, file, tmpfs and cwd targets through links to host paths land inside the rootfs', () => {
+    const out = run([
+      'echo "== evil"; readlink /evil; ls -A /evil; echo written > /evil/from-container',
+      'echo "== evilfile"; cat /evilfile',
+      'echo "== evilrel"; stat -c %F /tmp/' + hostTmpName,
+      'echo "== cwd"; pwd -P; mkdir sub && echo mkdir-ok',
+      'echo "== mountinfo"; cat /proc/self/mountinfo',
+    ].join('; '), (cfg) => {
+      cfg.root.readonly = false;
+      cfg.process.cwd = '/evilcwd';
+      cfg.mounts.push(
+        { destination: '/evil', type: 'bind', source: hostData, options: ['bind', 'rw'] },
+        { destination: '/evilfile', type: 'bind', source: hostFile, options: ['bind', 'ro'] },
+        { destination: `/evilrel/${hostTmpName}`, type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
+      );
+    });
+    const s = sections(out);
+    // in the container the mounts are where the links lead, under the container's /
+    expect(s.evil).toBe(`${outsideDir}\nf\nrun.sh\n`);
+    expect(s.evilfile).toBe('host file\n');
+    expect(s.evilrel).toBe('directory\n');
+    expect(s.cwd).toBe(`${outsideMissing}/cwd\nmkdir-ok\n`);
+    const mi = mountinfo(s.mountinfo);
+    expect(mountAt(mi, outsideDir)!.root).toBe(hostData);
+    expect(mountAt(mi, outsideFile)!.root).toBe(hostFile);
+    expect(mountAt(mi, `/tmp/${hostTmpName}`)!.fstype).toBe('tmpfs');
+    // the write went to the bind source; the host paths the links name are untouched
+    expect(fs.readFileSync(path.join(hostData, 'from-container'), 'utf8')).toBe('written\n');
+    fs.rmSync(path.join(hostData, 'from-container'));
+    expect(fs.readdirSync(path.join(rfs, outsideMissing, 'cwd'))).toEqual(['sub']);
+    hostUntouched();
+  });
+
+  it('a link whose target is missing in the rootfs: create fails, nothing is created on the host', () => {
+    for (const [dest, type] of [['/evilmissing', 'bind'], ['/evilmissing/x/y', 'tmpfs']]) {
+      const cfg = cfgOf(['true'], (x) => {
+        x.mounts.push(type === 'bind' ? { destination: dest, type, source: hostData, options: ['bind'] } : { destination: dest, type, source: 'tmpfs' });
+      });
+      const r = rt(c, ['create', '--bundle', bundle(c, cfg), 'dangling']);
+      expect(r.status, dest).not.toBe(0);
+      expect(r.stderr).toMatch(/^runts: mkdir \/evilmissing: no such file or directory\n$/);
+      expect(fs.readdirSync(c.root)).toEqual([]);
+    }
+    expect(fs.existsSync(path.join(rfs, outsideMissing, 'a'))).toBe(false);
+    hostUntouched();
+  });
+});
+
+describe('--no-pivot', () => {
+  it('the rootfs becomes / by MS_MOVE and chroot; read-only root, masks and mounts work as with pivot_root', () => {
+    const out = run('echo "== root"; cat /etc/hostname; touch /x 2>&1; wc -c < /proc/timer_list; cat /mnt/rw/f; '
+      + 'echo "== mountinfo"; cat /proc/self/mountinfo', (cfg) => {
+      cfg.mounts.push({ destination: '/mnt/rw', type: 'bind', source: hostData, options: ['bind'] });
+    }, ['--no-pivot']);
+    const s = sections(out);
+    expect(s.root).toMatch(/^runts\ntouch: \/x: Read-only file system\n0\nhost data\n$/);
+    const mi = mountinfo(s.mountinfo);
+    expect(mountAt(mi, '/')!.opts).toContain('ro');
+    expect(mountAt(mi, '/')!.root).toBe(rfs);
+    // only the container's mounts are visible
+    expect(mi.every((m) => m.point === '/' || ['/proc', '/dev', '/sys', '/tmp', '/mnt'].some((p) => m.point.startsWith(p)))).toBe(true);
+  });
+});
+
+describe('mount propagation', () => {
+  it('rslave binds receive the host\'s later mounts, rprivate ones do not', async () => {
+    // a shared host mount to bind from (the host's / is private here)
+    const shared = path.join(c.work, 'shared');
+    fs.mkdirSync(shared);
+    hostMount(['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs'], shared);
+    execFileSync('mount', ['--make-shared', shared]);
+    fs.mkdirSync(path.join(shared, 'late'));
+    const cfg = cfgOf(['sleep', '60'], (x) => {
+      x.mounts.push(
+        { destination: '/mnt/slave', type: 'bind', source: shared, options: ['rbind', 'rslave'] },
+        { destination: '/mnt/private', type: 'bind', source: shared, options: ['rbind', 'rprivate'] },
+      );
+    });
+    expect(rt(c, ['run', '-d', '--bundle', bundle(c, cfg), 'prop']).status).toBe(0);
+    try {
+      hostMount(['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs'], path.join(shared, 'late'));
+      fs.writeFileSync(path.join(shared, 'late', 'marker'), 'late\n');
+      const r = rt(c, ['exec', 'prop', 'sh', '-c', 'echo "== slave"; cat /mnt/slave/late/marker 2>&1; echo "== private"; ls -A /mnt/private/late | wc -l; echo "== mountinfo"; cat /proc/self/mountinfo']);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const s = sections(r.stdout);
+      expect(s.slave).toBe('late\n');
+      expect(s.private).toBe('0\n');
+      const mi = mountinfo(s.mountinfo);
+      expect(mountAt(mi, '/mnt/slave')!.optional.some((o) => o.startsWith('master:'))).toBe(true);
+      expect(mountAt(mi, '/mnt/slave')!.optional.some((o) => o.startsWith('shared:'))).toBe(false);
+      expect(mountAt(mi, '/mnt/private')!.optional).toEqual([]);
+      expect(mountAt(mi, '/mnt/slave/late')).toBeDefined();
+      expect(mountAt(mi, '/mnt/private/late')).toBeUndefined();
+      // the container's init sees the same (not only the exec'd process)
+      expect(fs.readFileSync(`/proc/${stateOf(c, 'prop').pid}/root/mnt/slave/late/marker`, 'utf8')).toBe('late\n');
+    } finally {
+      rt(c, ['delete', '--force', 'prop']);
+    }
+  });
+});
