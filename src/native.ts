@@ -25,6 +25,8 @@ export interface Native {
   setWinsize(fd: number, rows: number, cols: number): void;
   statfsType(file: string): number;
   mkfifo(file: string, mode: number): void;
+  /** load a BPF_PROG_TYPE_CGROUP_DEVICE program and attach it to a cgroup2 directory */
+  attachDeviceFilter(cgroupDir: string, insns: Buffer): void;
 }
 
 let cached: Native | undefined;

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <string.h>
 #include <string>
+#include <linux/bpf.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -377,6 +378,65 @@ Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// attachDeviceFilter(cgroupDir, insns): load a BPF_PROG_TYPE_CGROUP_DEVICE program (the instructions come from
+// src/cgroups/bpf.ts) and attach it to a cgroup2 directory with BPF_F_ALLOW_MULTI. The attachment keeps the
+// program alive; both fds are closed. The verifier's log is part of the error.
+Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string dir = argStr(info, 0);
+  if (info.Length() < 2 || !info[1].IsBuffer()) {
+    throw Napi::TypeError::New(env, "attachDeviceFilter: instructions must be a Buffer");
+  }
+  Napi::Buffer<uint8_t> insns = info[1].As<Napi::Buffer<uint8_t>>();
+  static char log[8192];
+  log[0] = 0;
+  union bpf_attr load;
+  memset(&load, 0, sizeof load);
+  load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  load.insn_cnt = (uint32_t)(insns.Length() / 8);
+  load.insns = (uint64_t)(uintptr_t)insns.Data();
+  load.license = (uint64_t)(uintptr_t)"Apache";
+  load.log_level = 1;
+  load.log_size = sizeof log;
+  load.log_buf = (uint64_t)(uintptr_t)log;
+  int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+  if (prog < 0 && errno == ENOSPC) {
+    // the log did not fit: load again without it, the errno is what matters
+    load.log_level = 0; load.log_size = 0; load.log_buf = 0;
+    prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+  }
+  if (prog < 0) {
+    int e = errno;
+    std::string what = std::string("load the device eBPF program: ") + strerror(e);
+    if (log[0]) what += std::string(" (verifier: ") + log + ")";
+    Napi::Error err = Napi::Error::New(env, what);
+    err.Set("errno", Napi::Number::New(env, e));
+    throw err;
+  }
+  int cg = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cg < 0) {
+    int e = errno;
+    close(prog);
+    errno = e;
+    THROW_ERRNO("open " + dir);
+  }
+  union bpf_attr at;
+  memset(&at, 0, sizeof at);
+  at.target_fd = (uint32_t)cg;
+  at.attach_bpf_fd = (uint32_t)prog;
+  at.attach_type = BPF_CGROUP_DEVICE;
+  at.attach_flags = BPF_F_ALLOW_MULTI;
+  long r = syscall(SYS_bpf, BPF_PROG_ATTACH, &at, sizeof at);
+  int e = errno;
+  close(cg);
+  close(prog);
+  if (r < 0) {
+    errno = e;
+    THROW_ERRNO("attach the device eBPF program to " + dir);
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sealedMemfdFrom", Napi::Function::New(env, SealedMemfdFrom));
   exports.Set("sealedMemfdFromBytes", Napi::Function::New(env, SealedMemfdFromBytes));
@@ -396,6 +456,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("statfsType", Napi::Function::New(env, StatfsType));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
+  exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   return exports;
 }
 

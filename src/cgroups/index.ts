@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError } from '../errors';
+import { loadNative } from '../native';
 import type { Spec } from '../config/types';
 import { procs, readOpt, removeDir, sleepMs, writeFile } from './files';
 import type { Resources, SavedCgroup } from './types';
@@ -69,6 +70,14 @@ export function setupCgroups(spec: Spec, id: string, pid: number, stateDir: stri
       const v2 = v2Mod();
       v2.enableControllers(layout.v2!.mount, s.unified!, v2.controllersFor(r));
       v2.applyV2(s.unified!, r, false);
+      // the device list: an eBPF program attached to the cgroup (cgroup2 has no devices files)
+      const { deviceProgram } = require('./bpf') as typeof import('./bpf');
+      const { deviceRules } = require('./fields') as typeof import('./fields');
+      try {
+        loadNative().attachDeviceFilter(s.unified!, deviceProgram(deviceRules(r.devices)));
+      } catch (e) {
+        throw new RuntimeError(`linux.resources.devices: ${(e as Error).message}`);
+      }
     }
     joinCgroups(s, pid);
   } catch (e) {

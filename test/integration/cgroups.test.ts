@@ -43,14 +43,14 @@ function ours(): string[] {
 interface Started { id: string; rel: string; pid: number }
 
 /** create + start a container running `script` in cgroup /<TOP>/<id>. */
-function startCt(script: string, change?: (cfg: any) => void, start = true): Started {
+function startCt(script: string, change?: (cfg: any) => void, start = true, env?: NodeJS.ProcessEnv): Started {
   const id = `cg${process.pid}-${++seq}`;
   const rel = `${TOP}/${id}`;
   const cfg = baseConfig(['sh', '-c', script]);
   cfg.linux.cgroupsPath = `/${rel}`;
   change?.(cfg);
   const b = bundle(c, cfg);
-  const r = rt(c, ['create', '--bundle', b, id]);
+  const r = rt(c, ['create', '--bundle', b, id], { env });
   expect(r.status, r.stderr).toBe(0);
   if (start) {
     const s = rt(c, ['start', id]);
@@ -65,12 +65,12 @@ function remove(ct: Started): void {
 }
 
 /** Run to completion in cgroup /<TOP>/<id>: output and exit status. */
-function runCt(script: string, change?: (cfg: any) => void) {
+function runCt(script: string, change?: (cfg: any) => void, env?: NodeJS.ProcessEnv) {
   const id = `cg${process.pid}-${++seq}`;
   const cfg = baseConfig(['sh', '-c', script]);
   cfg.linux.cgroupsPath = `/${TOP}/${id}`;
   change?.(cfg);
-  return rt(c, ['run', '--bundle', bundle(c, cfg), id], { timeout: 60_000 });
+  return rt(c, ['run', '--bundle', bundle(c, cfg), id], { timeout: 60_000, env });
 }
 
 beforeAll(() => { c = context('cgroups'); });
@@ -475,5 +475,97 @@ describe('errors leave nothing behind', () => {
     expect(d.status, d.stderr).toBe(0);
     expect(fs.existsSync(path.join(c.root, id))).toBe(false);
     expect(ours()).toEqual([]);
+  });
+});
+
+describe('the cgroup2 manager, for real on this host\'s unified hierarchy (RUNTS_CGROUP_MODE=v2)', () => {
+  const V2 = { ...process.env, RUNTS_CGROUP_MODE: 'v2' };
+  const U = path.join(CG, 'unified');
+  const offered = fs.readFileSync(path.join(U, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean);
+  let rootControl = '';
+  beforeAll(() => { rootControl = fs.readFileSync(path.join(U, 'cgroup.subtree_control'), 'utf8'); });
+  afterAll(() => {
+    // put back the root's controllers as they were: runts enables what a container needs, the test undoes it
+    const before = new Set(rootControl.trim().split(/\s+/).filter(Boolean));
+    const now = fs.readFileSync(path.join(U, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/).filter(Boolean);
+    const extra = now.filter((x) => !before.has(x));
+    if (extra.length) fs.writeFileSync(path.join(U, 'cgroup.subtree_control'), extra.map((x) => `-${x}`).join(' '));
+  });
+
+  it('places the init in the cgroup2 directory only, with the eBPF device program enforcing the list', () => {
+    const dev = { path: '/dev/fusex', type: 'c', major: 10, minor: 229, fileMode: 0o666 };
+    const r = runCt('cat /proc/self/cgroup; head -c 0 /dev/fusex && echo fuse-opened; head -c 3 /dev/zero | wc -c; echo x > /dev/null && echo null-ok', (cfg) => {
+      cfg.linux.devices = [dev];
+    }, V2);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.find((l) => l.startsWith('0::'))).toMatch(new RegExp(`^0::/${TOP}/`));
+    // no v1 cgroup was made for it: it stays where runts was
+    expect(lines.filter((l) => !l.startsWith('0::') && l.includes(TOP))).toEqual([]);
+    expect(r.stdout).not.toContain('fuse-opened');
+    expect(r.stderr).toMatch(/fusex: Operation not permitted/);
+    expect(lines).toContain('3');
+    expect(lines).toContain('null-ok');
+    const allowed = runCt('head -c 0 /dev/fusex && echo fuse-opened; echo x > /dev/fusex || echo write-refused', (cfg) => {
+      cfg.linux.devices = [dev];
+      cfg.linux.resources = { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'r' }] };
+    }, V2);
+    expect(allowed.stdout).toContain('fuse-opened');
+    expect(allowed.stdout).toContain('write-refused');
+  });
+
+  it.skipIf(!offered.includes('hugetlb'))('hugepageLimits → hugetlb.<size>.max (and rsvd.max), the controller enabled down the path', () => {
+    const ct = startCt('sleep 30', (cfg) => { cfg.linux.resources = { hugepageLimits: [{ pageSize: '2MB', limit: 4 << 20 }] }; }, true, V2);
+    try {
+      expect(readU(ct.rel, 'hugetlb.2MB.max')).toBe(String(4 << 20));
+      if (fs.existsSync(path.join(U, ct.rel, 'hugetlb.2MB.rsvd.max'))) expect(readU(ct.rel, 'hugetlb.2MB.rsvd.max')).toBe(String(4 << 20));
+      expect(readU(TOP, 'cgroup.subtree_control').split(/\s+/)).toContain('hugetlb');
+    } finally {
+      remove(ct);
+    }
+  });
+
+  it('a controller the cgroup2 hierarchy does not offer: an error naming the field, nothing left', () => {
+    const missing = ['memory', 'pids', 'cpu'].find((x) => !offered.includes(x));
+    if (!missing) return;
+    const resources = { memory: { memory: { limit: 1 << 26 } }, pids: { pids: { limit: 5 } }, cpu: { cpu: { shares: 512 } } }[missing];
+    const id = `cgbad2${process.pid}`;
+    const cfg = baseConfig(['true']);
+    cfg.linux.cgroupsPath = `/${TOP}/${id}`;
+    cfg.linux.resources = resources;
+    const r = rt(c, ['run', '--bundle', bundle(c, cfg), id], { env: V2 });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`linux\\.resources\\.${missing}\\.`));
+    expect(fs.existsSync(path.join(U, TOP, id))).toBe(false);
+  });
+
+  it('pause/resume through cgroup.freeze (a busy loop stops using CPU), ps, kill --all through cgroup.kill', async () => {
+    const ct = startCt('sleep 60 & while :; do :; done', undefined, true, V2);
+    const usage = () => Number(/^usage_usec (\d+)$/m.exec(readU(ct.rel, 'cpu.stat'))![1]);
+    try {
+      expect(rt(c, ['pause', ct.id]).status).toBe(0);
+      expect(stateOf(c, ct.id).status).toBe('paused');
+      expect(readU(ct.rel, 'cgroup.events')).toMatch(/^frozen 1$/m);
+      const a = usage();
+      await sleep(300);
+      expect(usage() - a).toBeLessThan(5000);
+      expect(rt(c, ['resume', ct.id]).status).toBe(0);
+      expect(stateOf(c, ct.id).status).toBe('running');
+      const b = usage();
+      await sleep(300);
+      expect(usage() - b).toBeGreaterThan(50000);
+      const pids = JSON.parse(rt(c, ['ps', '--format', 'json', ct.id]).stdout) as number[];
+      expect(pids.length).toBe(2);
+      expect(pids.sort()).toEqual(readU(ct.rel, 'cgroup.procs').split('\n').map(Number).sort());
+      const ev = JSON.parse(rt(c, ['events', '--stats', ct.id]).stdout);
+      expect(ev.data.cpu.usage.total).toBeGreaterThan(0);
+      expect(rt(c, ['kill', '--all', ct.id, 'KILL']).status).toBe(0);
+      for (let i = 0; i < 50 && stateOf(c, ct.id).status !== 'stopped'; i++) await sleep(20);
+      expect(stateOf(c, ct.id).status).toBe('stopped');
+      expect(pids.filter((p) => fs.existsSync(`/proc/${p}/stat`) && !/\) Z /.test(fs.readFileSync(`/proc/${p}/stat`, 'utf8')))).toEqual([]);
+    } finally {
+      remove(ct);
+    }
+    expect(fs.existsSync(path.join(U, ct.rel))).toBe(false);
   });
 });
