@@ -1,4 +1,5 @@
 // /dev: default device nodes, linux.devices, and the standard symlinks.
+import * as fs from 'fs';
 import { RuntimeError } from '../errors';
 import type { Device, Spec } from '../config/types';
 import { Step, step, str, u64 } from './encode';
@@ -67,8 +68,9 @@ export function devSymlinks(): Step[] {
     ['/proc/self/fd/0', '/dev/stdin'],
     ['/proc/self/fd/1', '/dev/stdout'],
     ['/proc/self/fd/2', '/dev/stderr'],
-    ['/proc/kcore', '/dev/core'],
-    ['pts/ptmx', '/dev/ptmx'],
   ];
+  // /proc/kcore exists only with CONFIG_PROC_KCORE: no dangling /dev/core without it (as runc)
+  if (fs.existsSync('/proc/kcore')) links.push(['/proc/kcore', '/dev/core']);
+  links.push(['pts/ptmx', '/dev/ptmx']);
   return links.map(([target, link]) => step('SYMLINK', str(target), str(link)));
 }

@@ -74,6 +74,8 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
     s.push(step('CAPS_BOUNDING', u64(capMask(caps.bounding, 'process.capabilities.bounding'))));
   }
   const user = proc.user ?? { uid: 0, gid: 0 };
+  // chdir as root first, for a cwd the user cannot enter; again after USER (runc's order, see op_chdir)
+  s.push(step('CHDIR', str(proc.cwd)));
   s.push(step('USER', u64(user.uid), u64(user.gid), u64(1), u64v(user.additionalGids ?? [])));
   if (caps) {
     s.push(step('CAPS',
