@@ -50,6 +50,8 @@ static const struct op_info ops[RT_LAST_OPCODE + 1] = {
 	[RT_OP_MKDIR] = {"MKDIR", "SU"},
 	[RT_OP_MASK] = {"MASK", "S"},
 	[RT_OP_READONLY] = {"READONLY", "S"},
+	[RT_OP_SECCOMP] = {"SECCOMP", "UWUUVW"},
+	[RT_OP_SECCOMP_LOAD] = {"SECCOMP_LOAD", ""},
 };
 
 const char *rt_op_name(uint32_t op)

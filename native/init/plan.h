@@ -54,8 +54,10 @@
 #define RT_OP_MKDIR 36
 #define RT_OP_MASK 37
 #define RT_OP_READONLY 38
+#define RT_OP_SECCOMP 39
+#define RT_OP_SECCOMP_LOAD 40
 /* highest op number known to this stub (not an op itself) */
-#define RT_LAST_OPCODE 38
+#define RT_LAST_OPCODE 40
 
 /* frames of the sync protocol */
 #define RT_MSG_PLAN 1
@@ -66,6 +68,7 @@
 #define RT_MSG_SYNC 6
 #define RT_MSG_READY 7
 #define RT_MSG_ERROR 8
+#define RT_MSG_SECCOMP_FD 9
 
 /* codes of the SYNC frame */
 #define RT_SYNC_CREATE_HOOKS 1

@@ -367,6 +367,9 @@ static void exit_on_signal(int sig)
 
 static const int start_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
+/* set by rt_reset_signals, cleared when WAIT_START installs its handlers: EXEC resets only when needed */
+static int signals_clean;
+
 void op_wait_start(uint64_t fd64)
 {
 	int lfd = rt_fd_arg(fd64, "WAIT_START");
@@ -385,6 +388,7 @@ void op_wait_start(uint64_t fd64)
 	for (size_t i = 0; i < sizeof start_signals / sizeof start_signals[0]; i++)
 		sigaddset(&set, start_signals[i]);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	signals_clean = 0;
 
 	int conn;
 	for (;;) {
@@ -430,6 +434,7 @@ void rt_reset_signals(void)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	signals_clean = 1;
 }
 
 _Noreturn void op_exec(char **argv, char **envp)
@@ -437,7 +442,9 @@ _Noreturn void op_exec(char **argv, char **envp)
 	if (!argv[0])
 		rt_failx("exec: no arguments");
 	const char *path = rt.exec_path ? rt.exec_path : argv[0];
-	rt_reset_signals();
+	/* after SECCOMP (which resets them before it loads the filter) only execve is left to do */
+	if (!signals_clean)
+		rt_reset_signals();
 	execve(path, argv, envp);
 	rt_fail(errno, "exec \"%s\"", path);
 }

@@ -90,6 +90,11 @@ void op_wait_start(uint64_t listenfd);
 _Noreturn void op_exec(char **argv, char **envp);
 void rt_reset_signals(void);
 
+/* seccomp.c */
+void op_seccomp(uint64_t def, const uint64_t *archs, uint32_t narchs, uint64_t flags, uint64_t notify_sock,
+		char **names, uint32_t nnames, const uint64_t *rules, uint32_t nrules);
+void op_seccomp_load(void);
+
 /* hooks.c */
 void op_run_hook(const char *name, const char *path, char **argv, char **envp, uint64_t timeout);
 

@@ -44,6 +44,8 @@ export const Op = {
   MKDIR: 36,
   MASK: 37,
   READONLY: 38,
+  SECCOMP: 39,
+  SECCOMP_LOAD: 40,
 } as const;
 export type OpName = keyof typeof Op;
 
@@ -56,6 +58,7 @@ export const Msg = {
   SYNC: 6,
   READY: 7,
   ERROR: 8,
+  SECCOMP_FD: 9,
 } as const;
 
 /** SYNC codes sent by the container init. */

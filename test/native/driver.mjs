@@ -773,6 +773,22 @@ async function main() {
       step('CLOEXEC_FROM', U(3)), step('READY'), step('WAIT_START', U(4)),
       step('RUN_HOOK', S('startContainer hook #0'), S('/bin/false'), V(['false']), V([]), U(0)),
     ], 'startContainer hook #0: exit status 1', { listen });
+    // SECCOMP: U64 default action, U64V archs, U64 flags, U64 notify socket, STRV names, U64V rules
+    const ALLOW = 0x7fff0000, EPERM_ = 0x00050001;
+    const seccomp = (def, names, rules, flags = 0) => step('SECCOMP', U(def), W([]), U(flags), U(-1n), V(names), W(rules));
+    await E('SECCOMP rules that do not add up', [seccomp(ALLOW, ['mkdir'], [2, EPERM_, 0])], 'plan: SECCOMP: rules truncated or out of range');
+    await E('SECCOMP names without rules', [seccomp(ALLOW, ['mkdir', 'rmdir'], [1, EPERM_, 0])], 'plan: SECCOMP: 2 syscall names but rules for 1');
+    await E('SECCOMP with a bad operator', [seccomp(ALLOW, ['mkdir'], [1, EPERM_, 1, 0, 1, 0, 9])], 'plan: SECCOMP: condition out of range');
+    await E('SECCOMP with an invalid default action', [seccomp(0x12345678, [], [])], 'seccomp: invalid default action 0x12345678');
+    await E('SECCOMP with WAIT_KILLABLE_RECV', [seccomp(ALLOW, [], [], 32)], /^seccomp: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is not supported by libseccomp/);
+    await E('SECCOMP_LOAD without SECCOMP', [step('SECCOMP_LOAD')], 'plan: SECCOMP_LOAD without SECCOMP');
+    await E('SECCOMP twice', [seccomp(ALLOW, [], []), seccomp(ALLOW, [], [])], 'plan: SECCOMP: a filter is already waiting for SECCOMP_LOAD');
+    await E('SECCOMP without no_new_privs or CAP_SYS_ADMIN', [step('USER', U(1000), U(1000), U(1), W([])), seccomp(ALLOW, ['mkdir'], [1, EPERM_, 0]), step('SECCOMP_LOAD')],
+      'seccomp: load the filter: permission denied');
+    const sr = await runStub({ plan: [step('NO_NEW_PRIVS'), seccomp(ALLOW, ['no_such_syscall', 'mkdir', 'mkdirat'], [3, EPERM_, 0]), step('SECCOMP_LOAD'),
+      step('EXEC', V(['/bin/mkdir', path.join(WORK, 'seccomp-dir')]), V([]))] });
+    check('SECCOMP: an unknown name is skipped, mkdir is refused with EPERM', !sr.error && sr.exits.get(sr.stubPid)?.code === 1 &&
+      /Operation not permitted/.test(sr.stderr) && !fs.existsSync(path.join(WORK, 'seccomp-dir')), `${sr.error} ${sr.stderr} ${JSON.stringify([...sr.exits])}`);
     await E('unknown op', [step('READY'), { op: 99, args: [] }], 'plan: unknown op 99');
     // plan format errors
     const bad = async (name, raw, want) => {
