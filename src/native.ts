@@ -25,6 +25,10 @@ export interface Native {
   setWinsize(fd: number, rows: number, cols: number): void;
   statfsType(file: string): number;
   mkfifo(file: string, mode: number): void;
+  /** a connected AF_UNIX stream pair, both ends O_CLOEXEC */
+  socketPair(): [number, number];
+  /** whether the kernel knows a SECCOMP_FILTER_FLAG_* bit (nothing is loaded) */
+  seccompFlagSupported(flag: number): boolean;
   /** load a BPF_PROG_TYPE_CGROUP_DEVICE program and attach it to a cgroup2 directory */
   attachDeviceFilter(cgroupDir: string, insns: Buffer): void;
 }

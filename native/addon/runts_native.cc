@@ -378,6 +378,27 @@ Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// socketPair() -> [a, b]: a connected AF_UNIX stream pair, both O_CLOEXEC (one end is handed to a child by
+// spawn, which dup2s it without the flag). Node's own pipes read in libuv and drop SCM_RIGHTS.
+Napi::Value SocketPair(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) THROW_ERRNO("socketpair");
+  Napi::Array a = Napi::Array::New(env, 2);
+  a.Set((uint32_t)0, Napi::Number::New(env, sv[0]));
+  a.Set((uint32_t)1, Napi::Number::New(env, sv[1]));
+  return a;
+}
+
+// seccompFlagSupported(flag): whether the kernel knows a SECCOMP_FILTER_FLAG_* bit. As runc does it: a filter
+// with that flag and a NULL program fails with EFAULT when the flag is known, EINVAL when not (nothing loads).
+Napi::Value SeccompFlagSupported(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  unsigned flag = (unsigned)argInt(info, 0);
+  long r = syscall(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, flag, nullptr);
+  return Napi::Boolean::New(env, r < 0 && errno == EFAULT);
+}
+
 // attachDeviceFilter(cgroupDir, insns): load a BPF_PROG_TYPE_CGROUP_DEVICE program (the instructions come from
 // src/cgroups/bpf.ts) and attach it to a cgroup2 directory with BPF_F_ALLOW_MULTI. The attachment keeps the
 // program alive; both fds are closed. The verifier's log is part of the error.
@@ -456,6 +477,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("statfsType", Napi::Function::New(env, StatfsType));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
+  exports.Set("socketPair", Napi::Function::New(env, SocketPair));
+  exports.Set("seccompFlagSupported", Napi::Function::New(env, SeccompFlagSupported));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   return exports;
 }
