@@ -3,6 +3,26 @@ import type { Globals } from '../cli';
 import { stdout } from '../io';
 import { CAPS } from '../plan/caps';
 import { MS, PROPAGATION } from '../plan/mounts';
+import { ACTIONS, ARCHS, FLAGS, OPERATORS } from '../plan/seccomp';
+import { loadNative } from '../native';
+
+/** The seccomp flags runts applies, and of those the ones this kernel knows. */
+function seccompFeatures(): Record<string, unknown> {
+  const knownFlags = Object.keys(FLAGS);
+  let supportedFlags: string[] = [];
+  try {
+    const native = loadNative();
+    supportedFlags = knownFlags.filter((f) => native.seccompFlagSupported(FLAGS[f]));
+  } catch { /* no addon: claim none */ }
+  return {
+    enabled: true,
+    actions: Object.keys(ACTIONS).sort(),
+    operators: Object.keys(OPERATORS).sort(),
+    archs: Object.keys(ARCHS).sort(),
+    knownFlags,
+    supportedFlags,
+  };
+}
 
 export function featuresDoc(): Record<string, unknown> {
   const mountOptions = [
@@ -22,7 +42,7 @@ export function featuresDoc(): Record<string, unknown> {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
       capabilities: CAPS,
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
-      seccomp: { enabled: false },
+      seccomp: seccompFeatures(),
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },

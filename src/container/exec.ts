@@ -8,6 +8,8 @@ import type { Process } from '../config/types';
 import { validateConfig } from '../config/validate';
 import { loadNative } from '../native';
 import { buildExecPlan, ExecFds } from '../plan/exec';
+import { seccompPlan } from '../plan/seccomp';
+import { forwardListener } from './seccomp';
 import { closeQuiet, runStub, stubMemfd } from './stub';
 import { Saved, containerDir, hookState, lockDir, readSaved, statusOf, unlock } from './state';
 import type { TtyRelay } from './tty';
@@ -41,6 +43,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
   let tty: TtyRelay | undefined;
   let child: ChildProcess | undefined;
   let pid: number | undefined;
+  let scPair: [number, number] | undefined;
   let saved: Saved;
   try {
     saved = readSaved(dir, o.id);
@@ -66,8 +69,12 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     const fds: ExecFds = { preserve: o.preserveFds, sync: 3 + o.preserveFds, memfd: 0 };
     let next = 4 + o.preserveFds;
     if (consoleFd !== undefined) fds.console = next++;
+    const seccomp = saved.config.linux?.seccomp as { listenerPath: string; listenerMetadata?: string } | undefined;
+    const notify = seccomp !== undefined && seccompPlan(seccomp).notify;
+    if (notify) fds.seccomp = next++;
     fds.memfd = next;
     const steps = buildExecPlan(saved.config, saved.pid, proc, { rootfs: saved.rootfs, fds });
+    if (notify) scPair = native.socketPair();
     // the exec'd process's parent (the stub's first process) exits: it must be reparented to us to be waited for
     if (!o.detach) native.setChildSubreaper(true);
     memfd = await stubMemfd();
@@ -75,13 +82,19 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     for (let fd = 3; fd < 3 + o.preserveFds; fd++) before.push(fd);
     const s = saved;
     pid = await runStub({
-      steps, before, after: [...(consoleFd !== undefined ? [consoleFd] : []), memfd], syncFd: fds.sync, memfdFd: fds.memfd, until: 'exec',
+      steps, before, after: [...(consoleFd !== undefined ? [consoleFd] : []), ...(scPair ? [scPair[1]] : []), memfd],
+      syncFd: fds.sync, memfdFd: fds.memfd, until: 'exec',
       onPid: (p) => {
         pid = p;
         pidfd = native.pidfdOpen(p);
         const cg = require('../cgroups') as { joinCgroups?: (c: unknown, pid: number) => void };
         if (s.cgroup && cg.joinCgroups) cg.joinCgroups(s.cgroup, p);
         return hookState(s, 'running');
+      },
+      onSeccompFd: (p) => {
+        const st = hookState(s, 'running');
+        forwardListener(scPair![0], seccomp!, p, st);
+        return st;
       },
     }, (c) => { child = c; });
     if (o.pidFile) {
@@ -98,6 +111,8 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     throw e;
   } finally {
     closeQuiet(memfd);
+    closeQuiet(scPair?.[0]);
+    closeQuiet(scPair?.[1]);
     if (consoleFd !== undefined && !tty) closeQuiet(consoleFd);
     unlock(lock);
   }

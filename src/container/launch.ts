@@ -12,7 +12,9 @@ import { buildPlan, LaunchFds } from '../plan/build';
 import { SyncCode } from '../plan/ops';
 import { idMapText } from '../plan/namespaces';
 import { loadNative } from '../native';
+import { seccompPlan } from '../plan/seccomp';
 import { runHooks, runHooksWarn } from './hooks';
+import { forwardListener } from './seccomp';
 import { closeQuiet, runStub, stubMemfd } from './stub';
 import { OCI_VERSION, Saved, containerDir, ensureRoot, hookState, procStat, writeSaved } from './state';
 
@@ -86,6 +88,9 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const fds: LaunchFds = { preserve, sync: 3 + preserve, listen: 4 + preserve, memfd: 0 };
   let next = 5 + preserve;
   if (hasConsole) fds.console = next++;
+  const seccomp = spec.linux?.seccomp as { listenerPath: string; listenerMetadata?: string } | undefined;
+  const notify = seccomp !== undefined && seccompPlan(seccomp).notify;
+  if (notify) fds.seccomp = next++;
   fds.memfd = next;
   const extraEnv = nListen ? [`LISTEN_FDS=${nListen}`, 'LISTEN_PID=1'] : [];
   const plan = buildPlan(spec, { bundle, rootfs, noPivot: !!o.noPivot, fds, extraEnv });
@@ -111,6 +116,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   let memfd: number | undefined;
   let child: ChildProcess | undefined;
   let cgroup: SavedCgroup | undefined;
+  let scPair: [number, number] | undefined;
   let hooksStarted = false;
   const base = { id: o.id, bundle, annotations: spec.annotations };
   try {
@@ -128,7 +134,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     memfd = await stubMemfd();
     const before: number[] = [];
     for (let fd = 3; fd < 3 + preserve; fd++) before.push(fd);
-    const after = [listenFd as number, ...(consoleFd !== undefined ? [consoleFd] : []), memfd];
+    if (notify) scPair = native.socketPair();
+    const after = [listenFd as number, ...(consoleFd !== undefined ? [consoleFd] : []), ...(scPair ? [scPair[1]] : []), memfd];
     const created = new Date().toISOString();
     initPid = await runStub({
       steps: plan.steps, before, after, syncFd: fds.sync, memfdFd: fds.memfd, until: 'ready',
@@ -150,6 +157,11 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         hooksStarted = true;
         runHooks(spec.hooks?.prestart, 'prestart', st);
         runHooks(spec.hooks?.createRuntime, 'createRuntime', st);
+        return st;
+      },
+      onSeccompFd: (pid) => {
+        const st = hookState({ ...base, pid }, 'creating');
+        forwardListener(scPair![0], seccomp!, pid, st);
         return st;
       },
     }, (c) => { child = c; });
@@ -189,6 +201,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     closeQuiet(listenFd);
     if (o.consoleFd === undefined) closeQuiet(consoleFd);
     closeQuiet(memfd);
+    closeQuiet(scPair?.[0]);
+    closeQuiet(scPair?.[1]);
     closeQuiet(lockFd);
   }
 }

@@ -45,6 +45,8 @@ export interface StubRun {
   onPid: (pid: number) => string;
   /** SYNC code: returns the state JSON sent back with the ACK */
   onSync?: (code: number, pid: number) => string;
+  /** SECCOMP_FD: the listener fd waits on the seccomp socket; forward it; returns the state JSON sent with the ACK */
+  onSeccompFd?: (pid: number) => string;
   /** 'ready': done at READY (create); 'exec': done at EOF of the sync socket after PID (exec) */
   until: 'ready' | 'exec';
 }
@@ -86,6 +88,10 @@ export function runStub(r: StubRun, onChild: (c: ChildProcess) => void): Promise
           case Msg.SYNC:
             if (!r.onSync) throw new RuntimeError(`init: unexpected sync code ${payload.readUInt32LE(0)}`);
             reply(Msg.ACK, Buffer.from(r.onSync(payload.readUInt32LE(0), pid!)));
+            break;
+          case Msg.SECCOMP_FD:
+            if (!r.onSeccompFd || pid === undefined) throw new RuntimeError('init: unexpected seccomp listener');
+            reply(Msg.ACK, Buffer.from(r.onSeccompFd(pid)));
             break;
           case Msg.READY:
             if (r.until === 'ready') finish();

@@ -9,6 +9,7 @@ import { CLONE, NsPlan, planNamespaces, timeOffsets } from './namespaces';
 import { MS, PROPAGATION, hostCgroups, mountSteps } from './mounts';
 import { deviceSteps, devSymlinks } from './devices';
 import { processSteps } from './process';
+import { seccompPlan, seccompStep } from './seccomp';
 
 export interface LaunchFds {
   /** number of fds passed through to the container (3 .. 3+preserve-1) */
@@ -18,6 +19,8 @@ export interface LaunchFds {
   memfd: number;
   /** console socket, when process.terminal */
   console?: number;
+  /** the stub's end of the seccomp listener socket, when linux.seccomp has SCMP_ACT_NOTIFY rules */
+  seccomp?: number;
 }
 
 export interface PlanOptions {
@@ -161,7 +164,11 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   if (spec.root?.readonly) s.push(step('MOUNT', str(''), str('/'), str(''), u64(MS.REMOUNT | MS.BIND | MS.RDONLY), str(''), u64(How.KEEP_LOCKED)));
 
   // 10. the process
-  const p = processSteps(spec, { rootfs: o.rootfs, consoleFd: o.fds.console, extraEnv: o.extraEnv });
+  const sc = linux.seccomp !== undefined ? seccompPlan(linux.seccomp) : undefined;
+  const p = processSteps(spec, {
+    rootfs: o.rootfs, consoleFd: o.fds.console, extraEnv: o.extraEnv, readyBeforeExec: true,
+    seccomp: sc && { step: seccompStep(sc, o.fds.seccomp), notify: sc.notify },
+  });
   s.push(...p.setup);
 
   // 11. wait for start, then exec

@@ -6,12 +6,15 @@ import type { Process, Spec } from '../config/types';
 import { Step, step, str, strv, u64 } from './encode';
 import { CLONE, NsType, PROC_NS } from './namespaces';
 import { processSteps } from './process';
+import { seccompPlan, seccompStep } from './seccomp';
 
 export interface ExecFds {
   preserve: number;
   sync: number;
   memfd: number;
   console?: number;
+  /** the stub's end of the seccomp listener socket, when linux.seccomp has SCMP_ACT_NOTIFY rules */
+  seccomp?: number;
 }
 
 export function buildExecPlan(config: Spec, initPid: number, proc: Process, o: { rootfs: string; fds: ExecFds }): Step[] {
@@ -25,7 +28,13 @@ export function buildExecPlan(config: Spec, initPid: number, proc: Process, o: {
   }
   s.push(step('FORK'), step('WAIT_PARENT'));
   if (proc.oomScoreAdj !== undefined) s.push(step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(proc.oomScoreAdj))));
-  const p = processSteps({ ...config, process: proc }, { rootfs: o.rootfs, consoleFd: o.fds.console });
+  // the container's filter applies to every process in it (as runc)
+  const seccomp = config.linux?.seccomp;
+  const sc = seccomp !== undefined ? seccompPlan(seccomp) : undefined;
+  const p = processSteps({ ...config, process: proc }, {
+    rootfs: o.rootfs, consoleFd: o.fds.console,
+    seccomp: sc && { step: seccompStep(sc, o.fds.seccomp), notify: sc.notify },
+  });
   s.push(...p.setup, ...p.beforeExec, step('EXEC', strv(proc.args!), strv(p.env)));
   return s;
 }

@@ -35,7 +35,13 @@ export interface ProcessOptions {
   consoleFd?: number;
   /** extra environment (LISTEN_FDS...) */
   extraEnv?: string[];
+  /** the SECCOMP step (linux.seccomp), and whether it hands a listener fd to runts over the sync socket */
+  seccomp?: { step: Step; notify: boolean };
+  /** create: READY closes the sync socket before EXEC, so a listener fd must be handed over before READY */
+  readyBeforeExec?: boolean;
 }
+
+const CAP_SYS_ADMIN = 1n << 21n;
 
 export interface ProcessPlan {
   /** set-up steps, in order (CONSOLE ... LOOKUP) */
@@ -74,12 +80,25 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
     s.push(step('CAPS_BOUNDING', u64(capMask(caps.bounding, 'process.capabilities.bounding'))));
   }
   const user = proc.user ?? { uid: 0, gid: 0 };
+  const effective = caps ? capMask(caps.effective, 'process.capabilities.effective') : undefined;
+  // Seccomp: SECCOMP builds the filter, SECCOMP_LOAD loads it. Without no_new_privs the kernel only lets a
+  // process with CAP_SYS_ADMIN load a filter: when the process is going to lose it, the filter is loaded
+  // before the step that drops it (USER for a non-root user, which clears the effective set, else CAPS), as
+  // runc does; the steps after it run under the filter. Otherwise it is loaded as late as possible, right
+  // before EXEC (after the wait for start and the startContainer hooks), and built at the end of the set-up
+  // so that a filter libseccomp refuses fails create. In create, a filter that hands a listener fd to runts
+  // is loaded before READY, which closes the sync socket.
+  const sc = o.seccomp;
+  const keepsSysAdmin = effective !== undefined ? (effective & CAP_SYS_ADMIN) !== 0n : user.uid === 0;
+  const early = !!sc && !proc.noNewPrivileges && !keepsSysAdmin;
   // chdir as root first, for a cwd the user cannot enter; again after USER (runc's order, see op_chdir)
   s.push(step('CHDIR', str(proc.cwd)));
+  if (early && user.uid !== 0) s.push(sc.step, step('SECCOMP_LOAD'));
   s.push(step('USER', u64(user.uid), u64(user.gid), u64(1), u64v(user.additionalGids ?? [])));
+  if (early && user.uid === 0) s.push(sc.step, step('SECCOMP_LOAD'));
   if (caps) {
     s.push(step('CAPS',
-      u64(capMask(caps.effective, 'process.capabilities.effective')),
+      u64(effective!),
       u64(capMask(caps.permitted, 'process.capabilities.permitted')),
       u64(capMask(caps.inheritable, 'process.capabilities.inheritable')),
       u64(ambientMask(caps))));
@@ -92,6 +111,11 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
   env.push(...(o.extraEnv ?? []));
   const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) || DEFAULT_PATH;
   s.push(step('LOOKUP', str(proc.args![0]), str(pathVar)));
+  if (sc && !early) {
+    s.push(sc.step);
+    if (sc.notify && o.readyBeforeExec) s.push(step('SECCOMP_LOAD'));
+    else beforeExec.push(step('SECCOMP_LOAD'));
+  }
 
   return { setup: s, beforeExec, env };
 }
