@@ -5,7 +5,7 @@ import { RuntimeError } from '../errors';
 import type { Hook, Spec } from '../config/types';
 import { How, SyncCode } from './ops';
 import { Step, step, str, strv, u64, u64v } from './encode';
-import { CLONE, NsPlan, planNamespaces, timeOffsets } from './namespaces';
+import { CLONE, NsPlan, isHostNs, planNamespaces, timeOffsets } from './namespaces';
 import { MS, PROPAGATION, hostCgroups, mountSteps } from './mounts';
 import { deviceSteps, devSymlinks } from './devices';
 import { processSteps } from './process';
@@ -41,7 +41,8 @@ export interface Plan {
 
 /** Sysctls and the namespace that must be private for them (runc's rule). */
 function checkSysctl(key: string, ns: NsPlan): void {
-  const has = (t: keyof typeof CLONE) => ns.create.has(t) || ns.join.some((j) => j.type === t);
+  // a namespace joined by path counts unless it is the host's own (runc: "not allowed in host ... namespace")
+  const has = (t: keyof typeof CLONE) => ns.create.has(t) || ns.join.some((j) => j.type === t && !isHostNs(t, j.path));
   const ipc = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
   if (ipc.includes(key) || key.startsWith('fs.mqueue.')) {
     if (!has('ipc')) throw new RuntimeError(`linux.sysctl: "${key}" needs a new ipc namespace`);

@@ -1,4 +1,5 @@
 // linux.namespaces → which to join (setns by path) and which to create (unshare).
+import * as fs from 'fs';
 import { RuntimeError } from '../errors';
 import type { Spec } from '../config/types';
 
@@ -59,6 +60,17 @@ export function planNamespaces(spec: Spec): NsPlan {
   if ((spec.domainname !== undefined && spec.domainname !== '') && !seen.has('uts'))
     throw new RuntimeError('domainname: setting the domainname needs a uts namespace');
   return { join, create };
+}
+
+/** Whether the namespace at `nsPath` is the runtime's own namespace of that type (the host's). */
+export function isHostNs(type: NsType, nsPath: string): boolean {
+  try {
+    const a = fs.statSync(nsPath, { bigint: true });
+    const b = fs.statSync(`/proc/self/ns/${PROC_NS[type]}`, { bigint: true });
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false; // a path that cannot be read is reported when the stub joins it
+  }
 }
 
 /** Content for /proc/self/timens_offsets. */

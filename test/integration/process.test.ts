@@ -383,6 +383,25 @@ describe('hostname, domainname, sysctl', () => {
     expectCreateFails(cfgOf(['true'], (cfg) => { cfg.linux.sysctl = { 'vm.swappiness': '1' }; }), /vm\.swappiness.*not in a separate kernel namespace/);
   });
 
+  it('a namespace joined by path: its sysctls are allowed, unless it is the host\'s own', () => {
+    // a network namespace of another container
+    expect(rt(c, ['run', '-d', '--bundle', bundle(c, cfgOf(['sleep', '30'])), 'netns']).status).toBe(0);
+    try {
+      const pid = JSON.parse(rt(c, ['state', 'netns']).stdout).pid;
+      const joined = (p: string) => (cfg: any) => {
+        cfg.linux.namespaces = cfg.linux.namespaces.map((n: any) => (n.type === 'network' ? { type: 'network', path: p } : n));
+        cfg.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+      };
+      expect(run('cat /proc/sys/net/ipv4/ip_forward', joined(`/proc/${pid}/ns/net`))).toBe('1\n');
+      // (/proc/sys/net shows the reader's network namespace: read it from inside)
+      expect(rt(c, ['exec', 'netns', 'cat', '/proc/sys/net/ipv4/ip_forward']).stdout).toBe('1\n');
+      // the runtime's own network namespace: never written to
+      expectCreateFails(cfgOf(['true'], joined(`/proc/${process.pid}/ns/net`)), /net\.ipv4\.ip_forward.*network namespace/);
+    } finally {
+      rt(c, ['delete', '--force', 'netns']);
+    }
+  });
+
   it('an unknown sysctl is a clear error', () => {
     expectCreateFails(cfgOf(['true'], (cfg) => { cfg.linux.sysctl = { 'net.ipv4.no_such_key': '1' }; }), /net\/ipv4\/no_such_key.*no such file or directory/);
   });
