@@ -60,6 +60,12 @@ describe('actions', () => {
     expect(r.stdout).toMatch(/^allowed\nmkdir: can't create directory '\/tmp\/d': Permission denied\nmkdir=1\nSeccomp:\s+2\n$/);
   });
 
+  it('SCMP_ACT_TRACE without a tracer: the syscall fails with ENOSYS', () => {
+    const r = sh(c, 'mkdir /tmp/d 2>&1; echo mkdir=$?', withSeccomp(filter([{ names: MKDIR, action: 'SCMP_ACT_TRACE', errnoRet: 5 }])));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Function not implemented\nmkdir=1/);
+  });
+
   for (const action of ['SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP']) {
     it(`${action}: the process dies by SIGSYS (exit 159)`, () => {
       const cfg = baseConfig(['mkdir', '/tmp/d']);
