@@ -56,28 +56,39 @@ function mask(names: string[]): string {
   return m.toString(16).padStart(16, '0');
 }
 
-/** Processes whose command line names the stub: leftovers of a failed create would show here. */
+// Other tests (and other people's containers) may run on this host at the same time: leftovers are
+// recognized by a mark in the environment the stub inherits from runts, and by paths under our work dir.
+const MARK = `RUNTS_TEST_MARK=process-${process.pid}`;
+
+/** Stub processes started by this file's runts calls: leftovers of a failed create would show here. */
 function stubProcs(): number[] {
   const out: number[] = [];
   for (const p of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue;
     try {
-      if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('runts-init')) out.push(Number(p));
+      if (!fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('runts-init')) continue;
+      if (fs.readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(MARK)) out.push(Number(p));
     } catch { /* gone */ }
   }
   return out;
 }
 
+/** Host mount points under our work dir. */
+function ourMounts(): string[] {
+  return mountsSnapshot().split('\n').filter((m) => m.startsWith(c.work));
+}
+
 /** `create` fails with one clear line matching msg and leaves no container, mount or process behind. */
 function expectCreateFails(cfg: any, msg: RegExp): void {
-  const before = { mounts: mountsSnapshot(), root: fs.readdirSync(c.root), procs: stubProcs() };
-  const r = rt(c, ['create', '--bundle', bundle(c, cfg), 'bad']);
+  const before = { mounts: ourMounts(), root: fs.readdirSync(c.root) };
+  const [k, v] = MARK.split('=');
+  const r = rt(c, ['create', '--bundle', bundle(c, cfg), 'bad'], { env: { ...process.env, [k]: v } });
   expect(r.status).not.toBe(0);
   expect(r.stderr).toMatch(msg);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
   expect(fs.readdirSync(c.root)).toEqual(before.root);
-  expect(mountsSnapshot()).toBe(before.mounts);
-  expect(stubProcs()).toEqual(before.procs);
+  expect(ourMounts()).toEqual(before.mounts);
+  expect(stubProcs()).toEqual([]);
 }
 
 describe('capabilities', () => {
