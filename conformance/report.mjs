@@ -35,7 +35,7 @@ function anchor(section) {
   return section.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
 }
 
-export function writeReport(file, { checks, runtimes, machine, date, seconds, argv, filtered }) {
+export function writeReport(file, { checks, runtimes, machine, date, seconds, argv, filtered, deviations = {} }) {
   const names = runtimes.map((r) => r.name);
   const L = [];
   L.push(`# Runtime-spec conformance: ${names.join(' vs ')}`);
@@ -93,6 +93,16 @@ export function writeReport(file, { checks, runtimes, machine, date, seconds, ar
       L.push(`\`${c.id}\`: ${NOTES[c.id]}`);
       L.push('');
     }
+  }
+
+  const dev = Object.entries(deviations);
+  if (dev.length) {
+    L.push(`## Known deviations of ${names[0]}`);
+    L.push('');
+    L.push('MUST checks that fail on purpose (listed with `--deviations`; CI fails on any other MUST failure):');
+    L.push('');
+    for (const [id, why] of dev) L.push(`- \`${id}\` (${resultCell(runtimes[0].results[id]).replace(/\|/g, '/')}): ${cell(why)}`);
+    L.push('');
   }
 
   L.push('## Results');

@@ -4,7 +4,8 @@
 #   bash scripts/test.sh [vitest arguments...]
 #
 # Tests create real containers and need root. They do not need runc.
-# Exits with vitest's status.
+# Then, without arguments, the conformance suite (conformance/) against bin/runts.
+# Exits non-zero when either fails.
 set -euo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd -P)
@@ -12,4 +13,13 @@ cd "$root"
 
 bash scripts/setup.sh --quiet
 
-exec npx vitest run "$@"
+# with arguments: only the vitest run they select
+if [ "$#" -gt 0 ]; then exec npx vitest run "$@"; fi
+
+status=0
+npx vitest run || status=$?
+
+# the runtime-spec conformance suite against the built runts; a MUST failure that is not a listed, explained
+# deviation fails the run
+npm run --silent conformance -- --runtime bin/runts --deviations conformance/deviations-runts.json || status=$?
+exit $status
