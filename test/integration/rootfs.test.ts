@@ -4,7 +4,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, mountsSnapshot, rootfs, rt, runIn, spawnSync, stateOf } from '../helpers';
+import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, mountsSnapshot, rootfs, rt, spawnSync, stateOf } from '../helpers';
 
 let c: Ctx;
 /** a private copy of the busybox rootfs: tests add files and symlinks to it, runts creates mount targets in it */
