@@ -3,7 +3,8 @@
 #
 #   bash scripts/test.sh [vitest arguments...]
 #
-# Tests create real containers and need root. They do not need runc.
+# Tests create real containers and need root. They do not need runc. The end-to-end tests (test/e2e) drive
+# bin/runts through podman and containerd, which scripts/setup-e2e.sh installs when missing.
 # Then, without arguments, the conformance suite (conformance/) against bin/runts.
 # Exits non-zero when either fails.
 set -euo pipefail
@@ -12,6 +13,8 @@ root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd -P)
 cd "$root"
 
 bash scripts/setup.sh --quiet
+# the end-to-end tests (test/e2e): podman, conmon, containerd and the busybox image tarball
+bash scripts/setup-e2e.sh --quiet
 
 # with arguments: only the vitest run they select
 if [ "$#" -gt 0 ]; then exec npx vitest run "$@"; fi
