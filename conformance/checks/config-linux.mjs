@@ -283,6 +283,53 @@ cgroupCheck('cgroups.pids', 'PIDs', 'resources.pids.limit is the pids limit of t
 cgroupCheck('cgroups.cpu-shares', 'CPU', 'resources.cpu.shares is the CPU share of the container\'s cgroup (cpu.weight on cgroup v2)', 'cpu',
   { cpu: { shares: 512 } }, { 1: 'cpu.shares', 2: 'cpu.weight' }, { 1: '512', 2: String(1 + Math.floor(((512 - 2) * 9999) / 262142)) });
 
+const MiB = 1024 * 1024;
+cgroupCheck('cgroups.memory-reservation', 'Memory', 'resources.memory.reservation is the soft limit (memory.low on cgroup v2)', 'memory',
+  { memory: { limit: 64 * MiB, reservation: 32 * MiB } }, { 1: 'memory.soft_limit_in_bytes', 2: 'memory.low' }, { 1: String(32 * MiB), 2: String(32 * MiB) });
+// swap is memory plus swap; cgroup v2's memory.swap.max holds the swap part alone
+cgroupCheck('cgroups.memory-swap', 'Memory', 'resources.memory.swap is the memory+swap limit (memory.swap.max = swap - limit on cgroup v2)', 'memory',
+  { memory: { limit: 64 * MiB, swap: 128 * MiB } }, { 1: 'memory.memsw.limit_in_bytes', 2: 'memory.swap.max' }, { 1: String(128 * MiB), 2: String(64 * MiB) });
+cgroupCheck('cgroups.cpu-quota', 'CPU', 'resources.cpu.quota and period are the CFS bandwidth of the container\'s cgroup (cpu.max on cgroup v2)', 'cpu',
+  { cpu: { quota: 50000, period: 200000 } }, { 1: 'cpu.cfs_quota_us', 2: 'cpu.max' }, { 1: '50000', 2: '50000 200000' });
+cgroupCheck('cgroups.cpu-period', 'CPU', 'resources.cpu.period is the CFS period of the container\'s cgroup', 'cpu',
+  { cpu: { quota: 50000, period: 200000 } }, { 1: 'cpu.cfs_period_us', 2: 'cpu.max' }, { 1: '200000', 2: '50000 200000' });
+cgroupCheck('cgroups.cpuset', 'CPU', 'resources.cpu.cpus is the cpuset of the container\'s cgroup', 'cpuset',
+  { cpu: { cpus: '0' } }, { 1: 'cpuset.cpus', 2: 'cpuset.cpus' }, { 1: '0', 2: '0' });
+cgroupCheck('cgroups.pids-unlimited', 'PIDs', 'resources.pids.limit -1 means no limit (pids.max "max")', 'pids',
+  { pids: { limit: -1 } }, { 1: 'pids.max', 2: 'pids.max' }, { 1: 'max', 2: 'max' });
+{
+  // the first whole disk of the host, as major:minor
+  let disk;
+  for (const line of fs.readFileSync('/proc/partitions', 'utf8').split('\n').slice(2)) {
+    const [maj, min, , name] = line.trim().split(/\s+/);
+    if (name && fs.existsSync(`/sys/block/${name}`)) { disk = `${maj}:${min}`; break; }
+  }
+  const [maj, min] = (disk ?? '0:0').split(':').map(Number);
+  cgroupCheck('cgroups.blkio-throttle', 'Block IO', 'resources.blockIO.throttleReadBpsDevice is the read bandwidth limit of that device (io.max on cgroup v2)',
+    cgroupVersion() === 2 ? 'io' : 'blkio',
+    { blockIO: { throttleReadBpsDevice: [{ major: maj, minor: min, rate: MiB }] } },
+    { 1: 'blkio.throttle.read_bps_device', 2: 'io.max' }, { 1: `${disk} ${MiB}`, 2: `${disk} rbps=${MiB} wbps=max riops=max wiops=max` });
+}
+
+check('cgroups.devices', 'Allowed Device list', 'MUST',
+  'resources.devices: a device node the allow list does not name cannot be opened; one it allows for reading can be read but not written',
+  async (t) => {
+    if (!fs.existsSync('/dev/fuse')) t.skip('host has no /dev/fuse (10:229) to use as the test device');
+    const dev = { path: '/dev/cf-fuse', type: 'c', major: 10, minor: 229, fileMode: 0o666 };
+    const script = 'head -c 0 /dev/cf-fuse 2>/dev/null; echo "read=$?"; (echo x > /dev/cf-fuse) 2>/dev/null; echo "write=$?"';
+    const denied = await t.sh(script, (c) => {
+      c.linux.devices = [dev];
+      c.linux.resources = { devices: [{ allow: false, access: 'rwm' }] };
+    });
+    t.ok(/read=[1-9]/.test(denied), `a device outside the allow list was opened: ${denied.trim()}`);
+    const readOnly = await t.sh(script, (c) => {
+      c.linux.devices = [dev];
+      c.linux.resources = { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'r' }] };
+    });
+    t.ok(/read=0/.test(readOnly), `a device allowed for reading could not be read: ${readOnly.trim()}`);
+    t.ok(/write=[1-9]/.test(readOnly), `a device allowed only for reading was opened for writing: ${readOnly.trim()}`);
+  });
+
 // ---------------------------------------------------------------------------------------------------------------
 // Sysctl
 
