@@ -194,6 +194,31 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
       } finally { remove(id); }
     }, T);
 
+    it('--seccomp: the default profile is loaded (filter mode)', () => {
+      const id = name('seccomp');
+      try {
+        const r = ctr(['run', '--rm', ...runtimeFlags(), '--seccomp', IMAGE, id, 'grep', '^Seccomp:', '/proc/self/status']);
+        expect(r.status, check(r, id)).toBe(0);
+        expect(r.stdout, check(r, id)).toMatch(/^Seccomp:\s+2$/m);
+      } finally { remove(id); }
+    }, T);
+
+    it('-t: the pty comes through the console socket (ctr itself on a pty from script(1))', () => {
+      const id = name('tty');
+      try {
+        const cmd = ['ctr', '--address', sock, '--namespace', NS, 'run', '--rm', '-t', ...runtimeFlags(), IMAGE, id,
+          'sh', '-c', 'tty; test -t 0 && echo stdin-is-a-tty; test -t 1 && echo stdout-is-a-tty; exit 7'];
+        const q = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
+        // script's stdin is a fifo opened read-write: it never sees EOF (which it would pass on as a ^D)
+        const fifo = path.join(dir, `stdin-${id}`);
+        const sh = `mkfifo ${q(fifo)} && exec script -qefc ${q(`exec ${cmd.map(q).join(' ')}`)} /dev/null 0<>${q(fifo)}`;
+        const r = runCmd('bash', ['-c', sh], { timeout: 30_000, scratch: dir });
+        expect(r.status, check(r, id)).toBe(7);
+        expect(r.stdout.replace(/\r/g, ''), check(r, id)).toMatch(/^\/dev\/pts\/0\nstdin-is-a-tty\nstdout-is-a-tty\n$/);
+        expect(traceOf(wrap, id), check(r, id)).toMatch(/ create .*--console-socket /);
+      } finally { remove(id); }
+    }, T);
+
     it('10 sequential runs', () => {
       const t0 = Date.now();
       for (let i = 0; i < 10; i++) {

@@ -241,16 +241,29 @@ export function cgroupDirs(rel: string): string[] {
 }
 
 /**
- * Remove the cgroups under `rel` that did not exist in `before` (a cgroupDirs() snapshot), deepest first.
- * rmdir only succeeds on an empty cgroup without processes: anything still in use (or not made by the
- * tests) is left alone and returned.
+ * Remove the cgroups under `rel` that did not exist in `before` (a cgroupDirs() snapshot) and that `ours`
+ * accepts (by default all), deepest first. rmdir only succeeds on an empty cgroup without processes: anything
+ * still in use is left alone and returned. `ours` keeps a suite away from what another run of it (another
+ * checkout, at the same time) is making under the same parent.
  */
-export function removeNewCgroups(rel: string, before: string[]): string[] {
+export function removeNewCgroups(rel: string, before: string[], ours: (dir: string) => boolean = () => true): string[] {
   const keep = new Set(before);
   const left: string[] = [];
   for (const d of cgroupDirs(rel)) {
-    if (keep.has(d)) continue;
+    if (keep.has(d) || !ours(d)) continue;
     try { fs.rmdirSync(d); } catch { left.push(d); }
   }
   return left;
+}
+
+/** The container ids the runtime was asked to create (from the trace wrapper's log). */
+export function createdIds(w: Wrapper): string[] {
+  let text = '';
+  try { text = fs.readFileSync(w.log, 'utf8'); } catch { return []; }
+  const ids = new Set<string>();
+  for (const l of text.split('\n')) {
+    const argv = l.split(' ');
+    if (argv.includes('create') || argv.includes('run')) ids.add(argv[argv.length - 1]);
+  }
+  return [...ids];
 }

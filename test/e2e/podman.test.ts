@@ -8,8 +8,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  E2E_DIR, IMAGE, IMAGE_TAR, RUNTIME, Res, Wrapper, cgroupDirs, ensureImage, explain, hardLimit, hostDevices,
-  makeWrapper, removeDir, removeNewCgroups, runCmd, skipReason, traceOf, until,
+  E2E_DIR, IMAGE, IMAGE_TAR, RUNTIME, Res, Wrapper, cgroupDirs, createdIds, ensureImage, explain, hardLimit,
+  hostDevices, makeWrapper, removeDir, removeNewCgroups, runCmd, skipReason, traceOf, until,
 } from './e2e';
 
 const skip = skipReason('podman', ['podman', 'conmon']);
@@ -152,7 +152,9 @@ runroot = "${dir}/runroot"
     podman(['rm', '-a', '-f', '-t', '0'], { timeout: 60_000 });
     podman(['system', 'reset', '-f'], { timeout: 60_000 });
     removeDir(dir);
-    const left = removeNewCgroups('libpod_parent', cgroupsBefore);
+    // only libpod_parent itself, conmon's cgroup and our containers' (a runtime should have removed those)
+    const ours = new Set(['libpod_parent', 'conmon', ...createdIds(wrap).flatMap((id) => [`libpod-${id}`, `libpod-conmon-${id}`])]);
+    const left = removeNewCgroups('libpod_parent', cgroupsBefore, (d) => ours.has(path.basename(d)));
     if (left.length) console.warn(`e2e podman: cgroups left (busy): ${left.join(' ')}`);
   }, 120_000);
 
@@ -371,6 +373,15 @@ runroot = "${dir}/runroot"
       // and the default set is not empty
       const d = runRm([], ['grep', '^CapEff', '/proc/self/status']);
       expect(d.stdout).not.toMatch(/0000000000000000/);
+    }, T);
+
+    it('seccomp: podman\'s default profile is loaded (filter mode), unconfined loads none', () => {
+      const r = runRm([], ['grep', '^Seccomp:', '/proc/self/status']);
+      expect(r.status, runRmCheck(r)).toBe(0);
+      expect(r.stdout, runRmCheck(r)).toMatch(/^Seccomp:\s+2$/m);
+      const u = runRm(['--security-opt', 'seccomp=unconfined'], ['grep', '^Seccomp:', '/proc/self/status']);
+      expect(u.status, runRmCheck(u)).toBe(0);
+      expect(u.stdout, runRmCheck(u)).toMatch(/^Seccomp:\s+0$/m);
     }, T);
 
     it('the pinned ulimits reach the container', () => {
