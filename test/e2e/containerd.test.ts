@@ -23,6 +23,10 @@ let wrap: Wrapper;
 let daemon: ChildProcess | undefined;
 let devicesBefore: Record<string, string>;
 let seq = 0;
+// the shims put their sockets in /run/containerd/s/ whatever the config says: made by the suite when missing,
+// removed at the end when it made them (and they are empty)
+const SHIM_DIRS = ['/run/containerd/s', '/run/containerd'];
+let shimDirsBefore: string[] = [];
 
 function ctr(args: string[], opts: { timeout?: number; input?: string } = {}): Res {
   return runCmd('ctr', ['--address', sock, '--namespace', NS, ...args], { timeout: opts.timeout ?? 30_000, input: opts.input, scratch: dir });
@@ -119,6 +123,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   path = "${dir}/opt"
 `);
     devicesBefore = hostDevices();
+    shimDirsBefore = SHIM_DIRS.filter((d) => fs.existsSync(d));
     const log = fs.openSync(path.join(dir, 'containerd.log'), 'w');
     daemon = spawn('containerd', ['--config', config], { stdio: ['ignore', log, log] });
     fs.closeSync(log);
@@ -149,6 +154,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
     removeDir(dir);
+    for (const d of SHIM_DIRS) if (!shimDirsBefore.includes(d)) try { fs.rmdirSync(d); } catch { /* in use or gone */ }
     const left = removeNewCgroups(NS, []);
     if (left.length) console.warn(`e2e containerd: cgroups left (busy): ${left.join(' ')}`);
   }, 120_000);
