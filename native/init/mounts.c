@@ -7,6 +7,7 @@
  * directories are created one component at a time, each resolved the same way,
  * and mounts go through /proc/self/fd/<fd> of the resolved O_PATH fd.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -289,6 +290,85 @@ static unsigned long locked_flags(unsigned long have, unsigned long want)
 	return f;
 }
 
+/*
+ * tmpcopyup: copy the tree under directory fd `from` into directory fd `to` (a fresh tmpfs), keeping types,
+ * modes and owners. Devices, fifos and sockets are recreated with mknod.
+ */
+static void copy_tree(int from, int to, const char *top)
+{
+	int dfd = dup(from);
+	if (dfd < 0)
+		rt_fail(errno, "tmpcopyup %s", top);
+	DIR *d = fdopendir(dfd);
+	if (!d)
+		rt_fail(errno, "tmpcopyup %s", top);
+	struct dirent *e;
+	while ((errno = 0, e = readdir(d))) {
+		const char *n = e->d_name;
+		if (!strcmp(n, ".") || !strcmp(n, ".."))
+			continue;
+		struct stat st;
+		if (fstatat(from, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			rt_fail(errno, "tmpcopyup %s/%s", top, n);
+		mode_t perm = st.st_mode & 07777;
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdirat(to, n, 0700) < 0)
+				rt_fail(errno, "tmpcopyup %s/%s", top, n);
+			int s = openat(from, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int t = openat(to, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s < 0 || t < 0)
+				rt_fail(errno, "tmpcopyup %s/%s", top, n);
+			copy_tree(s, t, top);
+			if (fchown(t, st.st_uid, st.st_gid) < 0 || fchmod(t, perm) < 0)
+				rt_fail(errno, "tmpcopyup %s/%s", top, n);
+			close(s);
+			close(t);
+		} else if (S_ISREG(st.st_mode)) {
+			int s = openat(from, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			int t = openat(to, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (s < 0 || t < 0)
+				rt_fail(errno, "tmpcopyup %s/%s", top, n);
+			char buf[65536];
+			for (;;) {
+				ssize_t r = read(s, buf, sizeof buf);
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r < 0)
+					rt_fail(errno, "tmpcopyup %s/%s", top, n);
+				if (r == 0)
+					break;
+				for (ssize_t off = 0; off < r;) {
+					ssize_t w = write(t, buf + off, (size_t)(r - off));
+					if (w < 0 && errno == EINTR)
+						continue;
+					if (w < 0)
+						rt_fail(errno, "tmpcopyup %s/%s", top, n);
+					off += w;
+				}
+			}
+			if (fchown(t, st.st_uid, st.st_gid) < 0 || fchmod(t, perm) < 0)
+				rt_fail(errno, "tmpcopyup %s/%s", top, n);
+			close(s);
+			close(t);
+		} else if (S_ISLNK(st.st_mode)) {
+			char link[PATH_MAX];
+			ssize_t len = readlinkat(from, n, link, sizeof link - 1);
+			if (len < 0)
+				rt_fail(errno, "tmpcopyup %s/%s", top, n);
+			link[len] = 0;
+			if (symlinkat(link, to, n) < 0 || fchownat(to, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+				rt_fail(errno, "tmpcopyup %s/%s", top, n);
+		} else {
+			if (mknodat(to, n, st.st_mode, st.st_rdev) < 0 || fchownat(to, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    fchmodat(to, n, perm, 0) < 0)
+				rt_fail(errno, "tmpcopyup %s/%s", top, n);
+		}
+	}
+	if (errno)
+		rt_fail(errno, "tmpcopyup %s", top);
+	closedir(d);
+}
+
 #define PROPAGATION_FLAGS (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
 
 void op_mount(const char *src, const char *target, const char *fstype, uint64_t flags64, const char *data, uint64_t how)
@@ -368,10 +448,28 @@ void op_mount(const char *src, const char *target, const char *fstype, uint64_t 
 		}
 		flags |= locked_flags(sv.f_flag, flags);
 	}
+	/* tmpcopyup: what the target holds before the mount, to copy into it after */
+	int under = -1;
+	if (how & RT_HOW_COPY_UP) {
+		under = tfd >= 0 ? openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (under < 0)
+			rt_fail(errno, "%s: tmpcopyup", what);
+	}
 	if (mount(msrc, mtgt, *fstype ? fstype : NULL, flags, *data ? data : NULL) < 0) {
 		if (!(ignore && errno == ENOENT))
 			rt_fail(errno, "%s", what);
+	} else if (under >= 0) {
+		/* the path now leads to the new mount */
+		int top = in_t ? rt_in_root_open(target, 0) : open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		int dst = top < 0 ? -1 : openat(top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dst < 0)
+			rt_fail(errno, "%s: tmpcopyup", what);
+		copy_tree(under, dst, target);
+		close(dst);
+		close(top);
 	}
+	if (under >= 0)
+		close(under);
 out:
 	if (sfd >= 0)
 		close(sfd);

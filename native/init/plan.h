@@ -80,6 +80,7 @@
 #define RT_HOW_IGNORE_MISSING 8
 #define RT_HOW_SOURCE_IN_ROOT 16
 #define RT_HOW_KEEP_LOCKED 32
+#define RT_HOW_COPY_UP 64
 
 /* ---- decoded plan ---- */
 

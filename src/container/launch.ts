@@ -93,7 +93,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   if (notify) fds.seccomp = next++;
   fds.memfd = next;
   const extraEnv = nListen ? [`LISTEN_FDS=${nListen}`, 'LISTEN_PID=1'] : [];
-  const plan = buildPlan(spec, { bundle, rootfs, noPivot: !!o.noPivot, fds, extraEnv });
+  const plan = buildPlan(spec, { id: o.id, bundle, rootfs, noPivot: !!o.noPivot, fds, extraEnv });
   for (let fd = 3; fd < 3 + preserve; fd++) {
     try { fs.fstatSync(fd); } catch { throw new RuntimeError(`--preserve-fds: fd ${fd} is not open`); }
   }

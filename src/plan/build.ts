@@ -28,6 +28,8 @@ export interface PlanOptions {
   rootfs: string;
   noPivot: boolean;
   fds: LaunchFds;
+  /** the container id (where its cgroups are, for the cgroup mount) */
+  id?: string;
   /** extra environment (LISTEN_FDS...) */
   extraEnv?: string[];
 }
@@ -131,7 +133,13 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
 
   // 5. mounts, devices, cwd
   const cg = hostCgroups();
-  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1: cg.v1, cgroupV2: cg.v2 });
+  let cgroupBinds: Array<{ name: string; source: string }> | undefined;
+  if (cg.v1.length && !ns.create.has('cgroup') && o.id && (spec.mounts ?? []).some((m) => m.type === 'cgroup')) {
+    const { hostLayout, containerPath, dirIn } = require('../cgroups/layout') as typeof import('../cgroups/layout');
+    const cp = containerPath(linux.cgroupsPath, o.id);
+    cgroupBinds = hostLayout().v1.map((h) => ({ name: path.posix.basename(h.mount), source: dirIn(h, cp) }));
+  }
+  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1: cg.v1, cgroupV2: cg.v2, cgroupBinds });
   s.push(...m.steps);
   if (!m.bindDev) {
     s.push(...deviceSteps(spec, userns, true));

@@ -69,10 +69,12 @@ export interface ParsedOptions {
   data: string[];
   bind: boolean;
   recursiveBind: boolean;
+  /** tmpcopyup: the new tmpfs starts with a copy of what the target directory held */
+  copyUp: boolean;
 }
 
 export function parseOptions(options: string[] | undefined, field: string, isBind: boolean): ParsedOptions {
-  const p: ParsedOptions = { flags: 0, clear: 0, propagation: [], recSet: 0, recClr: 0, data: [], bind: isBind, recursiveBind: false };
+  const p: ParsedOptions = { flags: 0, clear: 0, propagation: [], recSet: 0, recClr: 0, data: [], bind: isBind, recursiveBind: false, copyUp: false };
   (options ?? []).forEach((o, i) => {
     if (o === 'bind') { p.bind = true; return; }
     if (o === 'rbind') { p.bind = true; p.recursiveBind = true; return; }
@@ -91,7 +93,7 @@ export function parseOptions(options: string[] | undefined, field: string, isBin
     if (o === 'ratime') { p.recAtime = MOUNT_ATTR.RELATIME; return; }
     if (IGNORED.has(o) || o.startsWith('x-')) return;
     if (o === 'idmap' || o === 'ridmap') throw new RuntimeError(`${field}.options[${i}]: "${o}" (id-mapped mounts) is not supported by runts yet`);
-    if (o === 'tmpcopyup') throw new RuntimeError(`${field}.options[${i}]: "tmpcopyup" is not supported by runts`);
+    if (o === 'tmpcopyup') { p.copyUp = true; return; }
     p.data.push(o);
   });
   if (p.bind && p.data.length) {
@@ -115,6 +117,12 @@ export interface MountContext {
   /** the host's cgroup v1 hierarchies (name → mount options), empty on a pure v2 host */
   cgroupV1: Array<{ name: string; options: string }>;
   cgroupV2: boolean;
+  /**
+   * v1 without a new cgroup namespace: the container's own cgroup directory in each hierarchy (name → host
+   * path), bind-mounted as runc does instead of a fresh mount that would show the whole hierarchy (and that
+   * a user namespace may not make)
+   */
+  cgroupBinds?: Array<{ name: string; source: string }>;
 }
 
 const TARGET = How.TARGET_IN_ROOT;
@@ -145,7 +153,8 @@ export function mountSteps(spec: Spec, ctx: MountContext): { steps: Step[]; hasD
       if (!type) throw new RuntimeError(`${field}.type: is required for a mount that is not a bind mount`);
       // only bind sources are paths relative to the bundle; any other source goes to mount(2) as is
       const source = m.source ?? type;
-      steps.push(step('MOUNT', str(source), str(dest), str(type), u64(p.flags), str(p.data.join(',')), u64(TARGET | How.MKDIR)));
+      if (p.copyUp && type !== 'tmpfs') throw new RuntimeError(`${field}.options: "tmpcopyup" is only for tmpfs mounts`);
+      steps.push(step('MOUNT', str(source), str(dest), str(type), u64(p.flags), str(p.data.join(',')), u64(TARGET | How.MKDIR | (p.copyUp ? How.COPY_UP : 0))));
     }
     for (const prop of p.propagation) steps.push(step('MOUNT', str(''), str(dest), str(''), u64(prop), str(''), u64(TARGET)));
     if (p.recSet || p.recClr || p.recAtime !== undefined) {
@@ -168,7 +177,13 @@ function cgroupMount(dest: string, p: ParsedOptions, ctx: MountContext): Step[] 
     return out;
   }
   out.push(step('MOUNT', str('tmpfs'), str(dest), str('tmpfs'), u64(base | MS.NOSUID | MS.NODEV | MS.NOEXEC), str('mode=755'), u64(TARGET | How.MKDIR)));
-  for (const h of ctx.cgroupV1) {
+  if (ctx.cgroupBinds) {
+    const flags = MS.NOSUID | MS.NODEV | MS.NOEXEC | (ro ? MS.RDONLY : 0);
+    for (const b of ctx.cgroupBinds) {
+      out.push(step('MOUNT', str(b.source), str(`${dest}/${b.name}`), str(''), u64(MS.BIND | MS.REC), str(''), u64(TARGET | How.MKDIR)));
+      out.push(step('MOUNT', str(''), str(`${dest}/${b.name}`), str(''), u64(MS.REMOUNT | MS.BIND | flags), str(''), u64(TARGET | How.KEEP_LOCKED)));
+    }
+  } else for (const h of ctx.cgroupV1) {
     out.push(step('MOUNT', str('cgroup'), str(`${dest}/${h.name}`), str('cgroup'), u64(base | MS.NOSUID | MS.NODEV | MS.NOEXEC | (ro ? MS.RDONLY : 0)), str(h.options), u64(TARGET | How.MKDIR)));
   }
   // hybrid hosts: the cgroup2 at unified/ is not mounted in the container (as runc does); a cgroup2 mount

@@ -74,4 +74,6 @@ export const How = {
   IGNORE_MISSING: 8,
   SOURCE_IN_ROOT: 16,
   KEEP_LOCKED: 32,
+  /** tmpcopyup: copy what the target held into the new (tmpfs) mount */
+  COPY_UP: 64,
 } as const;

@@ -132,6 +132,35 @@ describe('placement', () => {
   });
 });
 
+describe('a cgroup mount without a cgroup namespace', () => {
+  const script = 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; ls /sys/fs/cgroup/memory | grep -c runts-test; grep " /sys/fs/cgroup/memory " /proc/self/mountinfo';
+  const change = (cfg: any) => {
+    cfg.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'ro'] });
+    cfg.linux.resources = { memory: { limit: 40 << 20 }, pids: { limit: 21 } };
+  };
+
+  it('shows the container its own cgroup of each hierarchy (a read-only bind, as runc does), not the host\'s tree', () => {
+    const r = runCt(script, change);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.slice(0, 3)).toEqual([String(40 << 20), '21', '0']);
+    // the mount's root is the container's cgroup, not the hierarchy's
+    expect(lines[3].split(' ')[3]).toMatch(new RegExp(`^/${TOP}/cg`));
+    expect(lines[3].split(' ')[5]).toMatch(/^ro,/);
+  });
+
+  it('also in a user namespace, where a new cgroup v1 mount is not allowed', () => {
+    const r = runCt(script, (cfg) => {
+      change(cfg);
+      cfg.linux.namespaces.push({ type: 'user' });
+      cfg.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      cfg.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').slice(0, 2)).toEqual([String(40 << 20), '21']);
+  });
+});
+
 describe('resources are written to the cgroup files', () => {
   it('memory, cpu, cpuset, pids, blkio throttle and devices, read back', () => {
     const [maj, min] = rootDisk();

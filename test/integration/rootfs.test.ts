@@ -421,6 +421,38 @@ describe('mount targets behind symlinks stay in the rootfs', () => {
   });
 });
 
+describe('tmpfs with tmpcopyup', () => {
+  it('the new tmpfs starts with a copy of what the directory held (files, modes, owners, links); the rootfs is untouched', () => {
+    const src = path.join(rfs, 'copyup');
+    fs.mkdirSync(path.join(src, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(src, 'a'), 'alpha\n');
+    fs.chmodSync(path.join(src, 'a'), 0o604);
+    fs.chownSync(path.join(src, 'a'), 1000, 1001);
+    fs.writeFileSync(path.join(src, 'sub', 'b'), 'beta\n');
+    fs.symlinkSync('sub/b', path.join(src, 'link'));
+    try {
+      const out = run('cd /copyup && stat -c "%n %a %u:%g %F" a sub sub/b link && cat a link && echo new > c && cat c && grep " /copyup " /proc/self/mountinfo', (cfg) => {
+        cfg.mounts.push({ destination: '/copyup', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'size=1m', 'mode=755'] });
+      });
+      const lines = out.trim().split('\n');
+      expect(lines.slice(0, 4)).toEqual(['a 604 1000:1001 regular file', 'sub 755 0:0 directory', 'sub/b 644 0:0 regular file', 'link 777 0:0 symbolic link']);
+      expect(lines.slice(4, 7)).toEqual(['alpha', 'beta', 'new']);
+      expect(lines[7]).toMatch(/ \/copyup .* - tmpfs /);
+      // the write went to the tmpfs
+      expect(fs.existsSync(path.join(src, 'c'))).toBe(false);
+    } finally {
+      fs.rmSync(src, { recursive: true, force: true });
+    }
+  });
+
+  it('tmpcopyup on anything but tmpfs is refused, naming the mount', () => {
+    const cfg = cfgOf(['true'], (x) => x.mounts.push({ destination: '/mnt', type: 'proc', source: 'proc', options: ['tmpcopyup'] }));
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), 'copyupbad']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/mounts\[\d+\]\.options: "tmpcopyup" is only for tmpfs mounts/);
+  });
+});
+
 describe('--no-pivot', () => {
   it('the rootfs becomes / by MS_MOVE and chroot; read-only root, masks and mounts work as with pivot_root', () => {
     const out = run('echo "== root"; cat /etc/hostname; touch /x 2>&1; wc -c < /proc/timer_list; cat /mnt/rw/f; '
