@@ -9,6 +9,7 @@ import { CLONE, NsPlan, isHostNs, planNamespaces, timeOffsets } from './namespac
 import { MS, PROPAGATION, hostCgroups, mountSteps } from './mounts';
 import { deviceSteps, devSymlinks } from './devices';
 import { processSteps } from './process';
+import { mountContext } from './lsm';
 import { seccompPlan, seccompStep } from './seccomp';
 
 export interface LaunchFds {
@@ -139,7 +140,7 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
     const cp = containerPath(linux.cgroupsPath, o.id);
     cgroupBinds = hostLayout().v1.map((h) => ({ name: path.posix.basename(h.mount), source: dirIn(h, cp) }));
   }
-  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1: cg.v1, cgroupV2: cg.v2, cgroupBinds });
+  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1: cg.v1, cgroupV2: cg.v2, cgroupBinds, mountContext: mountContext(spec) });
   s.push(...m.steps);
   if (!m.bindDev) {
     s.push(...deviceSteps(spec, userns, true));

@@ -123,6 +123,8 @@ export interface MountContext {
    * a user namespace may not make)
    */
   cgroupBinds?: Array<{ name: string; source: string }>;
+  /** linux.mountLabel as a context= option (SELinux hosts only) */
+  mountContext?: string;
 }
 
 const TARGET = How.TARGET_IN_ROOT;
@@ -154,7 +156,9 @@ export function mountSteps(spec: Spec, ctx: MountContext): { steps: Step[]; hasD
       // only bind sources are paths relative to the bundle; any other source goes to mount(2) as is
       const source = m.source ?? type;
       if (p.copyUp && type !== 'tmpfs') throw new RuntimeError(`${field}.options: "tmpcopyup" is only for tmpfs mounts`);
-      steps.push(step('MOUNT', str(source), str(dest), str(type), u64(p.flags), str(p.data.join(',')), u64(TARGET | How.MKDIR | (p.copyUp ? How.COPY_UP : 0))));
+      // the SELinux mount label goes to the file systems that take one (not proc, sysfs, cgroup)
+      const data = ctx.mountContext && !['proc', 'sysfs', 'cgroup', 'cgroup2'].includes(type) ? [...p.data, ctx.mountContext] : p.data;
+      steps.push(step('MOUNT', str(source), str(dest), str(type), u64(p.flags), str(data.join(',')), u64(TARGET | How.MKDIR | (p.copyUp ? How.COPY_UP : 0))));
     }
     for (const prop of p.propagation) steps.push(step('MOUNT', str(''), str(dest), str(''), u64(prop), str(''), u64(TARGET)));
     if (p.recSet || p.recClr || p.recAtime !== undefined) {

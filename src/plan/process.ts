@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError } from '../errors';
+import { lsmSteps } from './lsm';
 import type { Spec } from '../config/types';
 import { Step, step, str, u64, u64v } from './encode';
 import { ambientMask, capMask, checkCapSets } from './caps';
@@ -91,6 +92,8 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
   const sc = o.seccomp;
   const keepsSysAdmin = effective !== undefined ? (effective & CAP_SYS_ADMIN) !== 0n : user.uid === 0;
   const early = !!sc && !proc.noNewPrivileges && !keepsSysAdmin;
+  // AppArmor/SELinux exec labels while the process still may set them (as runc, before the user switch)
+  s.push(...lsmSteps(spec));
   // chdir as root first, for a cwd the user cannot enter; again after USER (runc's order, see op_chdir)
   s.push(step('CHDIR', str(proc.cwd)));
   if (early && user.uid !== 0) s.push(sc.step, step('SECCOMP_LOAD'));
