@@ -38,6 +38,34 @@ function mainDir(s: SavedCgroup): string | undefined {
  * everything made is removed and the error names the field.
  */
 export function setupCgroups(spec: Spec, id: string, pid: number, stateDir: string): SavedCgroup {
+  const s = prepareCgroups(spec, id, stateDir);
+  try {
+    joinCgroups(s, pid);
+  } catch (e) {
+    try { destroyCgroups(s); } catch { /* the first error is the one to report */ }
+    throw e;
+  }
+  return s;
+}
+
+/**
+ * The first task migration after a while makes the kernel wait for an RCU grace period (cgroup_threadgroup_rwsem),
+ * 10-20 ms on some machines. Moving the stub's first process (it belongs to the container: its child becomes the
+ * init) from a thread-pool thread right after spawn lets that wait overlap the stub's start-up, and the init's
+ * own joins find the lock ready. Best effort: the process may be gone already.
+ */
+export function primeJoin(s: SavedCgroup, stubPid: number | undefined): void {
+  const dir = s.unified ?? Object.values(s.paths)[0];
+  if (!dir || !stubPid) return;
+  fs.promises.writeFile(path.join(dir, 'cgroup.procs'), String(stubPid), { flag: fs.constants.O_WRONLY }).catch(() => { /* exited */ });
+}
+
+/**
+ * create, before the init exists: make the container's cgroups and apply linux.resources (the plan is written to
+ * `<stateDir>/cgroup.json` before the first mkdir). On failure everything made is removed and the error names the
+ * field. The init joins them with joinCgroups while it waits in WAIT_PARENT.
+ */
+export function prepareCgroups(spec: Spec, id: string, stateDir: string): SavedCgroup {
   const { hostLayout, containerPath, dirIn } = layoutMod();
   const layout = hostLayout();
   const cp = containerPath(spec.linux?.cgroupsPath, id);
@@ -79,7 +107,6 @@ export function setupCgroups(spec: Spec, id: string, pid: number, stateDir: stri
         throw new RuntimeError(`linux.resources.devices: ${(e as Error).message}`);
       }
     }
-    joinCgroups(s, pid);
   } catch (e) {
     try { destroyCgroups(s); } catch { /* the first error is the one to report */ }
     throw e;

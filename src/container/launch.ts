@@ -5,7 +5,7 @@ import * as path from 'path';
 import type { ChildProcess } from 'child_process';
 import { RuntimeError, errnoText } from '../errors';
 import { logWarn } from '../log';
-import { SavedCgroup, destroyCgroups, setupCgroups, signalAll } from '../cgroups';
+import { SavedCgroup, destroyCgroups, joinCgroups, prepareCgroups, primeJoin, signalAll } from '../cgroups';
 import { loadConfig, resolveBundle } from '../config/load';
 import type { Spec } from '../config/types';
 import { buildPlan, LaunchFds } from '../plan/build';
@@ -131,6 +131,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         }
       }
     }
+    // the cgroups exist before the init does; the stub's start-up overlaps the kernel's first-migration wait
+    cgroup = prepareCgroups(spec, o.id, dir);
     memfd = await stubMemfd();
     const before: number[] = [];
     for (let fd = 3; fd < 3 + preserve; fd++) before.push(fd);
@@ -148,7 +150,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         initPid = pid;
         pidfd = native.pidfdOpen(pid);
         // into its cgroups while it waits, before it unshares the cgroup namespace or runs anything
-        cgroup = setupCgroups(spec, o.id, pid, dir);
+        joinCgroups(cgroup!, pid);
         return hookState({ ...base, pid }, 'creating');
       },
       onSync: (code, pid) => {
@@ -164,7 +166,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         forwardListener(scPair![0], seccomp!, pid, st);
         return st;
       },
-    }, (c) => { child = c; });
+    }, (c) => { child = c; primeJoin(cgroup!, c.pid); });
 
     const st = procStat(initPid!);
     if (!st) throw new RuntimeError('container init exited before it was ready');
