@@ -55,9 +55,13 @@ static const char *cap_name(unsigned cap, char *buf, size_t n)
 
 /* ---- terminal ---- */
 
-static void send_fd(int sock, int fd, const char *name)
+/*
+ * Send `fd` with SCM_RIGHTS over `sock` (the console socket, or runts' own socket for a seccomp listener), with
+ * `data` as the message's bytes. Dies with "<what>: <errno>" on failure.
+ */
+void rt_send_fd(int sock, int fd, const char *data, const char *what)
 {
-	struct iovec iov = {(void *)name, strlen(name)};
+	struct iovec iov = {(void *)data, strlen(data)};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -81,7 +85,7 @@ static void send_fd(int sock, int fd, const char *name)
 		}
 	}
 	if (n < 0)
-		rt_fail(errno, "send the console to the console socket");
+		rt_fail(errno, "%s", what);
 }
 
 void op_console(uint64_t sockfd64, uint64_t rows, uint64_t cols, uint64_t mount_console)
@@ -108,7 +112,7 @@ void op_console(uint64_t sockfd64, uint64_t rows, uint64_t cols, uint64_t mount_
 		if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
 			rt_fail(errno, "set the console size");
 	}
-	send_fd(sock, master, slave_path);
+	rt_send_fd(sock, master, slave_path, "send the console to the console socket");
 	close(master);
 	close(sock);
 	if (mount_console) {

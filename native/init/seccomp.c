@@ -14,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <seccomp.h>
@@ -40,30 +38,6 @@ static void set_attr(scmp_filter_ctx ctx, enum scmp_filter_attr attr, uint32_t v
 	int rc = seccomp_attr_set(ctx, attr, v);
 	if (rc < 0)
 		rt_fail(-rc, "seccomp: %s", what);
-}
-
-/* the listener fd goes to runts over its own socket (the sync socket is read by node, which drops SCM_RIGHTS) */
-static void hand_over(int sock, int fd)
-{
-	char byte = 'S';
-	struct iovec iov = {&byte, 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof u);
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	ssize_t n;
-	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		rt_fail(errno, "seccomp: send the listener fd to runts");
 }
 
 void op_seccomp(uint64_t def, const uint64_t *archs, uint32_t narchs, uint64_t flags, uint64_t notify_sock,
@@ -163,7 +137,8 @@ void op_seccomp_load(void)
 		int fd = seccomp_notify_fd(ctx);
 		if (fd < 0)
 			rt_fail(fd == -1 ? EINVAL : -fd, "seccomp: get the listener fd");
-		hand_over(sock, fd);
+		/* over its own socket: the sync socket is read by node, which drops SCM_RIGHTS */
+		rt_send_fd(sock, fd, "S", "seccomp: send the listener fd to runts");
 		close(fd);
 		close(sock);
 		/* runts forwards the fd to linux.seccomp.listenerPath before it ACKs */

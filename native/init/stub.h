@@ -88,6 +88,7 @@ void op_lookup(const char *arg0, const char *path);
 void op_ready(void);
 void op_wait_start(uint64_t listenfd);
 _Noreturn void op_exec(char **argv, char **envp);
+void rt_send_fd(int sock, int fd, const char *data, const char *what);
 void rt_reset_signals(void);
 
 /* seccomp.c */
