@@ -6,8 +6,8 @@ import * as path from 'path';
 import { RuntimeError } from '../errors';
 import { loadNative } from '../native';
 import type { Spec } from '../config/types';
-import { procs, readOpt, removeDir, sleepMs, writeFile } from './files';
-import type { Resources, SavedCgroup } from './types';
+import { makeDir, missingDirs, procs, readOpt, removeDir, sleepMs, writeFile } from './files';
+import { controllerDir, type Resources, type SavedCgroup } from './types';
 
 export type { SavedCgroup, Resources } from './types';
 
@@ -28,24 +28,7 @@ function allDirs(s: SavedCgroup): string[] {
 /** The directory whose process list is the container's: pure v2's only one, else v1 freezer (or pids, or any). */
 function mainDir(s: SavedCgroup): string | undefined {
   if (s.version === 2) return s.unified;
-  const v1 = v1Mod();
-  return v1.controllerDir(s, 'freezer') ?? v1.controllerDir(s, 'pids') ?? Object.values(s.paths)[0] ?? s.unified;
-}
-
-/**
- * create: make the container's cgroups, apply linux.resources, and move `pid` (the init, still waiting in
- * WAIT_PARENT) into them. The plan is written to `<stateDir>/cgroup.json` before the first mkdir. On failure
- * everything made is removed and the error names the field.
- */
-export function setupCgroups(spec: Spec, id: string, pid: number, stateDir: string): SavedCgroup {
-  const s = prepareCgroups(spec, id, stateDir);
-  try {
-    joinCgroups(s, pid);
-  } catch (e) {
-    try { destroyCgroups(s); } catch { /* the first error is the one to report */ }
-    throw e;
-  }
-  return s;
+  return controllerDir(s, 'freezer') ?? controllerDir(s, 'pids') ?? Object.values(s.paths)[0] ?? s.unified;
 }
 
 /**
@@ -70,7 +53,6 @@ export function prepareCgroups(spec: Spec, id: string, stateDir: string): SavedC
   const layout = hostLayout();
   const cp = containerPath(spec.linux?.cgroupsPath, id);
   const r = (spec.linux?.resources ?? {}) as Resources;
-  const files = require('./files') as typeof import('./files');
   const s: SavedCgroup = { version: layout.mode === 'v2' ? 2 : 1, paths: {}, created: [] };
   const mounts = new Map<string, string>();
   for (const h of layout.v1) {
@@ -82,14 +64,14 @@ export function prepareCgroups(spec: Spec, id: string, stateDir: string): SavedC
     s.unified = dirIn(layout.v2, cp);
     mounts.set(s.unified, layout.v2.mount);
   }
-  for (const [d, mount] of mounts) s.created.push(...files.missingDirs(d, mount));
+  for (const [d, mount] of mounts) s.created.push(...missingDirs(d, mount));
   fs.writeFileSync(path.join(stateDir, CGROUP_FILE), JSON.stringify(s));
   try {
     const v1 = s.version === 1 ? v1Mod() : undefined;
-    const cpuset = v1?.controllerDir(s, 'cpuset');
+    const cpuset = controllerDir(s, 'cpuset');
     const cpusetMount = cpuset && mounts.get(cpuset);
     for (const d of s.created) {
-      files.makeDir(d);
+      makeDir(d);
       if (cpusetMount && d.startsWith(cpusetMount + '/')) v1!.initCpuset(d, path.dirname(d));
     }
     if (v1) {
@@ -194,21 +176,17 @@ export function allPids(s: SavedCgroup | undefined): number[] {
 export function isPaused(s: SavedCgroup | undefined): boolean {
   if (!s) return false;
   if (s.version === 1) {
-    const d = freezerDir(s);
+    const d = controllerDir(s, 'freezer');
     if (d) return (readOpt(d, 'freezer.state') ?? '').trim() === 'FROZEN';
   }
   return !!s.unified && /^frozen 1$/m.test(readOpt(s.unified, 'cgroup.events') ?? '');
 }
 
-function freezerDir(s: SavedCgroup): string | undefined {
-  for (const [key, dir] of Object.entries(s.paths)) if (key.split(',').includes('freezer')) return dir;
-  return undefined;
-}
 
 /** Freeze (true) or thaw (false) every process, and wait until the kernel says it is done. */
 export function setFrozen(s: SavedCgroup, frozen: boolean, timeoutMs = 10000): void {
   const end = Date.now() + timeoutMs;
-  const v1dir = s.version === 1 ? freezerDir(s) : undefined;
+  const v1dir = s.version === 1 ? controllerDir(s, 'freezer') : undefined;
   if (v1dir) {
     const want = frozen ? 'FROZEN' : 'THAWED';
     for (let i = 0; ; i++) {

@@ -2,8 +2,7 @@
 // counter that `events` watches.
 import * as fs from 'fs';
 import { readKeyed, readNum, readOpt } from './files';
-import { controllerDir } from './v1';
-import type { SavedCgroup } from './types';
+import { controllerDir, type SavedCgroup } from './types';
 
 /** USER_HZ: cpuacct.stat counts in clock ticks of 1/100 s */
 const NS_PER_TICK = 1e9 / 100;

@@ -47,3 +47,9 @@ export interface SavedCgroup {
   /** the directories runts made, parents first: the only ones delete removes */
   created: string[];
 }
+
+/** The directory of the v1 hierarchy that holds `controller` ("memory", "cpu", "name=systemd"...). */
+export function controllerDir(s: SavedCgroup, controller: string): string | undefined {
+  for (const [key, dir] of Object.entries(s.paths)) if (key.split(',').includes(controller)) return dir;
+  return undefined;
+}

@@ -4,13 +4,7 @@
 import { logWarn } from '../log';
 import { exists, readNum, readOpt, writeFile } from './files';
 import { deviceLine, deviceRules, fieldError, hugePageSize, put, rdmaLine } from './fields';
-import type { Resources, SavedCgroup, ThrottleDevice } from './types';
-
-/** The directory of the hierarchy that holds `controller` ("memory", "cpu", "name=systemd"...). */
-export function controllerDir(s: SavedCgroup, controller: string): string | undefined {
-  for (const [key, dir] of Object.entries(s.paths)) if (key.split(',').includes(controller)) return dir;
-  return undefined;
-}
+import { controllerDir, type Resources, type SavedCgroup, type ThrottleDevice } from './types';
 
 function need(s: SavedCgroup, controller: string, field: string): string {
   const d = controllerDir(s, controller);

@@ -66,9 +66,7 @@ export function cpuMax(quota: number | undefined, period: number | undefined, cu
 }
 
 export function applyV2(dir: string, r: Resources, update: boolean): void {
-  if (r.devices && !update) {
-    // the device program is attached by cgroups/index (native code); nothing to write here
-  }
+  // the device list is an eBPF program, attached by cgroups/index through the addon
   const m = r.memory;
   if (m) {
     const limit = m.limit || undefined;
