@@ -19,6 +19,8 @@ export interface Hierarchy {
   controllers: string[];
   /** this process's cgroup in it, from /proc/self/cgroup */
   own: string;
+  /** the super block options (without rw/ro), to mount the same v1 hierarchy again */
+  options: string;
 }
 
 export interface Layout {
@@ -53,13 +55,14 @@ export function parseLayout(mountinfo: string, selfCgroup: string): Layout {
     if (mount !== CGROUP_ROOT && !mount.startsWith(CGROUP_ROOT + '/')) continue;
     const root = unescape(left[3] ?? '/');
     if (fstype === 'cgroup2') {
-      v2 = { mount, root, controllers: [], own: ownV2 };
+      v2 = { mount, root, controllers: [], own: ownV2, options: '' };
     } else if (fstype === 'cgroup') {
       const controllers = superOpts.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent=') &&
         o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr' && o !== 'cpuset_v2_mode');
       if (v1.some((h) => h.mount === mount)) continue;
       const key = [...controllers].sort().join(',');
-      v1.push({ mount, root, controllers, own: own.get(key) ?? '/' });
+      const options = superOpts.split(',').filter((o) => o !== 'rw' && o !== 'ro').join(',');
+      v1.push({ mount, root, controllers, own: own.get(key) ?? '/', options });
     }
   }
   if (v2 && v2.mount === CGROUP_ROOT) return { mode: 'v2', v1: [], v2 };

@@ -6,7 +6,7 @@ import type { Hook, Spec } from '../config/types';
 import { How, SyncCode } from './ops';
 import { Step, step, str, strv, u64, u64v } from './encode';
 import { CLONE, NsPlan, isHostNs, planNamespaces, timeOffsets } from './namespaces';
-import { MS, PROPAGATION, hostCgroups, mountSteps } from './mounts';
+import { MS, MountContext, PROPAGATION, mountSteps } from './mounts';
 import { deviceSteps, devSymlinks } from './devices';
 import { processSteps } from './process';
 import { mountContext } from './lsm';
@@ -133,14 +133,19 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   s.push(step('ROOTFS', str(o.rootfs)));
 
   // 5. mounts, devices, cwd
-  const cg = hostCgroups();
-  let cgroupBinds: Array<{ name: string; source: string }> | undefined;
-  if (cg.v1.length && !ns.create.has('cgroup') && o.id && (spec.mounts ?? []).some((m) => m.type === 'cgroup')) {
+  // a cgroup mount needs the host's hierarchies (the layout is cached: create reads it again for the cgroups)
+  let cgroupV1: MountContext['cgroupV1'] = [];
+  let cgroupBinds: MountContext['cgroupBinds'];
+  if ((spec.mounts ?? []).some((m) => m.type === 'cgroup')) {
     const { hostLayout, containerPath, dirIn } = require('../cgroups/layout') as typeof import('../cgroups/layout');
-    const cp = containerPath(linux.cgroupsPath, o.id);
-    cgroupBinds = hostLayout().v1.map((h) => ({ name: path.posix.basename(h.mount), source: dirIn(h, cp) }));
+    const v1 = hostLayout().v1;
+    cgroupV1 = v1.map((h) => ({ name: path.posix.basename(h.mount), options: h.options }));
+    if (v1.length && !ns.create.has('cgroup') && o.id) {
+      const cp = containerPath(linux.cgroupsPath, o.id);
+      cgroupBinds = v1.map((h) => ({ name: path.posix.basename(h.mount), source: dirIn(h, cp) }));
+    }
   }
-  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1: cg.v1, cgroupV2: cg.v2, cgroupBinds, mountContext: mountContext(spec) });
+  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1, cgroupBinds, mountContext: mountContext(spec) });
   s.push(...m.steps);
   if (!m.bindDev) {
     s.push(...deviceSteps(spec, userns, true));

@@ -1,6 +1,5 @@
 // config `mounts` → MOUNT / MOUNT_SETATTR steps. All flag decisions are made here.
 import * as path from 'path';
-import * as fs from 'fs';
 import { RuntimeError } from '../errors';
 import type { Mount, Spec } from '../config/types';
 import { How } from './ops';
@@ -116,7 +115,6 @@ export interface MountContext {
   userns: boolean;
   /** the host's cgroup v1 hierarchies (name → mount options), empty on a pure v2 host */
   cgroupV1: Array<{ name: string; options: string }>;
-  cgroupV2: boolean;
   /**
    * v1 without a new cgroup namespace: the container's own cgroup directory in each hierarchy (name → host
    * path), bind-mounted as runc does instead of a fresh mount that would show the whole hierarchy (and that
@@ -194,25 +192,4 @@ function cgroupMount(dest: string, p: ParsedOptions, ctx: MountContext): Step[] 
   // also costs the kernel ~20 ms
   if (ro) out.push(step('MOUNT', str(''), str(dest), str(''), u64(MS.REMOUNT | MS.RDONLY | base | MS.NOSUID | MS.NODEV | MS.NOEXEC), str('mode=755'), u64(TARGET)));
   return out;
-}
-
-/** The host's cgroup hierarchies, from /proc/self/mountinfo. */
-export function hostCgroups(): { v1: Array<{ name: string; options: string }>; v2: boolean } {
-  const v1: Array<{ name: string; options: string }> = [];
-  let v2 = false;
-  let text = '';
-  try { text = fs.readFileSync('/proc/self/mountinfo', 'utf8'); } catch { /* none */ }
-  for (const line of text.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const left = line.slice(0, sep).split(' ');
-    const [fstype, , superOpts] = line.slice(sep + 3).split(' ');
-    const mnt = left[4];
-    if (!mnt.startsWith('/sys/fs/cgroup')) continue;
-    if (fstype === 'cgroup2') { v2 = true; continue; }
-    if (fstype !== 'cgroup') continue;
-    const opts = superOpts.split(',').filter((o) => o !== 'rw' && o !== 'ro');
-    v1.push({ name: path.basename(mnt), options: opts.join(',') });
-  }
-  return { v1, v2 };
 }

@@ -639,6 +639,8 @@ async function main() {
     fs.writeFileSync(path.join(out, 'package.json'), '{"type":"commonjs"}');
     const { createRequire } = await import('node:module');
     const req = createRequire(import.meta.url);
+    // the compiled copy lives elsewhere: point its addon loader (the cgroup layout's statfs checks) at the build
+    process.env.RUNTS_NATIVE_ADDON ??= path.join(REPO, 'native', 'addon', 'build', 'Release', 'runts_native.node');
     const build = req(path.join(out, 'plan', 'build.js'));
     const { encodePlan: tsEncode } = req(path.join(out, 'plan', 'encode.js'));
     const example = JSON.parse(fs.readFileSync(path.join(REPO, 'examples', 'busybox', 'config.json'), 'utf8'));
