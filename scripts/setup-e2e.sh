@@ -28,51 +28,13 @@ done
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd -P)
 cd "$root"
 
-say() { [ "$quiet" = 1 ] || echo "setup-e2e: $*"; }
-
-run() {
-  local what=$1; shift
-  say "$what"
-  if [ "$quiet" = 1 ]; then
-    local log rc=0
-    log=$(mktemp)
-    "$@" >"$log" 2>&1 || rc=$?
-    if [ "$rc" != 0 ]; then
-      echo "setup-e2e: $what failed (exit $rc):" >&2
-      cat "$log" >&2
-    fi
-    rm -f "$log"
-    return "$rc"
-  else
-    "$@"
-  fi
-}
+me=setup-e2e
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
 
 # --- system packages
 packages=(podman conmon containerd busybox-static)
-missing=()
-for p in "${packages[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  [ "$status" = "install ok installed" ] || missing+=("$p")
-done
-
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=()
-  if [ "$(id -u)" != 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-      sudo=(sudo)
-    else
-      echo "setup-e2e: missing packages (${missing[*]}) and not root; install them or run as root" >&2
-      exit 1
-    fi
-  fi
-  run "apt-get update" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  # No recommends: no buildah, slirp4netns, fuse-overlayfs... The tests use --network none and vfs/overlay.
-  run "installing ${missing[*]}" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -q --no-install-recommends "${missing[@]}"
-else
-  say "system packages present"
-fi
+ensure_packages "${packages[@]}"
 
 # Debian's containerd package starts the system daemon (when there is an init system to start it). The
 # tests run their own containerd with its own socket, root and state: the system one is left alone.

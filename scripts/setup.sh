@@ -25,54 +25,15 @@ done
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd -P)
 cd "$root"
 
-say() { [ "$quiet" = 1 ] || echo "setup: $*"; }
-
-# run DESCRIPTION CMD...: in quiet mode the output is kept and only shown when the command fails
-# (not even then when SETUP_HIDE_FAILURE is set: the caller has a fallback).
-run() {
-  local what=$1; shift
-  say "$what"
-  if [ "$quiet" = 1 ]; then
-    local log rc=0
-    log=$(mktemp)
-    "$@" >"$log" 2>&1 || rc=$?
-    if [ "$rc" != 0 ] && [ -z "${SETUP_HIDE_FAILURE:-}" ]; then
-      echo "setup: $what failed (exit $rc):" >&2
-      cat "$log" >&2
-    fi
-    rm -f "$log"
-    return "$rc"
-  else
-    "$@"
-  fi
-}
+me=setup
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
 
 # --- system packages
 packages=(busybox-static build-essential python3 libseccomp-dev pkg-config)
 [ "$with_runc" = 0 ] || packages+=(runc hyperfine)
 
-missing=()
-for p in "${packages[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  [ "$status" = "install ok installed" ] || missing+=("$p")
-done
-
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=()
-  if [ "$(id -u)" != 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-      sudo=(sudo)
-    else
-      echo "setup: missing packages (${missing[*]}) and not root; install them or run as root" >&2
-      exit 1
-    fi
-  fi
-  run "apt-get update" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  run "installing ${missing[*]}" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -q --no-install-recommends "${missing[@]}"
-else
-  say "system packages present"
-fi
+ensure_packages "${packages[@]}"
 
 # --- npm dependencies
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
