@@ -8,6 +8,18 @@ import * as path from 'path';
 export const REPO = path.resolve(__dirname, '..');
 export const RUNTS = process.env.RUNTS_BIN || path.join(REPO, 'bin', 'runts');
 export const TMP = path.join(REPO, 'test', '.tmp');
+/**
+ * Work dirs of tests (bundles, state roots, sockets) live under a short path, not under the clone: a unix
+ * socket path must fit in sun_path (108 bytes; containerd refuses more than 104) and podman refuses a runroot
+ * longer than 50 characters, wherever the repository happens to be checked out.
+ */
+export const SCRATCH = '/tmp/runts-test';
+
+/** A new private dir under SCRATCH. */
+export function scratchDir(prefix: string): string {
+  fs.mkdirSync(SCRATCH, { recursive: true, mode: 0o755 });
+  return fs.mkdtempSync(path.join(SCRATCH, `${prefix}-`));
+}
 
 /** The shared busybox rootfs (built once by scripts/make-rootfs.sh). */
 export function rootfs(): string {
@@ -26,8 +38,7 @@ export interface Ctx {
 
 /** A fresh state root and work dir for one test file. */
 export function context(name: string): Ctx {
-  fs.mkdirSync(TMP, { recursive: true });
-  const work = fs.mkdtempSync(path.join(TMP, `${name}-`));
+  const work = scratchDir(name);
   const root = path.join(work, 'state');
   fs.mkdirSync(root);
   return { root, work };

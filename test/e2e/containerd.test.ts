@@ -9,9 +9,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  E2E_DIR, IMAGE, IMAGE_TAR, RUNTIME, Res, TRACE, Wrapper, ensureImage, explain, hostDevices, makeWrapper,
+  IMAGE, IMAGE_TAR, RUNTIME, Res, TRACE, Wrapper, ensureImage, explain, hostDevices, makeWrapper,
   removeDir, removeNewCgroups, runCmd, skipReason, sleep, traceOf, until,
 } from './e2e';
+import { scratchDir } from '../helpers';
 
 const skip = skipReason('containerd', ['containerd', 'ctr', 'containerd-shim-runc-v2']);
 const T = 60_000; // per case
@@ -95,8 +96,7 @@ function shimsOfOurSocket(): number[] {
 describe.skipIf(!!skip)('containerd e2e', () => {
   beforeAll(async () => {
     ensureImage();
-    fs.mkdirSync(E2E_DIR, { recursive: true });
-    dir = fs.mkdtempSync(path.join(E2E_DIR, 'containerd-'));
+    dir = scratchDir('containerd');
     wrap = makeWrapper(dir);
     sock = path.join(dir, 'containerd.sock');
     for (const d of ['root', 'state', 'opt', 'runc', 'fifo']) fs.mkdirSync(path.join(dir, d));

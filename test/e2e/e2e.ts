@@ -3,7 +3,7 @@
 //
 // E2E_RUNTIME picks the runtime (an absolute path, e.g. /usr/sbin/runc); default bin/runts.
 // E2E_TRACE=0 turns off the trace wrapper (by default every runtime call is logged, see makeWrapper).
-// E2E_KEEP=1 keeps the temp dirs (test/.tmp/e2e/<manager>-XXXXXX) for a look after the run.
+// E2E_KEEP=1 keeps the temp dirs (/tmp/runts-test/<manager>-XXXXXX) for a look after the run.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';

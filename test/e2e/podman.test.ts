@@ -8,9 +8,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  E2E_DIR, IMAGE, IMAGE_TAR, RUNTIME, Res, TRACE, Wrapper, cgroupDirs, createdIds, ensureImage, explain, hardLimit,
+  IMAGE, IMAGE_TAR, RUNTIME, Res, TRACE, Wrapper, cgroupDirs, createdIds, ensureImage, explain, hardLimit,
   hostDevices, makeWrapper, removeDir, removeNewCgroups, runCmd, skipReason, traceOf, until,
 } from './e2e';
+import { scratchDir } from '../helpers';
 
 const skip = skipReason('podman', ['podman', 'conmon']);
 const T = 60_000; // per case
@@ -104,8 +105,7 @@ function rmForce(n: string): void {
 describe.skipIf(!!skip)('podman e2e', () => {
   beforeAll(() => {
     ensureImage();
-    fs.mkdirSync(E2E_DIR, { recursive: true });
-    dir = fs.mkdtempSync(path.join(E2E_DIR, 'podman-'));
+    dir = scratchDir('podman');
     wrap = makeWrapper(dir);
     const nofile = hardLimit('Max open files') ?? 1048576;
     const nproc = Math.min(hardLimit('Max processes') ?? 32768, 32768);
