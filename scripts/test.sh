@@ -20,9 +20,20 @@ bash scripts/setup-e2e.sh --quiet
 if [ "$#" -gt 0 ]; then exec npx vitest run "$@"; fi
 
 status=0
-npx vitest run || status=$?
+# vitest's output is kept so that its failures can be repeated at the very end: CI shows only the tail
+log=$(mktemp /tmp/runts-vitest.XXXXXX)
+trap 'rm -f "$log"' EXIT
+vitest=0
+npx vitest run 2>&1 | tee "$log" || vitest=$?
+[ "$vitest" -eq 0 ] || status=$vitest
 
 # the runtime-spec conformance suite against the built runts; a MUST failure that is not a listed, explained
 # deviation fails the run
 npm run --silent conformance -- --runtime bin/runts --deviations conformance/deviations-runts.json || status=$?
+
+if [ "$vitest" -ne 0 ]; then
+  echo
+  echo "=== vitest failed (exit $vitest); its failures again:"
+  sed 's/\x1b\[[0-9;]*m//g' "$log" | sed -n '/Failed \(Tests\|Suites\)/,$p' | tail -n 200
+fi
 exit $status
