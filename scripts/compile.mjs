@@ -15,9 +15,14 @@ if (!fs.existsSync(bun)) {
 }
 const out = path.join(repo, 'dist', 'runts');
 const tmp = `${out}.tmp`;
+// The addon rides along as plain bytes under a name Bun does not treat as an addon (src/native.ts loads it).
+fs.copyFileSync(path.join(repo, 'native', 'addon', 'build', 'Release', 'runts_native.node'), path.join(repo, 'build', 'runts_native.addon'));
 const r = spawnSync(bun, [
-  'build', 'dist/cli.js', 'build/runts-init',
+  'build', 'dist/cli.js', 'build/runts-init', 'build/runts_native.addon',
   '--compile', '--bytecode', '--minify', '--target=bun-linux-x64',
+  // the working directory is not configuration: no bunfig.toml (it can preload code) and no .env (it can set
+  // the RUNTS_* variables) is read from it; runc is often run from inside a bundle someone else wrote
+  '--no-compile-autoload-bunfig', '--no-compile-autoload-dotenv',
   '--asset-naming=[name].[ext]', '--outfile', tmp,
 ], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
 if (r.status !== 0) process.exit(r.status ?? 1);

@@ -35,12 +35,46 @@ export interface Native {
 
 let cached: Native | undefined;
 
+/** The addon's name among the single-file executable's embedded files (scripts/compile.mjs puts it there). */
+export const EMBEDDED_ADDON = 'runts_native.addon';
+
 export function loadNative(): Native {
   if (cached) return cached;
+  const file = process.env.RUNTS_NATIVE_ADDON;
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  if (process.env.RUNTS_NATIVE_ADDON) cached = require(path.resolve(process.env.RUNTS_NATIVE_ADDON)) as Native;
-  // a literal path: the single-file build (bun build --compile) embeds the addon it names
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  else cached = require('../native/addon/build/Release/runts_native.node') as Native;
+  if (file) cached = require(path.resolve(file)) as Native;
+  else cached = loadEmbedded() ?? (require(path.join(__dirname, '..', 'native', 'addon', 'build', 'Release', 'runts_native.node')) as Native);
   return cached;
+}
+
+/**
+ * The single-file executable carries the addon as plain bytes, not as a `.node` require: Bun would write such an
+ * addon to a fixed name in /tmp once and dlopen whatever is at that name on every later call (a file a container
+ * with the host's /tmp mounted could replace). Here the bytes go into an unnamed O_TMPFILE inode that only this
+ * process holds, and that is what is dlopened (through /proc/self/fd). A directory on a noexec mount cannot be
+ * mapped executable, so a few are tried.
+ */
+function loadEmbedded(): Native | undefined {
+  const embedded = (globalThis as { Bun?: { embeddedFiles?: Array<Blob & { name?: string }> } }).Bun?.embeddedFiles;
+  if (!embedded?.some((f) => f.name === EMBEDDED_ADDON)) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const fs = require('fs') as typeof import('fs');
+  const bytes = fs.readFileSync(`/$bunfs/root/${EMBEDDED_ADDON}`);
+  const O_TMPFILE = 0o20200000;
+  const errors: string[] = [];
+  for (const dir of ['/tmp', '/var/tmp', '/run', '/dev/shm']) {
+    let fd = -1;
+    try {
+      fd = fs.openSync(dir, O_TMPFILE | fs.constants.O_RDWR, 0o700);
+      fs.writeSync(fd, bytes);
+      const m = { exports: {} as Native };
+      process.dlopen(m, `/proc/self/fd/${fd}`);
+      return m.exports;
+    } catch (e) {
+      errors.push(`${dir}: ${(e as Error).message}`);
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+    }
+  }
+  throw new Error(`cannot load the embedded addon (${errors.join('; ')})`);
 }

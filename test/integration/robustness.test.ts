@@ -176,3 +176,22 @@ describe('concurrency', () => {
     expect(rt(c, ['delete', '--force', 'dup']).status).toBe(0);
   });
 });
+
+describe('the working directory is not configuration', () => {
+  // runc is often called from inside the bundle (`cd bundle && runc run id`), a directory the caller may not
+  // control. A bunfig.toml there could preload code into the runtime, a .env could set the variables runts
+  // reads (RUNTS_INIT names the init binary): the executable is built to load neither.
+  it('ignores bunfig.toml and .env in the current directory', () => {
+    const dir = bundle(c, baseConfig(['true']));
+    const marker = path.join(c.work, 'preloaded');
+    fs.writeFileSync(path.join(dir, 'preload.js'), `require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\n`);
+    fs.writeFileSync(path.join(dir, 'bunfig.toml'), 'preload = ["./preload.js"]\n');
+    fs.writeFileSync(path.join(dir, '.env'), `RUNTS_INIT=${path.join(dir, 'no-such-init')}\n`);
+    const env = { ...process.env };
+    delete env.RUNTS_INIT;
+    const r = rt(c, ['run', 'cwd-config'], { cwd: dir, env });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+});
