@@ -26,6 +26,7 @@ struct rt_state rt = {
 	.syncfd = -1,
 	.reportfd = -1,
 	.rootfd = -1,
+	.fork_cgroupfd = -1,
 };
 
 int rt_fd_arg(uint64_t v, const char *what)
@@ -124,6 +125,8 @@ static void run_step(const struct rt_step *st)
 	case RT_OP_READONLY: op_readonly(a[0].s); break;
 	case RT_OP_SECCOMP: op_seccomp(a[0].u, a[1].uv, a[1].n, a[2].u, a[3].u, a[4].sv, a[4].n, a[5].uv, a[5].n); break;
 	case RT_OP_SECCOMP_LOAD: op_seccomp_load(); break;
+	case RT_OP_CGROUP_JOIN: op_cgroup_join(a[0].s); break;
+	case RT_OP_CGROUP_FORK_INTO: op_cgroup_fork_into(a[0].s); break;
 	default:
 		/* the decoder refuses unknown ops; this is for an op known there but not here */
 		rt_failx("plan: unknown op %u", st->op);

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include <linux/sched.h>
 
 #include "stub.h"
 
@@ -79,9 +81,26 @@ void op_fork(void)
 		rt_fail(errno, "pipe");
 	if (rt.syncfd < 0)
 		rt_failx("sync: the sync socket is closed");
-	pid_t pid = fork();
-	if (pid < 0)
-		rt_fail(errno, "fork");
+	pid_t pid;
+	if (rt.fork_cgroupfd >= 0) {
+		/* born in the cgroup2 directory: no migration, so no wait for the kernel's RCU grace period */
+		struct clone_args ca = {
+			.flags = CLONE_INTO_CGROUP,
+			.exit_signal = SIGCHLD,
+			.cgroup = (uint64_t)rt.fork_cgroupfd,
+		};
+		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+		if (pid < 0)
+			rt_fail(errno, "clone3 into cgroup");
+		if (pid == 0) {
+			close(rt.fork_cgroupfd);
+			rt.fork_cgroupfd = -1;
+		}
+	} else {
+		pid = fork();
+		if (pid < 0)
+			rt_fail(errno, "fork");
+	}
 	if (pid > 0) {
 		close(p[0]);
 		uint8_t b[4] = {(uint8_t)pid, (uint8_t)(pid >> 8), (uint8_t)(pid >> 16), (uint8_t)(pid >> 24)};
@@ -102,6 +121,45 @@ void op_fork(void)
 	close(p[0]);
 	if (n != 1)
 		_exit(1); /* the parent died before it could report us */
+}
+
+/* A cgroup filesystem: the cgroup ops accept nothing else under the path they are given. */
+static void check_cgroupfs(int fd, const char *path)
+{
+	struct statfs sfs;
+	if (fstatfs(fd, &sfs) < 0)
+		rt_fail(errno, "statfs %s", path);
+	if (sfs.f_type != CGROUP_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC)
+		rt_failx("%s: not on a cgroup filesystem", path);
+}
+
+/*
+ * Move this process, and so everything it forks later, into a cgroup v1 hierarchy: "0" written to the cgroup's
+ * `tasks` file moves the writing thread. The stub is single-threaded, so that is the whole process; and a
+ * thread moving itself does not take the kernel's global threadgroup lock, whose first writer waits for an RCU
+ * grace period (10-20 ms), as writing a pid to cgroup.procs does. Done before any user namespace is entered.
+ */
+void op_cgroup_join(const char *tasks)
+{
+	int fd = open(tasks, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		rt_fail(errno, "join cgroup %s", tasks);
+	check_cgroupfs(fd, tasks);
+	if (rt_write_all(fd, "0", 1) < 0)
+		rt_fail(errno, "join cgroup %s", tasks);
+	close(fd);
+}
+
+/* The cgroup2 directory the next FORK creates its child in (clone3 CLONE_INTO_CGROUP). */
+void op_cgroup_fork_into(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		rt_fail(errno, "open cgroup %s", dir);
+	check_cgroupfs(fd, dir);
+	if (rt.fork_cgroupfd >= 0)
+		close(rt.fork_cgroupfd);
+	rt.fork_cgroupfd = fd;
 }
 
 void op_sync(uint64_t code)

@@ -52,6 +52,8 @@ static const struct op_info ops[RT_LAST_OPCODE + 1] = {
 	[RT_OP_READONLY] = {"READONLY", "S"},
 	[RT_OP_SECCOMP] = {"SECCOMP", "UWUUVW"},
 	[RT_OP_SECCOMP_LOAD] = {"SECCOMP_LOAD", ""},
+	[RT_OP_CGROUP_JOIN] = {"CGROUP_JOIN", "S"},
+	[RT_OP_CGROUP_FORK_INTO] = {"CGROUP_FORK_INTO", "S"},
 };
 
 const char *rt_op_name(uint32_t op)

@@ -56,8 +56,10 @@
 #define RT_OP_READONLY 38
 #define RT_OP_SECCOMP 39
 #define RT_OP_SECCOMP_LOAD 40
+#define RT_OP_CGROUP_JOIN 41
+#define RT_OP_CGROUP_FORK_INTO 42
 /* highest op number known to this stub (not an op itself) */
-#define RT_LAST_OPCODE 40
+#define RT_LAST_OPCODE 42
 
 /* frames of the sync protocol */
 #define RT_MSG_PLAN 1

@@ -16,6 +16,7 @@ struct rt_state {
 	uint8_t *hook_state; /* payload of the last ACK: stdin of RUN_HOOK */
 	size_t hook_state_len;
 	char *exec_path; /* found by LOOKUP */
+	int fork_cgroupfd; /* cgroup2 directory FORK places the child in (CLONE_INTO_CGROUP); -1 = none */
 };
 
 extern struct rt_state rt;
@@ -46,6 +47,8 @@ void op_unshare(uint64_t flags);
 void op_usermap(void);
 void op_setid_root(void);
 void op_fork(void);
+void op_cgroup_join(const char *tasks);
+void op_cgroup_fork_into(const char *dir);
 void op_sync(uint64_t code);
 void op_hostname(const char *name);
 void op_domainname(const char *name);

@@ -32,15 +32,38 @@ function mainDir(s: SavedCgroup): string | undefined {
 }
 
 /**
- * The first task migration after a while makes the kernel wait for an RCU grace period (cgroup_threadgroup_rwsem),
- * 10-20 ms on some machines. Moving the stub's first process (it belongs to the container: its child becomes the
- * init) from a thread-pool thread right after spawn lets that wait overlap the stub's start-up, and the init's
- * own joins find the lock ready. Best effort: the process may be gone already.
+ * When runts must write the pid itself (joinPlan's `byRuntime`): the first task migration after a while makes the
+ * kernel wait for an RCU grace period. Moving the stub's first process (its child becomes the init) into the
+ * first of `dirs` from a thread-pool thread right after spawn lets that wait overlap the stub's start-up, and
+ * the init's own joins find the lock ready. Best effort: the process may be gone already.
  */
-export function primeJoin(s: SavedCgroup, stubPid: number | undefined): void {
-  const dir = s.unified ?? Object.values(s.paths)[0];
+export function primeJoin(s: SavedCgroup, stubPid: number | undefined, dirs: string[]): void {
+  const dir = dirs[0];
   if (!dir || !stubPid) return;
   fs.promises.writeFile(path.join(dir, 'cgroup.procs'), String(stubPid), { flag: fs.constants.O_WRONLY }).catch(() => { /* exited */ });
+}
+
+/**
+ * How a new process gets into the container's cgroups. Writing a pid to cgroup.procs takes the kernel's global
+ * threadgroup lock, whose first writer waits for an RCU grace period (10-20 ms on this kind of machine), so the
+ * stub does it itself where it can: it writes "0" to each v1 hierarchy's `tasks` file (a single-threaded
+ * process moving itself skips that lock), and forks the init straight into the cgroup2 directory
+ * (clone3 CLONE_INTO_CGROUP). The second needs the stub's own credentials and cgroup namespace: not when the
+ * container gets or joins a user namespace, or joins a cgroup namespace; then runts writes the pid (`byRuntime`).
+ */
+export interface JoinPlan {
+  /** v1 `tasks` files the stub writes "0" to, first thing, before it enters any namespace */
+  tasks: string[];
+  /** the cgroup2 directory the stub forks the init into */
+  forkInto?: string;
+  /** directories runts moves the pid into itself (joinCgroups) */
+  byRuntime: string[];
+}
+
+export function joinPlan(s: SavedCgroup, stubMayForkInto: boolean): JoinPlan {
+  const tasks = Object.values(s.paths).map((d) => path.join(d, 'tasks'));
+  if (!s.unified) return { tasks, byRuntime: [] };
+  return stubMayForkInto ? { tasks, forkInto: s.unified, byRuntime: [] } : { tasks, byRuntime: [s.unified] };
 }
 
 /**
@@ -96,9 +119,9 @@ export function prepareCgroups(spec: Spec, id: string, stateDir: string): SavedC
   return s;
 }
 
-/** Move `pid` into every cgroup of the container (exec, and create's init). */
-export function joinCgroups(s: SavedCgroup, pid: number): void {
-  for (const d of allDirs(s)) {
+/** Move `pid` into the container's cgroups (`dirs`: those the stub does not join itself, see joinPlan). */
+export function joinCgroups(s: SavedCgroup, pid: number, dirs: string[] = allDirs(s)): void {
+  for (const d of dirs) {
     try {
       writeFile(d, 'cgroup.procs', pid);
     } catch (e) {

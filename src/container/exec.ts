@@ -73,7 +73,11 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     const notify = seccomp !== undefined && seccompPlan(seccomp).notify;
     if (notify) fds.seccomp = next++;
     fds.memfd = next;
-    const steps = buildExecPlan(saved.config, saved.pid, proc, { rootfs: saved.rootfs, fds });
+    // the v1 cgroups are joined by the stub itself before it enters the namespaces; the cgroup2 one by us at PID
+    const cgroups = saved.cgroup ? require('../cgroups') as typeof import('../cgroups') : undefined;
+    const join = saved.cgroup && cgroups ? cgroups.joinPlan(saved.cgroup, false) : undefined;
+    let steps = buildExecPlan(saved.config, saved.pid, proc, { rootfs: saved.rootfs, fds });
+    if (join) steps = (require('../plan/cgroups') as typeof import('../plan/cgroups')).withCgroupJoin(steps, join);
     if (notify) scPair = native.socketPair();
     // the exec'd process's parent (the stub's first process) exits: it must be reparented to us to be waited for
     if (!o.detach) native.setChildSubreaper(true);
@@ -87,8 +91,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
       onPid: (p) => {
         pid = p;
         pidfd = native.pidfdOpen(p);
-        const cg = require('../cgroups') as { joinCgroups?: (c: unknown, pid: number) => void };
-        if (s.cgroup && cg.joinCgroups) cg.joinCgroups(s.cgroup, p);
+        if (s.cgroup && cgroups && join) cgroups.joinCgroups(s.cgroup, p, join.byRuntime);
         return hookState(s, 'running');
       },
       onSeccompFd: (p) => {

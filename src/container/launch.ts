@@ -5,10 +5,11 @@ import * as path from 'path';
 import type { ChildProcess } from 'child_process';
 import { RuntimeError, errnoText } from '../errors';
 import { logWarn } from '../log';
-import { SavedCgroup, destroyCgroups, joinCgroups, prepareCgroups, primeJoin, signalAll } from '../cgroups';
+import { SavedCgroup, destroyCgroups, joinCgroups, joinPlan, prepareCgroups, primeJoin, signalAll } from '../cgroups';
 import { loadConfig, resolveBundle } from '../config/load';
 import type { Spec } from '../config/types';
 import { buildPlan, LaunchFds } from '../plan/build';
+import { withCgroupJoin } from '../plan/cgroups';
 import { SyncCode } from '../plan/ops';
 import { idMapText } from '../plan/namespaces';
 import { loadNative } from '../native';
@@ -133,6 +134,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     }
     // the cgroups exist before the init does; the stub's start-up overlaps the kernel's first-migration wait
     cgroup = prepareCgroups(spec, o.id, dir);
+    const join = joinPlan(cgroup, stubMayForkInto(spec));
+    const steps = withCgroupJoin(plan.steps, join);
     memfd = await stubMemfd();
     const before: number[] = [];
     for (let fd = 3; fd < 3 + preserve; fd++) before.push(fd);
@@ -140,7 +143,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     const after = [listenFd as number, ...(consoleFd !== undefined ? [consoleFd] : []), ...(scPair ? [scPair[1]] : []), memfd];
     const created = new Date().toISOString();
     initPid = await runStub({
-      steps: plan.steps, before, after, syncFd: fds.sync, memfdFd: fds.memfd, until: 'ready',
+      steps, before, after, syncFd: fds.sync, memfdFd: fds.memfd, until: 'ready',
       onUsermap: (childPid) => {
         const linux = spec.linux ?? {};
         fs.writeFileSync(`/proc/${childPid}/uid_map`, idMapText(linux.uidMappings ?? []));
@@ -150,7 +153,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         initPid = pid;
         pidfd = native.pidfdOpen(pid);
         // into its cgroups while it waits, before it unshares the cgroup namespace or runs anything
-        joinCgroups(cgroup!, pid);
+        joinCgroups(cgroup!, pid, join.byRuntime);
         return hookState({ ...base, pid }, 'creating');
       },
       onSync: (code, pid) => {
@@ -166,7 +169,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         forwardListener(scPair![0], seccomp!, pid, st);
         return st;
       },
-    }, (c) => { child = c; primeJoin(cgroup!, c.pid); });
+    }, (c) => { child = c; primeJoin(cgroup!, c.pid, join.byRuntime); });
 
     const st = procStat(initPid!);
     if (!st) throw new RuntimeError('container init exited before it was ready');
@@ -207,4 +210,13 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     closeQuiet(scPair?.[1]);
     closeQuiet(lockFd);
   }
+}
+
+/**
+ * CLONE_INTO_CGROUP is checked against the forking process's credentials and cgroup namespace: the stub may use
+ * it unless the container gets or joins a user namespace (the host's cgroup files are not its own there) or
+ * joins a cgroup namespace by path (the target may be outside it).
+ */
+function stubMayForkInto(spec: Spec): boolean {
+  return !(spec.linux?.namespaces ?? []).some((n) => n.type === 'user' || (n.type === 'cgroup' && n.path));
 }

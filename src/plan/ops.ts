@@ -46,6 +46,8 @@ export const Op = {
   READONLY: 38,
   SECCOMP: 39,
   SECCOMP_LOAD: 40,
+  CGROUP_JOIN: 41,
+  CGROUP_FORK_INTO: 42,
 } as const;
 export type OpName = keyof typeof Op;
 

@@ -100,6 +100,22 @@ describe('placement', () => {
     expect(fs.existsSync(path.join(hier('memory'), ct.rel))).toBe(false);
   });
 
+  it('with a user namespace too (the cgroup2 join is then runts\' write, not the stub\'s CLONE_INTO_CGROUP)', () => {
+    const ct = startCt('sleep 30', (cfg) => {
+      cfg.linux.namespaces.push({ type: 'user' });
+      cfg.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      cfg.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    });
+    try {
+      const host = fs.readFileSync(`/proc/${ct.pid}/cgroup`, 'utf8').trim().split('\n');
+      for (const line of host) expect(line.split(':')[2], line).toBe(`/${ct.rel}`);
+      expect(host.some((l) => l.startsWith('0::'))).toBe(true);
+      expect(read('pids', ct.rel, 'cgroup.procs').split('\n')).toEqual([String(ct.pid)]);
+    } finally {
+      remove(ct);
+    }
+  });
+
   it('without cgroupsPath the cgroup is <id> under runts\' own cgroup of each hierarchy', () => {
     const id = `cgdef${process.pid}`;
     const b = bundle(c, baseConfig(['sleep', '30']));

@@ -10,6 +10,9 @@ import { applyV2, controllersFor, cpuMax, enableControllers, swapMax } from '../
 import { deviceProgram } from '../../src/cgroups/bpf';
 import { parseBytes, requested } from '../../src/commands/update';
 import { parseDuration } from '../../src/commands/events';
+import { joinPlan } from '../../src/cgroups';
+import { withCgroupJoin } from '../../src/plan/cgroups';
+import { step, u64 } from '../../src/plan/encode';
 
 const HYBRID_MOUNTINFO = `
 25 30 0:23 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw
@@ -242,5 +245,28 @@ describe('v2 writer on a fake cgroup2 tree', () => {
     // the root had memory already: the rest is added (one write: the fake file keeps it)
     expect(fs.readFileSync(path.join(root, 'cgroup.subtree_control'), 'utf8')).toBe('+cpuset +io +pids');
     expect(fs.readFileSync(path.join(root, 'a', 'cgroup.subtree_control'), 'utf8')).toBe('+memory +pids');
+  });
+});
+
+describe('joinPlan and the stub\'s join steps', () => {
+  const hybrid = { version: 1 as const, paths: { pids: '/sys/fs/cgroup/pids/x', memory: '/sys/fs/cgroup/memory/x' }, unified: '/sys/fs/cgroup/unified/x', created: [] };
+  const plan = [step('CLOSE', u64(9)), step('UNSHARE', u64(0x20000000)), step('FORK'), step('WAIT_PARENT'), step('FORK')];
+
+  it('v1 joins come first (before any namespace), the cgroup2 target right before the first FORK only', () => {
+    const j = joinPlan(hybrid, true);
+    expect(j).toEqual({ tasks: ['/sys/fs/cgroup/pids/x/tasks', '/sys/fs/cgroup/memory/x/tasks'], forkInto: '/sys/fs/cgroup/unified/x', byRuntime: [] });
+    expect(withCgroupJoin(plan, j).map((s) => s.op)).toEqual(['CGROUP_JOIN', 'CGROUP_JOIN', 'CLOSE', 'UNSHARE', 'CGROUP_FORK_INTO', 'FORK', 'WAIT_PARENT', 'FORK']);
+  });
+
+  it('where the stub may not fork into cgroup2, runts writes the pid there', () => {
+    const j = joinPlan(hybrid, false);
+    expect(j.forkInto).toBeUndefined();
+    expect(j.byRuntime).toEqual(['/sys/fs/cgroup/unified/x']);
+    expect(withCgroupJoin(plan, j).map((s) => s.op)).not.toContain('CGROUP_FORK_INTO');
+  });
+
+  it('pure v2: no v1 joins', () => {
+    const j = joinPlan({ version: 2, paths: {}, unified: '/sys/fs/cgroup/x', created: [] }, true);
+    expect(j).toEqual({ tasks: [], forkInto: '/sys/fs/cgroup/x', byRuntime: [] });
   });
 });

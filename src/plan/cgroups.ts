@@ -1,0 +1,15 @@
+// The stub's own moves into the container's cgroups (see joinPlan in src/cgroups/index.ts for why and when).
+import type { JoinPlan } from '../cgroups';
+import { Step, step, str } from './encode';
+
+/** The plan with the stub's own cgroup moves: the v1 joins first of all, the cgroup2 target right before FORK. */
+export function withCgroupJoin(steps: Step[], join: JoinPlan): Step[] {
+  const out = join.tasks.map((t) => step('CGROUP_JOIN', str(t)));
+  let into = join.forkInto;
+  for (const st of steps) {
+    if (st.op === 'FORK' && into) out.push(step('CGROUP_FORK_INTO', str(into)));
+    if (st.op === 'FORK') into = undefined;
+    out.push(st);
+  }
+  return out;
+}
