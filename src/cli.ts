@@ -7,5 +7,7 @@ import { runAction } from './action';
 export type { Globals } from './action';
 
 const fast = fastParse(process.argv.slice(2));
-if (fast) void runAction(fast.globals, fast.load, fast.args);
+// Everything these commands do is done when the action settles (output is written synchronously): exit then,
+// rather than let the engine wind down its event loop and threads first (≈ 1 ms of every call).
+if (fast) void runAction(fast.globals, fast.load, fast.args).then(() => process.exit());
 else require('./program');
