@@ -35,6 +35,12 @@ export interface Native {
 
 let cached: Native | undefined;
 
+/** A file embedded in the single-file executable (Bun.embeddedFiles) whose name starts with `prefix`. */
+export function embeddedFile(prefix: string): (Blob & { name?: string }) | undefined {
+  const embedded = (globalThis as { Bun?: { embeddedFiles?: Array<Blob & { name?: string }> } }).Bun?.embeddedFiles;
+  return embedded?.find((f) => f.name?.startsWith(prefix));
+}
+
 /** The addon's name among the single-file executable's embedded files (scripts/compile.mjs puts it there). */
 export const EMBEDDED_ADDON = 'runts_native.addon';
 
@@ -55,8 +61,7 @@ export function loadNative(): Native {
  * mapped executable, so a few are tried.
  */
 function loadEmbedded(): Native | undefined {
-  const embedded = (globalThis as { Bun?: { embeddedFiles?: Array<Blob & { name?: string }> } }).Bun?.embeddedFiles;
-  if (!embedded?.some((f) => f.name === EMBEDDED_ADDON)) return undefined;
+  if (!embeddedFile(EMBEDDED_ADDON)) return undefined;
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const fs = require('fs') as typeof import('fs');
   const bytes = fs.readFileSync(`/$bunfs/root/${EMBEDDED_ADDON}`);

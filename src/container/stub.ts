@@ -6,7 +6,7 @@ import { spawn, ChildProcess } from 'child_process';
 import type { Socket } from 'net';
 import { RuntimeError } from '../errors';
 import { logDebug } from '../log';
-import { loadNative } from '../native';
+import { embeddedFile, loadNative } from '../native';
 import type { Step } from '../plan/encode';
 import { FrameReader, encodePlan, frame } from '../plan/encode';
 import { Msg } from '../plan/ops';
@@ -23,8 +23,7 @@ export function stubPath(): string {
  */
 export async function stubMemfd(): Promise<number> {
   const native = loadNative();
-  const embedded = (globalThis as { Bun?: { embeddedFiles?: Array<Blob & { name?: string }> } }).Bun?.embeddedFiles;
-  const blob = process.env.RUNTS_INIT ? undefined : embedded?.find((f) => f.name?.startsWith('runts-init'));
+  const blob = process.env.RUNTS_INIT ? undefined : embeddedFile('runts-init');
   if (blob) return native.sealedMemfdFromBytes(new Uint8Array(await blob.arrayBuffer()), 'runts-init');
   return native.sealedMemfdFrom(stubPath(), 'runts-init');
 }
