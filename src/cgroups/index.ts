@@ -37,7 +37,7 @@ function mainDir(s: SavedCgroup): string | undefined {
  * first of `dirs` from a thread-pool thread right after spawn lets that wait overlap the stub's start-up, and
  * the init's own joins find the lock ready. Best effort: the process may be gone already.
  */
-export function primeJoin(s: SavedCgroup, stubPid: number | undefined, dirs: string[]): void {
+export function primeJoin(stubPid: number | undefined, dirs: string[]): void {
   const dir = dirs[0];
   if (!dir || !stubPid) return;
   fs.promises.writeFile(path.join(dir, 'cgroup.procs'), String(stubPid), { flag: fs.constants.O_WRONLY }).catch(() => { /* exited */ });
@@ -119,8 +119,8 @@ export function prepareCgroups(spec: Spec, id: string, stateDir: string): SavedC
   return s;
 }
 
-/** Move `pid` into the container's cgroups (`dirs`: those the stub does not join itself, see joinPlan). */
-export function joinCgroups(s: SavedCgroup, pid: number, dirs: string[] = allDirs(s)): void {
+/** Move `pid` into the container's cgroups that the stub does not join itself (joinPlan's `byRuntime`). */
+export function joinCgroups(pid: number, dirs: string[]): void {
   for (const d of dirs) {
     try {
       writeFile(d, 'cgroup.procs', pid);

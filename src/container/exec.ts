@@ -75,7 +75,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     fds.memfd = next;
     // the v1 cgroups are joined by the stub itself before it enters the namespaces; the cgroup2 one by us at PID
     const cgroups = saved.cgroup ? require('../cgroups') as typeof import('../cgroups') : undefined;
-    const join = saved.cgroup && cgroups ? cgroups.joinPlan(saved.cgroup, false) : undefined;
+    const join = cgroups?.joinPlan(saved.cgroup!, false);
     let steps = buildExecPlan(saved.config, saved.pid, proc, { rootfs: saved.rootfs, fds });
     if (join) steps = (require('../plan/cgroups') as typeof import('../plan/cgroups')).withCgroupJoin(steps, join);
     if (notify) scPair = native.socketPair();
@@ -91,7 +91,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
       onPid: (p) => {
         pid = p;
         pidfd = native.pidfdOpen(p);
-        if (s.cgroup && cgroups && join) cgroups.joinCgroups(s.cgroup, p, join.byRuntime);
+        if (join) cgroups!.joinCgroups(p, join.byRuntime);
         return hookState(s, 'running');
       },
       onSeccompFd: (p) => {

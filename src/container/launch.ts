@@ -153,7 +153,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         initPid = pid;
         pidfd = native.pidfdOpen(pid);
         // into its cgroups while it waits, before it unshares the cgroup namespace or runs anything
-        joinCgroups(cgroup!, pid, join.byRuntime);
+        joinCgroups(pid, join.byRuntime);
         return hookState({ ...base, pid }, 'creating');
       },
       onSync: (code, pid) => {
@@ -169,7 +169,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         forwardListener(scPair![0], seccomp!, pid, st);
         return st;
       },
-    }, (c) => { child = c; primeJoin(cgroup!, c.pid, join.byRuntime); });
+    }, (c) => { child = c; primeJoin(c.pid, join.byRuntime); });
 
     const st = procStat(initPid!);
     if (!st) throw new RuntimeError('container init exited before it was ready');
