@@ -23,6 +23,9 @@ const r = spawnSync(bun, [
   // the working directory is not configuration: no bunfig.toml (it can preload code) and no .env (it can set
   // the RUNTS_* variables) is read from it; runc is often run from inside a bundle someone else wrote
   '--no-compile-autoload-bunfig', '--no-compile-autoload-dotenv',
+  // JIT tier-up thresholds x1000: a CLI call runs for milliseconds, too short for any JIT tier to pay back what
+  // compiling costs (measured: 2.5-3 ms less CPU per call, docs/performance.md)
+  '--compile-jit-policy=1000',
   '--asset-naming=[name].[ext]', '--outfile', tmp,
 ], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
 if (r.status !== 0) process.exit(r.status ?? 1);

@@ -3,8 +3,9 @@
 // non-blocking pipe is waited out).
 import * as fs from 'fs';
 
-function writeAll(fd: number, text: string): void {
-  let buf = Buffer.from(text);
+/** Write all of `data` to `fd` (a string as UTF-8). */
+export function writeAll(fd: number, data: string | Uint8Array): void {
+  let buf = typeof data === 'string' ? Buffer.from(data) : data;
   while (buf.length) {
     try {
       const n = fs.writeSync(fd, buf);

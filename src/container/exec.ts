@@ -2,7 +2,6 @@
 // the process has exec'd; then, unless detached, waits for it and returns its exit status.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { ChildProcess } from 'child_process';
 import { RuntimeError, errnoText } from '../errors';
 import type { Process } from '../config/types';
 import { validateConfig } from '../config/validate';
@@ -10,7 +9,7 @@ import { loadNative } from '../native';
 import { buildExecPlan, ExecFds } from '../plan/exec';
 import { seccompPlan } from '../plan/seccomp';
 import { forwardListener } from './seccomp';
-import { closeQuiet, runStub, stubMemfd } from './stub';
+import { closeQuiet, runStub, stubMemfd, type StubChild } from './stub';
 import { Saved, containerDir, hookState, lockDir, readSaved, statusOf, unlock } from './state';
 import type { TtyRelay } from './tty';
 
@@ -41,7 +40,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
   let memfd: number | undefined;
   let consoleFd: number | undefined;
   let tty: TtyRelay | undefined;
-  let child: ChildProcess | undefined;
+  let child: StubChild | undefined;
   let pid: number | undefined;
   let scPair: [number, number] | undefined;
   let saved: Saved;
@@ -107,7 +106,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
       fs.renameSync(tmp, pf);
     }
   } catch (e) {
-    child?.kill('SIGKILL');
+    child?.kill();
     if (pidfd !== undefined) try { native.pidfdSendSignal(pidfd, 9); } catch { /* gone */ }
     closeQuiet(pidfd);
     tty?.close();

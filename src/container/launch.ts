@@ -2,7 +2,6 @@
 // until the container is set up and waits for start (protocol in docs/ARCHITECTURE.md).
 import * as fs from 'fs';
 import * as path from 'path';
-import type { ChildProcess } from 'child_process';
 import { RuntimeError, errnoText } from '../errors';
 import { logWarn } from '../log';
 import { SavedCgroup, destroyCgroups, joinCgroups, joinPlan, prepareCgroups, primeJoin, signalAll } from '../cgroups';
@@ -16,7 +15,7 @@ import { loadNative } from '../native';
 import { seccompPlan } from '../plan/seccomp';
 import { runHooks, runHooksWarn } from './hooks';
 import { forwardListener } from './seccomp';
-import { closeQuiet, runStub, stubMemfd } from './stub';
+import { closeQuiet, runStub, stubMemfd, type StubChild } from './stub';
 import { OCI_VERSION, Saved, containerDir, ensureRoot, hookState, procStat, writeSaved } from './state';
 
 export interface CreateOptions {
@@ -115,7 +114,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   let listenFd: number | undefined;
   let consoleFd: number | undefined;
   let memfd: number | undefined;
-  let child: ChildProcess | undefined;
+  let child: StubChild | undefined;
   let cgroup: SavedCgroup | undefined;
   let scPair: [number, number] | undefined;
   let hooksStarted = false;
@@ -195,7 +194,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     }
     return { saved, dir };
   } catch (e) {
-    child?.kill('SIGKILL');
+    child?.kill();
     cleanup(dir, initPid, pidfd, cgroup);
     pidfd = undefined;
     // a failing create-time hook: the lifecycle goes on with destroy and the poststop hooks (runtime.md)

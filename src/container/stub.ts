@@ -2,9 +2,8 @@
 // sync socket (protocol in docs/ARCHITECTURE.md) until it is ready (create) or has exec'd (exec).
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawn, ChildProcess } from 'child_process';
-import type { Socket } from 'net';
 import { RuntimeError } from '../errors';
+import { writeAll } from '../io';
 import { logDebug } from '../log';
 import { embeddedFile, loadNative } from '../native';
 import type { Step } from '../plan/encode';
@@ -50,73 +49,130 @@ export interface StubRun {
   until: 'ready' | 'exec';
 }
 
+/** The spawned stub: its pid, and a way to stop it when the launch fails. */
+export interface StubChild {
+  pid: number;
+  kill(): void;
+  /** settles when the stub has exited and been reaped */
+  exited: Promise<unknown>;
+}
+
+/**
+ * Start the stub with `fds` as its 3, 4, ... (stdin, stdout and stderr are ours). The single-file executable uses
+ * Bun.spawn: node:child_process (and node:net for a piped socket) would cost more to load than the rest of a
+ * create. Under Node, child_process does the same.
+ */
+function spawnStub(file: string, args: string[], fds: number[]): StubChild {
+  const stdio = ['inherit', 'inherit', 'inherit', ...fds];
+  const bun = (globalThis as { Bun?: { spawn(cmd: string[], o: object): { pid: number; kill(sig: number): void; exited: Promise<number> } } }).Bun;
+  if (bun) {
+    const p = bun.spawn([file, ...args], { stdio, argv0: 'runts-init' });
+    return { pid: p.pid, kill: () => p.kill(9), exited: p.exited };
+  }
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { spawn } = require('child_process') as typeof import('child_process');
+  const c = spawn(file, args, { stdio: stdio as Array<'inherit' | number>, argv0: 'runts-init' });
+  if (c.pid === undefined) throw new RuntimeError('spawn failed');
+  const exited = new Promise((resolve) => { c.on('exit', resolve); c.on('error', resolve); });
+  return { pid: c.pid, kill: () => c.kill('SIGKILL'), exited };
+}
+
 /**
  * Run the stub to the point `until` names. Resolves with the container process's pid; rejects with the stub's
- * ERROR message (or why it died). The caller kills what is left on failure.
+ * ERROR message (or why it died). The caller kills what is left on failure. The protocol is a strict exchange
+ * (the stub sends, runts answers), so it runs synchronously on our end of a socket pair: blocking reads, no event
+ * loop. The stub's first process exits once it has forked; it is reaped here, or it would count in the
+ * container's pids cgroup as a zombie until the host's init got to it.
  */
-export function runStub(r: StubRun, onChild: (c: ChildProcess) => void): Promise<number> {
-  const stdio: Array<'inherit' | 'pipe' | number> = ['inherit', 'inherit', 'inherit', ...r.before, 'pipe', ...r.after];
-  const child = spawn(`/proc/self/fd/${r.memfdFd}`, [String(r.syncFd)], { stdio, argv0: 'runts-init' });
-  onChild(child);
-  const sock = child.stdio[r.syncFd] as Socket;
+export async function runStub(r: StubRun, onChild: (c: StubChild) => void): Promise<number> {
+  const [mine, theirs] = loadNative().socketPair();
+  let child: StubChild;
+  try {
+    child = spawnStub(`/proc/self/fd/${r.memfdFd}`, [String(r.syncFd)], [...r.before, theirs, ...r.after]);
+  } catch (e) {
+    closeQuiet(mine);
+    throw new RuntimeError(`start init: ${(e as Error).message}`);
+  } finally {
+    // only the stub holds the other end now: its exit (or the exec of the container process) reads as EOF
+    closeQuiet(theirs);
+  }
+  let pid: number;
+  try {
+    onChild(child);
+    pid = exchange(mine, r, child.pid);
+  } finally {
+    closeQuiet(mine);
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([child.exited, new Promise((resolve) => { timer = setTimeout(resolve, STUB_EXIT_WAIT_MS); })]);
+  clearTimeout(timer);
+  return pid;
+}
+
+/** How long a launch waits for the stub's first process to exit after the exchange (it normally already has). */
+const STUB_EXIT_WAIT_MS = 1000;
+
+function exchange(sock: number, r: StubRun, stubPid: number): number {
   let pid: number | undefined;
-  return new Promise<number>((resolve, reject) => {
-    let done = false;
-    const finish = (e?: Error) => {
-      if (done) return;
-      done = true;
-      sock.destroy();
-      child.unref();
-      if (e) reject(e);
-      else resolve(pid!);
-    };
-    const reply = (type: number, payload?: Buffer) => sock.write(frame(type, payload));
-    const reader = new FrameReader((type, payload) => {
-      if (done) return;
-      try {
-        switch (type) {
-          case Msg.USERMAP_REQ:
-            r.onUsermap!(child.pid!);
-            reply(Msg.ACK);
-            break;
-          case Msg.PID:
-            pid = payload.readUInt32LE(0);
-            logDebug(`container process pid ${pid}`);
-            reply(Msg.ACK, Buffer.from(r.onPid(pid)));
-            break;
-          case Msg.SYNC:
-            if (!r.onSync) throw new RuntimeError(`init: unexpected sync code ${payload.readUInt32LE(0)}`);
-            reply(Msg.ACK, Buffer.from(r.onSync(payload.readUInt32LE(0), pid!)));
-            break;
-          case Msg.SECCOMP_FD:
-            if (!r.onSeccompFd || pid === undefined) throw new RuntimeError('init: unexpected seccomp listener');
-            reply(Msg.ACK, Buffer.from(r.onSeccompFd(pid)));
-            break;
-          case Msg.READY:
-            if (r.until === 'ready') finish();
-            break;
-          case Msg.ERROR:
-            finish(new RuntimeError(payload.toString('utf8')));
-            break;
-          default:
-            throw new RuntimeError(`init: unexpected message ${type}`);
-        }
-      } catch (e) {
-        try { reply(Msg.ABORT); } catch { /* ignore */ }
-        finish(e as Error);
+  let result: { pid: number } | { error: Error } | undefined;
+  const send = (type: number, payload?: Buffer) => writeAll(sock, frame(type, payload));
+  const reader = new FrameReader((type, payload) => {
+    if (result) return;
+    try {
+      switch (type) {
+        case Msg.USERMAP_REQ:
+          r.onUsermap!(stubPid);
+          send(Msg.ACK);
+          break;
+        case Msg.PID:
+          pid = payload.readUInt32LE(0);
+          logDebug(`container process pid ${pid}`);
+          send(Msg.ACK, Buffer.from(r.onPid(pid)));
+          break;
+        case Msg.SYNC:
+          if (!r.onSync) throw new RuntimeError(`init: unexpected sync code ${payload.readUInt32LE(0)}`);
+          send(Msg.ACK, Buffer.from(r.onSync(payload.readUInt32LE(0), pid!)));
+          break;
+        case Msg.SECCOMP_FD:
+          if (!r.onSeccompFd || pid === undefined) throw new RuntimeError('init: unexpected seccomp listener');
+          send(Msg.ACK, Buffer.from(r.onSeccompFd(pid)));
+          break;
+        case Msg.READY:
+          if (r.until === 'ready') result = { pid: pid! };
+          break;
+        case Msg.ERROR:
+          result = { error: new RuntimeError(payload.toString('utf8')) };
+          break;
+        default:
+          throw new RuntimeError(`init: unexpected message ${type}`);
       }
-    });
-    sock.on('data', (d: Buffer) => reader.push(d));
-    sock.on('error', (e) => finish(new RuntimeError(`sync socket: ${e.message}`)));
-    // the socket is close-on-exec in the container process: EOF after PID without ERROR means execve happened
-    sock.on('end', () => {
-      if (r.until === 'exec' && pid !== undefined) finish();
-      else finish(new RuntimeError('container init exited before it was ready'));
-    });
-    sock.on('close', () => finish(new RuntimeError('container init exited before it was ready')));
-    child.on('error', (e) => finish(new RuntimeError(`start init: ${e.message}`)));
-    sock.write(frame(Msg.PLAN, encodePlan(r.steps)));
+    } catch (e) {
+      try { send(Msg.ABORT); } catch { /* ignore */ }
+      result = { error: e as Error };
+    }
   });
+  send(Msg.PLAN, encodePlan(r.steps));
+  const buf = Buffer.alloc(4096);
+  while (!result) {
+    let n: number;
+    try {
+      n = fs.readSync(sock, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EINTR' || code === 'EAGAIN') continue;
+      // ECONNRESET: the stub died with our last answer unread
+      if (code === 'ECONNRESET') n = 0;
+      else throw new RuntimeError(`sync socket: ${(e as Error).message}`);
+    }
+    // the socket is close-on-exec in the container process: EOF after PID without ERROR means execve happened
+    if (n === 0) {
+      if (r.until === 'exec' && pid !== undefined) return pid;
+      throw new RuntimeError('container init exited before it was ready');
+    }
+    reader.push(Buffer.from(buf.subarray(0, n)));
+  }
+  if ('error' in result) throw result.error;
+  return result.pid;
 }
 
 export function closeQuiet(fd: number | undefined) {
