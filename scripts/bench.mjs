@@ -61,47 +61,60 @@ const sleepBundle = bundleFor(['sleep', '60']);
 const results = {};
 const rss = {};
 for (const rt of runtimes) {
-  const root = path.join(work, `root-${rt.name}`);
-  fs.mkdirSync(root);
-  const t = Object.fromEntries(OPS.map((o) => [o, []]));
-  // one warm-up round, not counted
-  for (let i = -1; i < RUNS; i++) {
+  rt.root = path.join(work, `root-${rt.name}`);
+  fs.mkdirSync(rt.root);
+  results[rt.name] = Object.fromEntries([...OPS, SEQ_OP].map((o) => [o, []]));
+}
+// The runtimes take turns, round by round (and in alternating order), so that a slow minute of a shared machine
+// falls on both alike. One warm-up round is not counted.
+for (let i = -1; i < RUNS; i++) {
+  for (const rt of i % 2 ? runtimes : [...runtimes].reverse()) {
+    const t = results[rt.name];
     const rec = (op, ms) => { if (i >= 0) t[op].push(ms); };
-    const id = `bench-${i + 1}`;
-    rec('run /bin/true', call(rt, root, ['run', '--bundle', trueBundle, `${id}-run`]));
-    rec('create', call(rt, root, ['create', '--bundle', sleepBundle, id]));
-    rec('start', call(rt, root, ['start', id]));
-    rec('state', call(rt, root, ['state', id]));
-    rec('kill', call(rt, root, ['kill', id, 'KILL']));
-    waitStopped(rt, root, id);
-    rec('delete', call(rt, root, ['delete', id]));
+    const id = `${rt.name}-${i + 1}`;
+    rec('run /bin/true', call(rt, rt.root, ['run', '--bundle', trueBundle, `${id}-run`]));
+    rec('create', call(rt, rt.root, ['create', '--bundle', sleepBundle, id]));
+    rec('start', call(rt, rt.root, ['start', id]));
+    rec('state', call(rt, rt.root, ['state', id]));
+    rec('kill', call(rt, rt.root, ['kill', id, 'KILL']));
+    waitStopped(rt, rt.root, id);
+    rec('delete', call(rt, rt.root, ['delete', id]));
   }
-  // 100 sequential containers, `run` of /bin/true each (run --rm equivalent)
-  const SEQ = Number(process.env.BENCH_SEQ ?? 100);
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < SEQ; i++) call(rt, root, ['run', '--bundle', trueBundle, `seq-${i}`]);
-  t[`${SEQ} sequential runs`] = [Number(process.hrtime.bigint() - t0) / 1e6];
+}
+// SEQ sequential containers, `run` of /bin/true each (run --rm equivalent), in blocks of 10 taken in turns; the
+// total is the sum of a runtime's blocks, the spread that of its blocks scaled to SEQ
+const SEQ = Number(process.env.BENCH_SEQ ?? 100);
+const BLOCK = Math.min(10, SEQ);
+for (let b = 0; b * BLOCK < SEQ; b++) {
+  for (const rt of b % 2 ? runtimes : [...runtimes].reverse()) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < BLOCK; i++) call(rt, rt.root, ['run', '--bundle', trueBundle, `${rt.name}-seq-${b}-${i}`]);
+    results[rt.name][SEQ_OP].push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+}
+for (const rt of runtimes) {
   // memory of a created container: the init waiting for start
-  call(rt, root, ['create', '--bundle', sleepBundle, 'rss']);
-  const pid = JSON.parse(spawnSync(rt.bin, ['--root', root, 'state', 'rss'], { encoding: 'utf8' }).stdout).pid;
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-  call(rt, root, ['delete', '--force', 'rss']);
-  rss[rt.name] = rssKb;
-  results[rt.name] = t;
+  call(rt, rt.root, ['create', '--bundle', sleepBundle, 'rss']);
+  const pid = JSON.parse(spawnSync(rt.bin, ['--root', rt.root, 'state', 'rss'], { encoding: 'utf8' }).stdout).pid;
+  rss[rt.name] = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+  call(rt, rt.root, ['delete', '--force', 'rss']);
 }
 fs.rmSync(work, { recursive: true, force: true });
 
-const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
-const fmt = (ms) => `${ms.toFixed(1)} ms`;
-const rows = [['operation', ...runtimes.map((r) => `${r.name} (median)`), ...(runc ? ['runts / runc'] : [])]];
+const quantile = (a, q) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(s.length * q))]; };
+// median, and the spread as the middle half of the runs (25th to 75th percentile)
+const summary = (a, scale = 1) => ({ median: quantile(a, 0.5) * scale, lo: quantile(a, 0.25) * scale, hi: quantile(a, 0.75) * scale });
+const fmt = (s) => `${s.median.toFixed(1)} ms (${s.lo.toFixed(1)}-${s.hi.toFixed(1)})`;
+const rows = [['operation', ...runtimes.map((r) => `${r.name} median (p25-p75)`), ...(runc ? ['runts / runc'] : [])]];
 for (const op of [...OPS, SEQ_OP]) {
-  const m = runtimes.map((r) => median(results[r.name][op]));
-  rows.push([op, ...m.map(fmt), ...(runc ? [`${(m[0] / m[1]).toFixed(2)}x`] : [])]);
+  const scale = op === SEQ_OP ? SEQ / BLOCK : 1;
+  const m = runtimes.map((r) => summary(results[r.name][op], scale));
+  rows.push([op, ...m.map(fmt), ...(runc ? [`${(m[0].median / m[1].median).toFixed(2)}x`] : [])]);
 }
 const kb = runtimes.map((r) => rss[r.name]);
 rows.push(['RSS of a created container', ...kb.map((k) => `${(k / 1024).toFixed(2)} MiB`), ...(runc ? [`${(kb[0] / kb[1]).toFixed(2)}x`] : [])]);
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-console.log(`${RUNS} runs each (median, after one warm-up round), ${os.cpus().length} cpus, ${os.release()}\n`);
+console.log(`${RUNS} rounds, runtimes in turns (after one warm-up round); ${SEQ} sequential runs in blocks of ${BLOCK}; ${os.cpus().length} cpus, ${os.release()}\n`);
 rows.forEach((r, j) => {
   console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
   if (j === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));

@@ -32,18 +32,6 @@ function mainDir(s: SavedCgroup): string | undefined {
 }
 
 /**
- * When runts must write the pid itself (joinPlan's `byRuntime`): the first task migration after a while makes the
- * kernel wait for an RCU grace period. Moving the stub's first process (its child becomes the init) into the
- * first of `dirs` from a thread-pool thread right after spawn lets that wait overlap the stub's start-up, and
- * the init's own joins find the lock ready. Best effort: the process may be gone already.
- */
-export function primeJoin(stubPid: number | undefined, dirs: string[]): void {
-  const dir = dirs[0];
-  if (!dir || !stubPid) return;
-  fs.promises.writeFile(path.join(dir, 'cgroup.procs'), String(stubPid), { flag: fs.constants.O_WRONLY }).catch(() => { /* exited */ });
-}
-
-/**
  * How a new process gets into the container's cgroups. Writing a pid to cgroup.procs takes the kernel's global
  * threadgroup lock, whose first writer waits for an RCU grace period (10-20 ms on this kind of machine), so the
  * stub does it itself where it can: it writes "0" to each v1 hierarchy's `tasks` file (a single-threaded

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError, errnoText } from '../errors';
 import { logWarn } from '../log';
-import { SavedCgroup, destroyCgroups, joinCgroups, joinPlan, prepareCgroups, primeJoin, signalAll } from '../cgroups';
+import { SavedCgroup, destroyCgroups, joinCgroups, joinPlan, prepareCgroups, signalAll } from '../cgroups';
 import { loadConfig, resolveBundle } from '../config/load';
 import type { Spec } from '../config/types';
 import { buildPlan, LaunchFds } from '../plan/build';
@@ -168,7 +168,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         forwardListener(scPair![0], seccomp!, pid, st);
         return st;
       },
-    }, (c) => { child = c; primeJoin(c.pid, join.byRuntime); });
+    }, (c) => { child = c; });
 
     const st = procStat(initPid!);
     if (!st) throw new RuntimeError('container init exited before it was ready');
