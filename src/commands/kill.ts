@@ -3,7 +3,6 @@ import { checkId } from '../ids';
 import { containerDir, lockDir, readSaved, unlock } from '../container/state';
 import { parseSignal } from '../container/signals';
 import { signalInit } from '../container/lifecycle';
-import { signalAll } from '../cgroups';
 
 export function kill(g: Globals, id: string, signal: string, o: { all: boolean }) {
   checkId(id);
@@ -12,8 +11,10 @@ export function kill(g: Globals, id: string, signal: string, o: { all: boolean }
   const lock = lockDir(dir);
   try {
     const s = readSaved(dir, id);
-    // --all: every process in the container's cgroups (the init alone when it has none)
-    if (!(o.all && signalAll(s.cgroup, sig))) signalInit(s, sig);
+    // --all: every process in the container's cgroups (the init alone when it has none); only --all loads the
+    // cgroups code
+    const all = o.all && (require('../cgroups') as typeof import('../cgroups')).signalAll(s.cgroup, sig);
+    if (!all) signalInit(s, sig);
   } finally {
     unlock(lock);
   }

@@ -12,6 +12,7 @@ import { forwardListener } from './seccomp';
 import { closeQuiet, runStub, stubMemfd, type StubChild } from './stub';
 import { Saved, containerDir, hookState, lockDir, readSaved, statusOf, unlock } from './state';
 import type { TtyRelay } from './tty';
+import { SIGNALS } from './signals';
 
 export interface ExecOptions {
   root: string;
@@ -124,7 +125,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
   }
   const stop = tty?.relay();
   const forward = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'].map((sig) => {
-    const h = () => { try { native.pidfdSendSignal(pidfd!, (require('os') as typeof import('os')).constants.signals[sig as NodeJS.Signals]); } catch { /* gone */ } };
+    const h = () => { try { native.pidfdSendSignal(pidfd!, SIGNALS[sig]); } catch { /* gone */ } };
     process.on(sig, h);
     return [sig, h] as const;
   });

@@ -5,13 +5,14 @@ import { RuntimeError, errnoText } from '../errors';
 import { loadNative } from '../native';
 import { Msg } from '../plan/ops';
 import { frame, parseFrames } from '../plan/encode';
-import { destroyCgroups, plannedCgroups, signalAll } from '../cgroups';
 import { Saved, Status, hookState, initAlive, procStat, readSaved, statusOf } from './state';
 
-/** Release the init waiting in WAIT_START; returns when the user process has been exec'd. */
 /** hooks.ts spawns processes: loaded only when a container has hooks to run */
 const hooks = () => require('./hooks') as typeof import('./hooks');
+/** kill does not need the cgroups code (delete and kill --all do) */
+const cgroups = () => require('../cgroups') as typeof import('../cgroups');
 
+/** Release the init waiting in WAIT_START; returns when the user process has been exec'd. */
 export function startCreated(dir: string, s: Saved): void {
   const status = statusOf(dir, s);
   if (status === 'stopped') throw new RuntimeError('cannot start a container that has stopped');
@@ -88,7 +89,7 @@ export function killAndWait(s: Saved, timeoutMs = 10000): void {
     return;
   }
   try {
-    signalAll(s.cgroup, 9);
+    cgroups().signalAll(s.cgroup, 9);
     if (!initAlive(s)) return;
     try { native.pidfdSendSignal(pidfd, 9); } catch { return; }
     if (!native.pollPidfdExited(pidfd, timeoutMs)) throw new RuntimeError(`container init ${s.pid} did not exit after SIGKILL`);
@@ -99,7 +100,7 @@ export function killAndWait(s: Saved, timeoutMs = 10000): void {
 
 /** Remove what create made and run poststop hooks. */
 export function destroy(dir: string, s: Saved | undefined): void {
-  if (s?.cgroup) destroyCgroups(s.cgroup);
+  if (s?.cgroup) cgroups().destroyCgroups(s.cgroup);
   fs.rmSync(dir, { recursive: true, force: true });
   if (s) hooks().runHooksWarn(s.config.hooks?.poststop, 'poststop', hookState({ ...s, pid: 0 }, 'stopped'));
 }
@@ -116,6 +117,7 @@ export function deleteContainer(dir: string, id: string, force: boolean): void {
     }
     // a state dir without a (readable) state.json: a create that crashed; only --force removes it
     if (!force) throw new RuntimeError(`container "${id}" is in an unknown state (run delete --force)`);
+    const { plannedCgroups, signalAll, destroyCgroups } = cgroups();
     const cg = plannedCgroups(dir);
     signalAll(cg, 9);
     destroyCgroups(cg);

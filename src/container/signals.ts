@@ -1,5 +1,15 @@
-import { constants } from 'os';
 import { RuntimeError } from '../errors';
+
+/**
+ * Linux's signal numbers (x86-64 and arm64 share them), as os.constants.signals has them: a table here keeps
+ * node:os out of kill, which managers call for every container.
+ */
+export const SIGNALS: Readonly<Record<string, number>> = {
+  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGIOT: 6, SIGBUS: 7, SIGFPE: 8,
+  SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGSTKFLT: 16,
+  SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24,
+  SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29, SIGPOLL: 29, SIGPWR: 30, SIGSYS: 31,
+};
 
 /** A signal given as a name (with or without SIG) or a number. */
 export function parseSignal(s: string): number {
@@ -17,7 +27,7 @@ export function parseSignal(s: string): number {
     if (n < 34 || n > 64) throw new RuntimeError(`invalid signal: ${s}`);
     return n;
   }
-  const n = (constants.signals as Record<string, number>)[name];
+  const n = Object.hasOwn(SIGNALS, name) ? SIGNALS[name] : undefined;
   if (n === undefined) throw new RuntimeError(`invalid signal: ${s}`);
   return n;
 }
