@@ -1,8 +1,7 @@
 // Logging the way runc does: a one-line error on stderr, and with --log a line in the log file,
 // JSON ({"level","msg","time"}) or text (time="..." level=... msg="..."). Managers read the last
 // error line of that file back when the runtime fails.
-import * as fs from 'fs';
-import { stderr } from './io';
+import { nodeFs, stderr } from './io';
 
 export interface LogOptions {
   file?: string;
@@ -25,7 +24,7 @@ function line(level: string, msg: string): string {
 function toFile(level: string, msg: string): void {
   if (!opts.file) return;
   try {
-    fs.appendFileSync(opts.file, line(level, msg));
+    nodeFs().appendFileSync(opts.file, line(level, msg));
   } catch {
     /* the log file is best effort */
   }
@@ -51,6 +50,7 @@ export function logDebug(msg: string): void {
 export function touchLog(): void {
   if (!opts.file) return;
   try {
+    const fs = nodeFs();
     fs.closeSync(fs.openSync(opts.file, 'a'));
   } catch {
     /* ignore */

@@ -1,13 +1,13 @@
 // cgroups: what the rest of runts uses. The host layout (v1, hybrid, v2) is detected once per call; the v1 and
-// v2 writers, the layout parser and the stats reader are loaded only by the commands that need them, so `state`
-// (isPaused) and `kill` stay small.
+// v2 writers, the layout parser and the stats reader are loaded only by the commands that need them.
 import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError } from '../errors';
 import { loadNative } from '../native';
+import { readOptText } from '../io';
 import type { Spec } from '../config/types';
 import { makeDir, missingDirs, procs, readOpt, removeDir, sleepMs, writeFile } from './files';
-import { controllerDir, type Resources, type SavedCgroup } from './types';
+import { controllerDir, freezeFile, frozenIn, type Resources, type SavedCgroup } from './types';
 
 export type { SavedCgroup, Resources } from './types';
 
@@ -185,12 +185,8 @@ export function allPids(s: SavedCgroup | undefined): number[] {
 
 /** state: is the container frozen? */
 export function isPaused(s: SavedCgroup | undefined): boolean {
-  if (!s) return false;
-  if (s.version === 1) {
-    const d = controllerDir(s, 'freezer');
-    if (d) return (readOpt(d, 'freezer.state') ?? '').trim() === 'FROZEN';
-  }
-  return !!s.unified && /^frozen 1$/m.test(readOpt(s.unified, 'cgroup.events') ?? '');
+  const file = freezeFile(s);
+  return frozenIn(file && readOptText(file));
 }
 
 

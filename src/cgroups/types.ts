@@ -53,3 +53,19 @@ export function controllerDir(s: SavedCgroup, controller: string): string | unde
   for (const [key, dir] of Object.entries(s.paths)) if (key.split(',').includes(controller)) return dir;
   return undefined;
 }
+
+/**
+ * The file that says whether the container is frozen: the v1 freezer's freezer.state where there is one, else
+ * the cgroup2 directory's cgroup.events (pure v2, or hybrid without a v1 freezer).
+ */
+export function freezeFile(s: SavedCgroup | undefined): string | undefined {
+  if (!s) return undefined;
+  const v1 = s.version === 1 ? controllerDir(s, 'freezer') : undefined;
+  if (v1) return `${v1}/freezer.state`;
+  return s.unified ? `${s.unified}/cgroup.events` : undefined;
+}
+
+/** What freezeFile holds, read: frozen or not (a missing file is not frozen). */
+export function frozenIn(text: string | undefined): boolean {
+  return text !== undefined && (text.trim() === 'FROZEN' || /^frozen 1$/m.test(text));
+}

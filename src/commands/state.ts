@@ -1,11 +1,12 @@
 import type { Globals } from '../cli';
-import { stdout } from '../io';
+import { print } from '../io';
 import { checkId } from '../ids';
-import { containerDir, readSaved, statusOf, view } from '../container/state';
+import { containerDir, readSaved, statusOfAsync, view } from '../container/state';
 
-export function state(g: Globals, id: string) {
+// No lock, as in runc: a state is a snapshot. Under Bun nothing here loads node:fs (io.ts).
+export async function state(g: Globals, id: string) {
   checkId(id);
   const dir = containerDir(g.root, id);
   const s = readSaved(dir, id);
-  stdout(JSON.stringify(view(s, statusOf(dir, s)), null, 2) + '\n');
+  await print(JSON.stringify(view(s, await statusOfAsync(dir, s)), null, 2) + '\n');
 }

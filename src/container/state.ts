@@ -1,10 +1,10 @@
 // The container's state directory: <root>/<id>/{state.json, exec.sock, lock}.
 // Status is derived each time from the init process, never trusted from the file.
-import * as fs from 'fs';
-import * as path from 'path';
+// node:fs is loaded on first use and node:path not at all: `state` reads through io.ts without them.
 import { RuntimeError } from '../errors';
 import type { Spec } from '../config/types';
-import type { SavedCgroup } from '../cgroups';
+import { freezeFile, frozenIn, type SavedCgroup } from '../cgroups/types';
+import { existsAsync, nodeFs, readOptText, readOptTextAsync, readText } from '../io';
 
 export const OCI_VERSION = '1.3.0';
 
@@ -42,17 +42,17 @@ export interface StateView {
 }
 
 export function containerDir(root: string, id: string): string {
-  return path.join(root, id);
+  return root.endsWith('/') ? root + id : `${root}/${id}`;
 }
 
 export function ensureRoot(root: string): void {
-  fs.mkdirSync(root, { recursive: true, mode: 0o711 });
+  nodeFs().mkdirSync(root, { recursive: true, mode: 0o711 });
 }
 
 export function readSaved(dir: string, id: string): Saved {
   let text: string;
   try {
-    text = fs.readFileSync(path.join(dir, 'state.json'), 'utf8');
+    text = readText(`${dir}/state.json`);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new RuntimeError(`container "${id}" does not exist`);
     throw e;
@@ -61,45 +61,62 @@ export function readSaved(dir: string, id: string): Saved {
 }
 
 export function exists(dir: string): boolean {
-  return fs.existsSync(path.join(dir, 'state.json'));
+  return nodeFs().existsSync(`${dir}/state.json`);
 }
 
 export function writeSaved(dir: string, s: Saved): void {
-  const tmp = path.join(dir, `.state.json.${process.pid}`);
+  const fs = nodeFs();
+  const tmp = `${dir}/.state.json.${process.pid}`;
   fs.writeFileSync(tmp, JSON.stringify(s), { mode: 0o600 });
-  fs.renameSync(tmp, path.join(dir, 'state.json'));
+  fs.renameSync(tmp, `${dir}/state.json`);
 }
 
-/** Parse /proc/<pid>/stat: state letter and start time (field 22), or undefined if gone. */
-export function procStat(pid: number): { state: string; startTime: string } | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
+/** /proc/<pid>/stat's state letter and start time (field 22); undefined for no text (the process is gone). */
+export function parseStat(text: string | undefined): { state: string; startTime: string } | undefined {
+  if (text === undefined) return undefined;
   // comm may contain spaces and parentheses: fields start after the last ')'
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state); field 22 is rest[19]
   return { state: rest[0], startTime: rest[19] };
 }
 
-/** Is the container's init still the process we started? */
+export function procStat(pid: number): { state: string; startTime: string } | undefined {
+  return parseStat(readOptText(`/proc/${pid}/stat`));
+}
+
+/** Is the container's init still the process we started? (`stat`: its /proc/<pid>/stat) */
+function aliveFrom(s: Saved, stat: string | undefined): boolean {
+  const st = parseStat(stat);
+  return !!st && st.state !== 'Z' && st.state !== 'X' && st.startTime === s.startTime;
+}
+
 export function initAlive(s: Saved): boolean {
-  if (!s.pid) return false;
-  const st = procStat(s.pid);
-  if (!st) return false;
-  if (st.state === 'Z' || st.state === 'X') return false;
-  return st.startTime === s.startTime;
+  return !!s.pid && aliveFrom(s, readOptText(`/proc/${s.pid}/stat`));
+}
+
+/**
+ * The status from what three files say: the init's /proc/<pid>/stat (gone, a zombie or another process:
+ * stopped), the cgroup's freeze state (paused, also when paused before start) and exec.sock (created: the init
+ * still waits for start). statusOf reads them synchronously, statusOfAsync (the `state` command) without node:fs
+ * under Bun.
+ */
+function statusFrom(s: Saved, stat: string | undefined, freeze: string | undefined, execSock: boolean): Status {
+  if (!s.pid || !aliveFrom(s, stat)) return 'stopped';
+  if (frozenIn(freeze)) return 'paused';
+  return execSock ? 'created' : 'running';
 }
 
 export function statusOf(dir: string, s: Saved): Status {
-  if (!initAlive(s)) return 'stopped';
-  // a frozen container is paused, also one paused before it was started
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  if (s.cgroup && (require('../cgroups') as typeof import('../cgroups')).isPaused(s.cgroup)) return 'paused';
-  if (fs.existsSync(path.join(dir, 'exec.sock'))) return 'created';
-  return 'running';
+  const freeze = freezeFile(s.cgroup);
+  return statusFrom(s, readOptText(`/proc/${s.pid}/stat`), freeze && readOptText(freeze), nodeFs().existsSync(`${dir}/exec.sock`));
+}
+
+export async function statusOfAsync(dir: string, s: Saved): Promise<Status> {
+  const freeze = freezeFile(s.cgroup);
+  const [stat, frozen, execSock] = await Promise.all([
+    readOptTextAsync(`/proc/${s.pid}/stat`), freeze ? readOptTextAsync(freeze) : undefined, existsAsync(`${dir}/exec.sock`),
+  ]);
+  return statusFrom(s, stat, frozen, execSock);
 }
 
 export function view(s: Saved, status: Status): StateView {
@@ -130,9 +147,10 @@ export function hookState(s: { id: string; pid: number; bundle: string; annotati
  * Returns the lock fd (closing it releases the lock), or undefined when the container directory is gone.
  */
 export function lockDir(dir: string): number | undefined {
+  const fs = nodeFs();
   let fd: number;
   try {
-    fd = fs.openSync(path.join(dir, 'lock'), fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    fd = fs.openSync(`${dir}/lock`, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
@@ -149,5 +167,5 @@ export function lockDir(dir: string): number | undefined {
 }
 
 export function unlock(fd: number | undefined): void {
-  if (fd !== undefined) try { fs.closeSync(fd); } catch { /* already closed */ }
+  if (fd !== undefined) try { nodeFs().closeSync(fd); } catch { /* already closed */ }
 }
