@@ -1,11 +1,15 @@
 // runts_native: the few syscalls Node lacks. Every function is a thin, synchronous wrapper that throws
 // an Error carrying `code` (e.g. "ENOENT") and `errno` on failure; waitPidfd is the one async call.
+// Built without C++ exceptions (NAPI_DISABLE_CPP_EXCEPTIONS): the unwinder and demangler they pull in were
+// most of the addon, and every CLI call that loads it pays for its size. A function that fails throws into
+// JavaScript (fail, typeFail) and returns at once.
 #include <napi.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <string>
 #include <linux/bpf.h>
@@ -35,6 +39,28 @@
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
 #endif
+
+// With exceptions off, libstdc++'s throw helpers (reached only on an impossible string length or when memory
+// runs out) would still link its unwinder and demangler into the addon: these abort instead.
+namespace std {
+void __throw_length_error(const char *) { abort(); }
+void __throw_logic_error(const char *) { abort(); }
+void __throw_out_of_range_fmt(const char *, ...) { abort(); }
+void __throw_bad_alloc() { abort(); }
+void __throw_bad_array_new_length() { abort(); }
+void __glibcxx_assert_fail(const char *, int, const char *, const char *) noexcept { abort(); }
+}  // namespace std
+// libstdc++'s operator new throws std::bad_alloc itself
+void *operator new(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p) abort();
+  return p;
+}
+void *operator new[](size_t n) { return operator new(n); }
+void operator delete(void *p) noexcept { free(p); }
+void operator delete[](void *p) noexcept { free(p); }
+void operator delete(void *p, size_t) noexcept { free(p); }
+void operator delete[](void *p, size_t) noexcept { free(p); }
 
 namespace {
 
@@ -70,21 +96,52 @@ Napi::Error errnoError(Napi::Env env, const std::string &what, int e) {
   return err;
 }
 
+Napi::Value fail(Napi::Env env, const std::string &what, int e) {
+  errnoError(env, what, e).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value typeFail(Napi::Env env, const char *msg) {
+  Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
 #define THROW_ERRNO(what) \
-  do { int e_ = errno; throw errnoError(env, what, e_); } while (0)
+  do { int e_ = errno; return fail(env, what, e_); } while (0)
 
-int argInt(const Napi::CallbackInfo &info, size_t i) {
-  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "expected a number argument");
-  return info[i].As<Napi::Number>().Int32Value();
+// The arguments' types, checked once at the top of a function: one letter each, n number, s string,
+// u Uint8Array, B Buffer, * anything; those after a '?' may be missing. On a mismatch a TypeError is thrown.
+bool argsOk(const Napi::CallbackInfo &info, const char *sig) {
+  bool optional = false;
+  size_t i = 0;
+  for (const char *c = sig; *c; c++) {
+    if (*c == '?') { optional = true; continue; }
+    if (i >= info.Length()) {
+      if (optional) return true;
+      typeFail(info.Env(), "missing argument");
+      return false;
+    }
+    Napi::Value v = info[i++];
+    const char *want = nullptr;
+    if (*c == 'n' && !v.IsNumber()) want = "expected a number argument";
+    if (*c == 's' && !v.IsString()) want = "expected a string argument";
+    if (*c == 'u' && !v.IsTypedArray()) want = "expected a Uint8Array";
+    if (*c == 'B' && !v.IsBuffer()) want = "expected a Buffer";
+    if (want) { typeFail(info.Env(), want); return false; }
+  }
+  return true;
 }
 
-std::string argStr(const Napi::CallbackInfo &info, size_t i) {
-  if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), "expected a string argument");
-  return info[i].As<Napi::String>().Utf8Value();
-}
+#define ARGS(sig) \
+  do { if (!argsOk(info, sig)) return info.Env().Undefined(); } while (0)
+
+// Arguments argsOk has checked
+int argInt(const Napi::CallbackInfo &info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
+std::string argStr(const Napi::CallbackInfo &info, size_t i) { return info[i].As<Napi::String>().Utf8Value(); }
 
 // Copy an executable into a memfd, seal it against every change, return the fd (O_CLOEXEC).
 Napi::Value SealedMemfdFrom(const Napi::CallbackInfo &info) {
+  ARGS("s?s");
   Napi::Env env = info.Env();
   std::string path = argStr(info, 0);
   std::string name = info.Length() > 1 ? argStr(info, 1) : "runts-init";
@@ -92,29 +149,29 @@ Napi::Value SealedMemfdFrom(const Napi::CallbackInfo &info) {
   if (src < 0) THROW_ERRNO("open " + path);
   int mfd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
   if (mfd < 0 && errno == EINVAL) mfd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (mfd < 0) { int e = errno; close(src); throw errnoError(env, "memfd_create", e); }
+  if (mfd < 0) { int e = errno; close(src); return fail(env, "memfd_create", e); }
   char buf[65536];
   for (;;) {
     ssize_t n = read(src, buf, sizeof buf);
-    if (n < 0) { if (errno == EINTR) continue; int e = errno; close(src); close(mfd); throw errnoError(env, "read " + path, e); }
+    if (n < 0) { if (errno == EINTR) continue; int e = errno; close(src); close(mfd); return fail(env, "read " + path, e); }
     if (n == 0) break;
     for (ssize_t off = 0; off < n;) {
       ssize_t w = write(mfd, buf + off, n - off);
-      if (w < 0) { if (errno == EINTR) continue; int e = errno; close(src); close(mfd); throw errnoError(env, "write memfd", e); }
+      if (w < 0) { if (errno == EINTR) continue; int e = errno; close(src); close(mfd); return fail(env, "write memfd", e); }
       off += w;
     }
   }
   close(src);
-  if (fchmod(mfd, 0555) < 0) { int e = errno; close(mfd); throw errnoError(env, "fchmod memfd", e); }
+  if (fchmod(mfd, 0555) < 0) { int e = errno; close(mfd); return fail(env, "fchmod memfd", e); }
   int seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
-  if (fcntl(mfd, F_ADD_SEALS, seals) < 0) { int e = errno; close(mfd); throw errnoError(env, "seal memfd", e); }
+  if (fcntl(mfd, F_ADD_SEALS, seals) < 0) { int e = errno; close(mfd); return fail(env, "seal memfd", e); }
   return Napi::Number::New(env, mfd);
 }
 
 // The same from bytes in memory (the stub embedded in a single-file executable).
 Napi::Value SealedMemfdFromBytes(const Napi::CallbackInfo &info) {
+  ARGS("u?s");
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsTypedArray()) throw Napi::TypeError::New(env, "expected a Uint8Array");
   Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
   std::string name = info.Length() > 1 ? argStr(info, 1) : "runts-init";
   int mfd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
@@ -124,15 +181,16 @@ Napi::Value SealedMemfdFromBytes(const Napi::CallbackInfo &info) {
   size_t n = bytes.ByteLength();
   for (size_t off = 0; off < n;) {
     ssize_t w = write(mfd, p + off, n - off);
-    if (w < 0) { if (errno == EINTR) continue; int e = errno; close(mfd); throw errnoError(env, "write memfd", e); }
+    if (w < 0) { if (errno == EINTR) continue; int e = errno; close(mfd); return fail(env, "write memfd", e); }
     off += (size_t)w;
   }
-  if (fchmod(mfd, 0555) < 0) { int e = errno; close(mfd); throw errnoError(env, "fchmod memfd", e); }
-  if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) { int e = errno; close(mfd); throw errnoError(env, "seal memfd", e); }
+  if (fchmod(mfd, 0555) < 0) { int e = errno; close(mfd); return fail(env, "fchmod memfd", e); }
+  if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) { int e = errno; close(mfd); return fail(env, "seal memfd", e); }
   return Napi::Number::New(env, mfd);
 }
 
 Napi::Value MemfdSeals(const Napi::CallbackInfo &info) {
+  ARGS("n");
   Napi::Env env = info.Env();
   int r = fcntl(argInt(info, 0), F_GET_SEALS);
   if (r < 0) THROW_ERRNO("F_GET_SEALS");
@@ -141,11 +199,12 @@ Napi::Value MemfdSeals(const Napi::CallbackInfo &info) {
 
 // flock(fd, "ex"|"sh"|"un", nonblock) -> true, or false when nonblock and held elsewhere.
 Napi::Value Flock(const Napi::CallbackInfo &info) {
+  ARGS("ns?*");
   Napi::Env env = info.Env();
   int fd = argInt(info, 0);
   std::string how = argStr(info, 1);
   int op = how == "ex" ? LOCK_EX : how == "sh" ? LOCK_SH : how == "un" ? LOCK_UN : -1;
-  if (op < 0) throw Napi::TypeError::New(env, "flock: mode must be ex, sh or un");
+  if (op < 0) return typeFail(env, "flock: mode must be ex, sh or un");
   bool nonblock = info.Length() > 2 && info[2].ToBoolean();
   if (nonblock) op |= LOCK_NB;
   int r;
@@ -158,6 +217,7 @@ Napi::Value Flock(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
+  ARGS("n");
   Napi::Env env = info.Env();
   int fd = syscall(SYS_pidfd_open, argInt(info, 0), 0);
   if (fd < 0) THROW_ERRNO("pidfd_open");
@@ -166,6 +226,7 @@ Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value PidfdSendSignal(const Napi::CallbackInfo &info) {
+  ARGS("nn");
   Napi::Env env = info.Env();
   if (syscall(SYS_pidfd_send_signal, argInt(info, 0), argInt(info, 1), nullptr, 0) < 0) THROW_ERRNO("pidfd_send_signal");
   return env.Undefined();
@@ -173,6 +234,7 @@ Napi::Value PidfdSendSignal(const Napi::CallbackInfo &info) {
 
 // true once the process behind the pidfd has exited (a zombie counts), polling up to ms.
 Napi::Value PollPidfdExited(const Napi::CallbackInfo &info) {
+  ARGS("n?n");
   Napi::Env env = info.Env();
   struct pollfd p = {argInt(info, 0), POLLIN, 0};
   int ms = info.Length() > 1 ? argInt(info, 1) : 0;
@@ -218,6 +280,7 @@ class WaitWorker : public Napi::AsyncWorker {
 
 // Reap the child behind the pidfd (it must be our child, or reparented to us as subreaper).
 Napi::Value WaitPidfd(const Napi::CallbackInfo &info) {
+  ARGS("n");
   auto *w = new WaitWorker(info.Env(), argInt(info, 0));
   Napi::Promise p = w->Promise();
   w->Queue();
@@ -225,6 +288,7 @@ Napi::Value WaitPidfd(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info) {
+  ARGS("?*");
   Napi::Env env = info.Env();
   bool on = info.Length() == 0 || info[0].ToBoolean();
   if (prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0) < 0) THROW_ERRNO("prctl(PR_SET_CHILD_SUBREAPER)");
@@ -239,7 +303,8 @@ struct Addr {
   ~Addr() { if (dirfd >= 0) close(dirfd); }
 };
 
-void makeAddr(Napi::Env env, const std::string &path, Addr &a) {
+// false when it failed (an exception is pending)
+bool makeAddr(Napi::Env env, const std::string &path, Addr &a) {
   memset(&a.sa, 0, sizeof a.sa);
   a.sa.sun_family = AF_UNIX;
   std::string p = path;
@@ -248,41 +313,45 @@ void makeAddr(Napi::Env env, const std::string &path, Addr &a) {
     std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : p.substr(0, slash));
     std::string base = slash == std::string::npos ? p : p.substr(slash + 1);
     a.dirfd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (a.dirfd < 0) THROW_ERRNO("open " + dir);
+    if (a.dirfd < 0) { int e = errno; fail(env, "open " + dir, e); return false; }
     p = "/proc/self/fd/" + std::to_string(a.dirfd) + "/" + base;
-    if (p.size() >= sizeof a.sa.sun_path) throw errnoError(env, "socket path " + path, ENAMETOOLONG);
+    if (p.size() >= sizeof a.sa.sun_path) { fail(env, "socket path " + path, ENAMETOOLONG); return false; }
   }
   memcpy(a.sa.sun_path, p.c_str(), p.size());
   a.len = offsetof(struct sockaddr_un, sun_path) + p.size() + 1;
+  return true;
 }
 
 Napi::Value UnixListen(const Napi::CallbackInfo &info) {
+  ARGS("s?n");
   Napi::Env env = info.Env();
   std::string path = argStr(info, 0);
   int backlog = info.Length() > 1 ? argInt(info, 1) : 1;
   Addr a;
-  makeAddr(env, path, a);
+  if (!makeAddr(env, path, a)) return env.Undefined();
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) THROW_ERRNO("socket");
-  if (bind(fd, (struct sockaddr *)&a.sa, a.len) < 0) { int e = errno; close(fd); throw errnoError(env, "bind " + path, e); }
-  if (listen(fd, backlog) < 0) { int e = errno; close(fd); throw errnoError(env, "listen " + path, e); }
+  if (bind(fd, (struct sockaddr *)&a.sa, a.len) < 0) { int e = errno; close(fd); return fail(env, "bind " + path, e); }
+  if (listen(fd, backlog) < 0) { int e = errno; close(fd); return fail(env, "listen " + path, e); }
   return Napi::Number::New(env, fd);
 }
 
 Napi::Value UnixConnect(const Napi::CallbackInfo &info) {
+  ARGS("s");
   Napi::Env env = info.Env();
   std::string path = argStr(info, 0);
   Addr a;
-  makeAddr(env, path, a);
+  if (!makeAddr(env, path, a)) return env.Undefined();
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) THROW_ERRNO("socket");
   int r;
   do r = connect(fd, (struct sockaddr *)&a.sa, a.len); while (r < 0 && errno == EINTR);
-  if (r < 0) { int e = errno; close(fd); throw errnoError(env, "connect " + path, e); }
+  if (r < 0) { int e = errno; close(fd); return fail(env, "connect " + path, e); }
   return Napi::Number::New(env, fd);
 }
 
 Napi::Value UnixAccept(const Napi::CallbackInfo &info) {
+  ARGS("n");
   Napi::Env env = info.Env();
   int fd;
   do fd = accept4(argInt(info, 0), nullptr, nullptr, SOCK_CLOEXEC); while (fd < 0 && errno == EINTR);
@@ -292,6 +361,7 @@ Napi::Value UnixAccept(const Napi::CallbackInfo &info) {
 
 // recvFd(sock) -> { fd, data }: one message carrying one descriptor (SCM_RIGHTS).
 Napi::Value RecvFd(const Napi::CallbackInfo &info) {
+  ARGS("n");
   Napi::Env env = info.Env();
   int sock = argInt(info, 0);
   char data[4096];
@@ -310,7 +380,7 @@ Napi::Value RecvFd(const Napi::CallbackInfo &info) {
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int))) memcpy(&fd, CMSG_DATA(c), sizeof fd);
   }
-  if (fd < 0) throw errnoError(env, "recvmsg: no file descriptor received", EBADMSG);
+  if (fd < 0) return fail(env, "recvmsg: no file descriptor received", EBADMSG);
   Napi::Object o = Napi::Object::New(env);
   o.Set("fd", Napi::Number::New(env, fd));
   o.Set("data", Napi::Buffer<char>::Copy(env, data, n));
@@ -318,6 +388,7 @@ Napi::Value RecvFd(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value SendFd(const Napi::CallbackInfo &info) {
+  ARGS("nn?*");
   Napi::Env env = info.Env();
   int sock = argInt(info, 0), fd = argInt(info, 1);
   std::string data = info.Length() > 2 && info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : std::string("x");
@@ -343,6 +414,7 @@ Napi::Value SendFd(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value GetWinsize(const Napi::CallbackInfo &info) {
+  ARGS("n");
   Napi::Env env = info.Env();
   struct winsize ws;
   if (ioctl(argInt(info, 0), TIOCGWINSZ, &ws) < 0) THROW_ERRNO("TIOCGWINSZ");
@@ -353,6 +425,7 @@ Napi::Value GetWinsize(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
+  ARGS("nnn");
   Napi::Env env = info.Env();
   struct winsize ws;
   memset(&ws, 0, sizeof ws);
@@ -363,6 +436,7 @@ Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value StatfsType(const Napi::CallbackInfo &info) {
+  ARGS("s");
   Napi::Env env = info.Env();
   std::string path = argStr(info, 0);
   struct statfs s;
@@ -371,6 +445,7 @@ Napi::Value StatfsType(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
+  ARGS("s?n");
   Napi::Env env = info.Env();
   std::string path = argStr(info, 0);
   int mode = info.Length() > 1 ? argInt(info, 1) : 0600;
@@ -393,6 +468,7 @@ Napi::Value SocketPair(const Napi::CallbackInfo &info) {
 // seccompFlagSupported(flag): whether the kernel knows a SECCOMP_FILTER_FLAG_* bit. As runc does it: a filter
 // with that flag and a NULL program fails with EFAULT when the flag is known, EINVAL when not (nothing loads).
 Napi::Value SeccompFlagSupported(const Napi::CallbackInfo &info) {
+  ARGS("n");
   Napi::Env env = info.Env();
   unsigned flag = (unsigned)argInt(info, 0);
   long r = syscall(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, flag, nullptr);
@@ -403,11 +479,9 @@ Napi::Value SeccompFlagSupported(const Napi::CallbackInfo &info) {
 // src/cgroups/bpf.ts) and attach it to a cgroup2 directory with BPF_F_ALLOW_MULTI. The attachment keeps the
 // program alive; both fds are closed. The verifier's log is part of the error.
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
+  ARGS("sB");
   Napi::Env env = info.Env();
   std::string dir = argStr(info, 0);
-  if (info.Length() < 2 || !info[1].IsBuffer()) {
-    throw Napi::TypeError::New(env, "attachDeviceFilter: instructions must be a Buffer");
-  }
   Napi::Buffer<uint8_t> insns = info[1].As<Napi::Buffer<uint8_t>>();
   static char log[8192];
   log[0] = 0;
@@ -432,7 +506,8 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
     if (log[0]) what += std::string(" (verifier: ") + log + ")";
     Napi::Error err = Napi::Error::New(env, what);
     err.Set("errno", Napi::Number::New(env, e));
-    throw err;
+    err.ThrowAsJavaScriptException();
+    return env.Undefined();
   }
   int cg = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cg < 0) {
