@@ -2,7 +2,6 @@
 // killed), deleting the container unless --keep. runts makes itself a child subreaper so the init,
 // orphaned when the stub's first process exits, is reparented to it and can be waited for.
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import type { Globals } from '../cli';
 import { checkId } from '../ids';
@@ -11,6 +10,7 @@ import { createContainer } from '../container/launch';
 import { destroy, startCreated } from '../container/lifecycle';
 import { containerDir, lockDir, readSaved, unlock } from '../container/state';
 import { loadConfig, resolveBundle } from '../config/load';
+import { SIGNALS } from '../container/signals';
 import { logWarn } from '../log';
 import { TtyRelay, openTtyRelay } from '../container/tty';
 
@@ -44,7 +44,7 @@ export async function run(g: Globals, id: string, o: RunOpts): Promise<number> {
   let relay: (() => void) | undefined;
   if (tty) relay = tty.relay();
   const handlers = FORWARD.map((sig) => {
-    const h = () => { try { native.pidfdSendSignal(pidfd, os.constants.signals[sig]); } catch { /* gone */ } };
+    const h = () => { try { native.pidfdSendSignal(pidfd, SIGNALS[sig]); } catch { /* gone */ } };
     process.on(sig, h);
     return [sig, h] as const;
   });

@@ -1,9 +1,9 @@
 // Hooks run by runts itself, in the runtime namespace: prestart, createRuntime, poststart, poststop.
 // (createContainer and startContainer run inside the container, from the init stub.)
-import * as os from 'os';
 import type { Hook } from '../config/types';
 import { RuntimeError } from '../errors';
 import { logWarn } from '../log';
+import { SIGNALS } from './signals';
 
 export function runHook(h: Hook, name: string, state: string): void {
   const { spawnSync } = require('child_process') as typeof import('child_process');
@@ -33,7 +33,7 @@ export function runHook(h: Hook, name: string, state: string): void {
   }
   if (r.signal) {
     if (h.timeout && r.signal === 'SIGKILL') throw new RuntimeError(`${name}: timed out after ${h.timeout}s${tail}`);
-    throw new RuntimeError(`${name}: killed by signal ${os.constants.signals[r.signal]}${tail}`);
+    throw new RuntimeError(`${name}: killed by signal ${SIGNALS[r.signal]}${tail}`);
   }
   if (r.status !== 0) throw new RuntimeError(`${name}: exit status ${r.status}${tail}`);
 }
