@@ -13,6 +13,8 @@ export interface Native {
   pidfdSendSignal(pidfd: number, sig: number): void;
   /** true once the process has exited (zombie included), waiting at most ms */
   pollPidfdExited(pidfd: number, ms: number): boolean;
+  /** reap the exited child behind a pidfd: false while it still runs */
+  reapPidfd(pidfd: number): boolean;
   /** reap a child (or an orphan reparented to us as subreaper) */
   waitPidfd(pidfd: number): Promise<{ code: number | null; signal: number | null }>;
   setChildSubreaper(on: boolean): void;

@@ -244,6 +244,18 @@ Napi::Value PollPidfdExited(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(env, r > 0);
 }
 
+// reapPidfd(pidfd) -> true when the child behind the pidfd had exited and is now reaped, false while it runs.
+Napi::Value ReapPidfd(const Napi::CallbackInfo &info) {
+  ARGS("n");
+  Napi::Env env = info.Env();
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int r;
+  do r = waitid((idtype_t)P_PIDFD, (id_t)argInt(info, 0), &si, WEXITED | WNOHANG); while (r < 0 && errno == EINTR);
+  if (r < 0) THROW_ERRNO("waitid");
+  return Napi::Boolean::New(env, si.si_pid != 0);
+}
+
 class WaitWorker : public Napi::AsyncWorker {
  public:
   WaitWorker(Napi::Env env, int pidfd) : Napi::AsyncWorker(env), pidfd_(pidfd), deferred_(Napi::Promise::Deferred::New(env)) {}
@@ -542,6 +554,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
   exports.Set("pollPidfdExited", Napi::Function::New(env, PollPidfdExited));
   exports.Set("waitPidfd", Napi::Function::New(env, WaitPidfd));
+  exports.Set("reapPidfd", Napi::Function::New(env, ReapPidfd));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
   exports.Set("unixListen", Napi::Function::New(env, UnixListen));
   exports.Set("unixConnect", Napi::Function::New(env, UnixConnect));

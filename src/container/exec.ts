@@ -85,7 +85,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     const before: number[] = [];
     for (let fd = 3; fd < 3 + o.preserveFds; fd++) before.push(fd);
     const s = saved;
-    pid = await runStub({
+    pid = runStub({
       steps, before, after: [...(consoleFd !== undefined ? [consoleFd] : []), ...(scPair ? [scPair[1]] : []), memfd],
       syncFd: fds.sync, memfdFd: fds.memfd, until: 'exec',
       onPid: (p) => {

@@ -141,7 +141,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     if (notify) scPair = native.socketPair();
     const after = [listenFd as number, ...(consoleFd !== undefined ? [consoleFd] : []), ...(scPair ? [scPair[1]] : []), memfd];
     const created = new Date().toISOString();
-    initPid = await runStub({
+    initPid = runStub({
       steps, before, after, syncFd: fds.sync, memfdFd: fds.memfd, until: 'ready',
       onUsermap: (childPid) => {
         const linux = spec.linux ?? {};

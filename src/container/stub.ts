@@ -49,42 +49,67 @@ export interface StubRun {
   until: 'ready' | 'exec';
 }
 
-/** The spawned stub: its pid, and a way to stop it when the launch fails. */
+/** The spawned stub's first process. */
 export interface StubChild {
   pid: number;
+  /** SIGKILL (through a pidfd: never a reused pid), when the launch fails */
   kill(): void;
-  /** settles when the stub has exited and been reaped */
-  exited: Promise<unknown>;
+  /** wait up to `ms` for it to exit and reap it; false when it still runs */
+  reap(ms: number): boolean;
 }
 
 /**
  * Start the stub with `fds` as its 3, 4, ... (stdin, stdout and stderr are ours). The single-file executable uses
  * Bun.spawn: node:child_process (and node:net for a piped socket) would cost more to load than the rest of a
- * create. Under Node, child_process does the same.
+ * create. Under Node, child_process does the same. Either way runts reaps the process itself, synchronously
+ * through a pidfd (opened while the stub waits for its plan, so it is this process): the engine's own reaper
+ * then finds nothing (Bun rejects `exited` with ECHILD, libuv ignores it).
  */
 function spawnStub(file: string, args: string[], fds: number[]): StubChild {
   const stdio = ['inherit', 'inherit', 'inherit', ...fds];
-  const bun = (globalThis as { Bun?: { spawn(cmd: string[], o: object): { pid: number; kill(sig: number): void; exited: Promise<number> } } }).Bun;
+  const bun = (globalThis as { Bun?: { spawn(cmd: string[], o: object): { pid: number; exited: Promise<number> } } }).Bun;
+  let pid: number;
   if (bun) {
     const p = bun.spawn([file, ...args], { stdio, argv0: 'runts-init' });
-    return { pid: p.pid, kill: () => p.kill(9), exited: p.exited };
+    p.exited.catch(() => { /* ECHILD: reaped below */ });
+    pid = p.pid;
+  } else {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { spawn } = require('child_process') as typeof import('child_process');
+    const c = spawn(file, args, { stdio: stdio as Array<'inherit' | number>, argv0: 'runts-init' });
+    c.on('error', () => { /* reported by the exchange: EOF before READY */ });
+    if (c.pid === undefined) throw new RuntimeError('spawn failed');
+    // libuv never sees this child exit (reaped below): it must not keep the event loop alive
+    c.unref();
+    pid = c.pid;
   }
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { spawn } = require('child_process') as typeof import('child_process');
-  const c = spawn(file, args, { stdio: stdio as Array<'inherit' | number>, argv0: 'runts-init' });
-  if (c.pid === undefined) throw new RuntimeError('spawn failed');
-  const exited = new Promise((resolve) => { c.on('exit', resolve); c.on('error', resolve); });
-  return { pid: c.pid, kill: () => c.kill('SIGKILL'), exited };
+  const native = loadNative();
+  const pidfd = native.pidfdOpen(pid);
+  return {
+    pid,
+    kill: () => { try { native.pidfdSendSignal(pidfd, 9); } catch { /* gone */ } },
+    reap: (ms) => {
+      if (!native.pollPidfdExited(pidfd, ms)) return false;
+      try {
+        return native.reapPidfd(pidfd);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ECHILD') return true;
+        throw e;
+      }
+    },
+  };
 }
 
 /**
- * Run the stub to the point `until` names. Resolves with the container process's pid; rejects with the stub's
- * ERROR message (or why it died). The caller kills what is left on failure. The protocol is a strict exchange
- * (the stub sends, runts answers), so it runs synchronously on our end of a socket pair: blocking reads, no event
- * loop. The stub's first process exits once it has forked; it is reaped here, or it would count in the
- * container's pids cgroup as a zombie until the host's init got to it.
+ * Run the stub to the point `until` names. Returns the container process's pid; throws the stub's ERROR message
+ * (or why it died). The caller kills what is left on failure. The protocol is a strict exchange (the stub sends,
+ * runts answers), so it runs synchronously on our end of a socket pair: blocking reads, no event loop. The stub's
+ * first process exits once it has forked; it is reaped here, or it would count in the container's pids cgroup as
+ * a zombie until the host's init got to it.
  */
-export async function runStub(r: StubRun, onChild: (c: StubChild) => void): Promise<number> {
+export function runStub(r: StubRun, onChild: (c: StubChild) => void): number {
+  // encoded before the stub starts: its first read is the plan
+  const plan = encodePlan(r.steps);
   const [mine, theirs] = loadNative().socketPair();
   let child: StubChild;
   try {
@@ -99,20 +124,18 @@ export async function runStub(r: StubRun, onChild: (c: StubChild) => void): Prom
   let pid: number;
   try {
     onChild(child);
-    pid = exchange(mine, r, child.pid);
+    pid = exchange(mine, r, child.pid, plan);
   } finally {
     closeQuiet(mine);
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([child.exited, new Promise((resolve) => { timer = setTimeout(resolve, STUB_EXIT_WAIT_MS); })]);
-  clearTimeout(timer);
+  child.reap(STUB_EXIT_WAIT_MS);
   return pid;
 }
 
 /** How long a launch waits for the stub's first process to exit after the exchange (it normally already has). */
 const STUB_EXIT_WAIT_MS = 1000;
 
-function exchange(sock: number, r: StubRun, stubPid: number): number {
+function exchange(sock: number, r: StubRun, stubPid: number, plan: Buffer): number {
   let pid: number | undefined;
   let result: { pid: number } | { error: Error } | undefined;
   const send = (type: number, payload?: Buffer) => writeAll(sock, frame(type, payload));
@@ -151,7 +174,7 @@ function exchange(sock: number, r: StubRun, stubPid: number): number {
       result = { error: e as Error };
     }
   });
-  send(Msg.PLAN, encodePlan(r.steps));
+  send(Msg.PLAN, plan);
   const buf = Buffer.alloc(4096);
   while (!result) {
     let n: number;
