@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError, errnoText } from '../errors';
+import { readOptText } from '../io';
 
 export class CgroupFileError extends RuntimeError {
   constructor(message: string, public readonly code: string | undefined) {
@@ -34,11 +35,7 @@ export function readFile(dir: string, file: string): string {
 
 /** The file's content, or undefined when it does not exist. */
 export function readOpt(dir: string, file: string): string | undefined {
-  try {
-    return fs.readFileSync(path.join(dir, file), 'utf8');
-  } catch {
-    return undefined;
-  }
+  return readOptText(path.join(dir, file));
 }
 
 export function exists(dir: string, file: string): boolean {

@@ -183,7 +183,7 @@ export function allPids(s: SavedCgroup | undefined): number[] {
   return [...new Set(out)];
 }
 
-/** state: is the container frozen? */
+/** Is the container frozen? (pause, resume and signalAll; `state` reads the same file through container/state) */
 export function isPaused(s: SavedCgroup | undefined): boolean {
   const file = freezeFile(s);
   return frozenIn(file && readOptText(file));

@@ -54,7 +54,7 @@ export interface StubChild {
   pid: number;
   /** SIGKILL (through a pidfd: never a reused pid), when the launch fails */
   kill(): void;
-  /** wait up to `ms` for it to exit and reap it; false when it still runs */
+  /** wait up to `ms` for it to exit and reap it; false when it still runs. Its pidfd is closed either way. */
   reap(ms: number): boolean;
 }
 
@@ -89,12 +89,13 @@ function spawnStub(file: string, args: string[], fds: number[]): StubChild {
     pid,
     kill: () => { try { native.pidfdSendSignal(pidfd, 9); } catch { /* gone */ } },
     reap: (ms) => {
-      if (!native.pollPidfdExited(pidfd, ms)) return false;
       try {
-        return native.reapPidfd(pidfd);
+        return native.pollPidfdExited(pidfd, ms) && native.reapPidfd(pidfd);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ECHILD') return true;
         throw e;
+      } finally {
+        closeQuiet(pidfd);
       }
     },
   };
