@@ -11,6 +11,8 @@ export interface Native {
   flock(fd: number, how: 'ex' | 'sh' | 'un', nonblock?: boolean): boolean;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, sig: number): void;
+  /** a copy (close-on-exec) of the process's fd number `fd` (pidfd_getfd(2)) */
+  pidfdGetfd(pidfd: number, fd: number): number;
   /** true once the process has exited (zombie included), waiting at most ms */
   pollPidfdExited(pidfd: number, ms: number): boolean;
   /** reap the exited child behind a pidfd: false while it still runs */

@@ -33,6 +33,9 @@
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
 #endif
@@ -222,6 +225,15 @@ Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
   int fd = syscall(SYS_pidfd_open, argInt(info, 0), 0);
   if (fd < 0) THROW_ERRNO("pidfd_open");
   fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return Napi::Number::New(env, fd);
+}
+
+// pidfdGetfd(pidfd, fd) -> a copy (close-on-exec) of the fd numbered `fd` in the process behind the pidfd.
+Napi::Value PidfdGetfd(const Napi::CallbackInfo &info) {
+  ARGS("nn");
+  Napi::Env env = info.Env();
+  int fd = syscall(SYS_pidfd_getfd, argInt(info, 0), argInt(info, 1), 0);
+  if (fd < 0) THROW_ERRNO("pidfd_getfd");
   return Napi::Number::New(env, fd);
 }
 
@@ -552,6 +564,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
+  exports.Set("pidfdGetfd", Napi::Function::New(env, PidfdGetfd));
   exports.Set("pollPidfdExited", Napi::Function::New(env, PollPidfdExited));
   exports.Set("waitPidfd", Napi::Function::New(env, WaitPidfd));
   exports.Set("reapPidfd", Napi::Function::New(env, ReapPidfd));

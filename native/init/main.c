@@ -123,7 +123,7 @@ static void run_step(const struct rt_step *st)
 	case RT_OP_MKDIR: op_mkdir(a[0].s, a[1].u); break;
 	case RT_OP_MASK: op_mask(a[0].s); break;
 	case RT_OP_READONLY: op_readonly(a[0].s); break;
-	case RT_OP_SECCOMP: op_seccomp(a[0].u, a[1].uv, a[1].n, a[2].u, a[3].u, a[4].sv, a[4].n, a[5].uv, a[5].n); break;
+	case RT_OP_SECCOMP: op_seccomp(a[0].u, a[1].uv, a[1].n, a[2].u, a[3].sv, a[3].n, a[4].uv, a[4].n, a[5].u, a[6].sv, a[6].n); break;
 	case RT_OP_SECCOMP_LOAD: op_seccomp_load(); break;
 	case RT_OP_CGROUP_JOIN: op_cgroup_join(a[0].s); break;
 	case RT_OP_CGROUP_FORK_INTO: op_cgroup_fork_into(a[0].s); break;

@@ -56,7 +56,7 @@ static const char *cap_name(unsigned cap, char *buf, size_t n)
 /* ---- terminal ---- */
 
 /*
- * Send `fd` with SCM_RIGHTS over `sock` (the console socket, or runts' own socket for a seccomp listener), with
+ * Send `fd` with SCM_RIGHTS over `sock` (the console socket), with
  * `data` as the message's bytes. Dies with "<what>: <errno>" on failure.
  */
 void rt_send_fd(int sock, int fd, const char *data, const char *what)

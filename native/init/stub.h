@@ -95,8 +95,8 @@ void rt_send_fd(int sock, int fd, const char *data, const char *what);
 void rt_reset_signals(void);
 
 /* seccomp.c */
-void op_seccomp(uint64_t def, const uint64_t *archs, uint32_t narchs, uint64_t flags, uint64_t notify_sock,
-		char **names, uint32_t nnames, const uint64_t *rules, uint32_t nrules);
+void op_seccomp(uint64_t def, const uint64_t *archs, uint32_t narchs, uint64_t flags, char **names, uint32_t nnames,
+		const uint64_t *rules, uint32_t nrules, uint64_t enosys, char **bound, uint32_t nbound);
 void op_seccomp_load(void);
 
 /* hooks.c */

@@ -7,7 +7,6 @@ import type { Process } from '../config/types';
 import { validateConfig } from '../config/validate';
 import { loadNative } from '../native';
 import { buildExecPlan, ExecFds } from '../plan/exec';
-import { seccompPlan } from '../plan/seccomp';
 import { forwardListener } from './seccomp';
 import { closeQuiet, runStub, stubMemfd, type StubChild } from './stub';
 import { Saved, containerDir, hookState, lockDir, readSaved, statusOf, unlock } from './state';
@@ -43,7 +42,6 @@ export async function execProcess(o: ExecOptions): Promise<number> {
   let tty: TtyRelay | undefined;
   let child: StubChild | undefined;
   let pid: number | undefined;
-  let scPair: [number, number] | undefined;
   let saved: Saved;
   try {
     saved = readSaved(dir, o.id);
@@ -70,15 +68,12 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     let next = 4 + o.preserveFds;
     if (consoleFd !== undefined) fds.console = next++;
     const seccomp = saved.config.linux?.seccomp as { listenerPath: string; listenerMetadata?: string } | undefined;
-    const notify = seccomp !== undefined && seccompPlan(seccomp).notify;
-    if (notify) fds.seccomp = next++;
     fds.memfd = next;
     // the v1 cgroups are joined by the stub itself before it enters the namespaces; the cgroup2 one by us at PID
     const cgroups = saved.cgroup ? require('../cgroups') as typeof import('../cgroups') : undefined;
     const join = cgroups?.joinPlan(saved.cgroup!, false);
     let steps = buildExecPlan(saved.config, saved.pid, proc, { rootfs: saved.rootfs, fds });
     if (join) steps = (require('../plan/cgroups') as typeof import('../plan/cgroups')).withCgroupJoin(steps, join);
-    if (notify) scPair = native.socketPair();
     // the exec'd process's parent (the stub's first process) exits: it must be reparented to us to be waited for
     if (!o.detach) native.setChildSubreaper(true);
     memfd = await stubMemfd();
@@ -86,7 +81,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     for (let fd = 3; fd < 3 + o.preserveFds; fd++) before.push(fd);
     const s = saved;
     pid = runStub({
-      steps, before, after: [...(consoleFd !== undefined ? [consoleFd] : []), ...(scPair ? [scPair[1]] : []), memfd],
+      steps, before, after: [...(consoleFd !== undefined ? [consoleFd] : []), memfd],
       syncFd: fds.sync, memfdFd: fds.memfd, until: 'exec',
       onPid: (p) => {
         pid = p;
@@ -94,9 +89,9 @@ export async function execProcess(o: ExecOptions): Promise<number> {
         if (join) cgroups!.joinCgroups(p, join.byRuntime);
         return hookState(s, 'running');
       },
-      onSeccompFd: (p) => {
+      onSeccompFd: (p, fd) => {
         const st = hookState(s, 'running');
-        forwardListener(scPair![0], seccomp!, p, st);
+        forwardListener(pidfd!, fd, seccomp!, p, st);
         return st;
       },
     }, (c) => { child = c; });
@@ -114,8 +109,6 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     throw e;
   } finally {
     closeQuiet(memfd);
-    closeQuiet(scPair?.[0]);
-    closeQuiet(scPair?.[1]);
     if (consoleFd !== undefined && !tty) closeQuiet(consoleFd);
     unlock(lock);
   }

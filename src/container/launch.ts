@@ -12,7 +12,6 @@ import { withCgroupJoin } from '../plan/cgroups';
 import { SyncCode } from '../plan/ops';
 import { idMapText } from '../plan/namespaces';
 import { loadNative } from '../native';
-import { seccompPlan } from '../plan/seccomp';
 import { runHooks, runHooksWarn } from './hooks';
 import { forwardListener } from './seccomp';
 import { closeQuiet, runStub, stubMemfd, type StubChild } from './stub';
@@ -89,8 +88,6 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   let next = 5 + preserve;
   if (hasConsole) fds.console = next++;
   const seccomp = spec.linux?.seccomp as { listenerPath: string; listenerMetadata?: string } | undefined;
-  const notify = seccomp !== undefined && seccompPlan(seccomp).notify;
-  if (notify) fds.seccomp = next++;
   fds.memfd = next;
   const extraEnv = nListen ? [`LISTEN_FDS=${nListen}`, 'LISTEN_PID=1'] : [];
   const plan = buildPlan(spec, { id: o.id, bundle, rootfs, noPivot: !!o.noPivot, fds, extraEnv });
@@ -116,7 +113,6 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   let memfd: number | undefined;
   let child: StubChild | undefined;
   let cgroup: SavedCgroup | undefined;
-  let scPair: [number, number] | undefined;
   let hooksStarted = false;
   const base = { id: o.id, bundle, annotations: spec.annotations };
   try {
@@ -138,8 +134,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     memfd = await stubMemfd();
     const before: number[] = [];
     for (let fd = 3; fd < 3 + preserve; fd++) before.push(fd);
-    if (notify) scPair = native.socketPair();
-    const after = [listenFd as number, ...(consoleFd !== undefined ? [consoleFd] : []), ...(scPair ? [scPair[1]] : []), memfd];
+    const after = [listenFd as number, ...(consoleFd !== undefined ? [consoleFd] : []), memfd];
     const created = new Date().toISOString();
     initPid = runStub({
       steps, before, after, syncFd: fds.sync, memfdFd: fds.memfd, until: 'ready',
@@ -163,9 +158,9 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         runHooks(spec.hooks?.createRuntime, 'createRuntime', st);
         return st;
       },
-      onSeccompFd: (pid) => {
+      onSeccompFd: (pid, fd) => {
         const st = hookState({ ...base, pid }, 'creating');
-        forwardListener(scPair![0], seccomp!, pid, st);
+        forwardListener(pidfd!, fd, seccomp!, pid, st);
         return st;
       },
     }, (c) => { child = c; });
@@ -205,8 +200,6 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     closeQuiet(listenFd);
     if (o.consoleFd === undefined) closeQuiet(consoleFd);
     closeQuiet(memfd);
-    closeQuiet(scPair?.[0]);
-    closeQuiet(scPair?.[1]);
     closeQuiet(lockFd);
   }
 }

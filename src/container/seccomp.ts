@@ -1,7 +1,8 @@
-// The seccomp user-notification listener: the stub sends the fd seccomp_load() gave it over its own socket
-// (the sync socket is read by node, which drops SCM_RIGHTS), then a SECCOMP_FD frame. runts hands it on to
-// linux.seccomp.listenerPath with the container process state (runtime-spec config-linux.md, "Seccomp") and
-// only then ACKs, so the process goes on once the agent has its fd.
+// The seccomp user-notification listener: right after loading the filter the stub writes a SECCOMP_FD frame with
+// the listener's fd number (its only syscall before the handover, so none of the others may wait on an agent
+// that has no fd yet); runts copies the fd out of the process with pidfd_getfd(2), as runc does, hands it on to
+// linux.seccomp.listenerPath with the container process state (runtime-spec config-linux.md, "Seccomp") and only
+// then ACKs, so the process goes on once the agent has its fd.
 import { RuntimeError, errnoText } from '../errors';
 import { loadNative } from '../native';
 import { closeQuiet } from './stub';
@@ -12,14 +13,17 @@ export interface ListenerTarget {
   listenerMetadata?: string;
 }
 
-/** Receive the listener fd from `sock` and send it to the agent with the state (a JSON string of state.json's shape). */
-export function forwardListener(sock: number, target: ListenerTarget, pid: number, state: string): void {
+/**
+ * Copy the listener fd (number `targetFd` in the process behind `pidfd`, whose host pid is `pid`) and send it to
+ * the agent with the state (a JSON string of state.json's shape).
+ */
+export function forwardListener(pidfd: number, targetFd: number, target: ListenerTarget, pid: number, state: string): void {
   const native = loadNative();
   let fd: number;
   try {
-    fd = native.recvFd(sock).fd;
+    fd = native.pidfdGetfd(pidfd, targetFd);
   } catch (e) {
-    throw new RuntimeError(`seccomp: receive the listener fd from the init: ${errnoText(e)}`);
+    throw new RuntimeError(`seccomp: take the listener fd from the container process: ${errnoText(e)}`);
   }
   let conn: number | undefined;
   try {

@@ -43,8 +43,8 @@ export interface StubRun {
   onPid: (pid: number) => string;
   /** SYNC code: returns the state JSON sent back with the ACK */
   onSync?: (code: number, pid: number) => string;
-  /** SECCOMP_FD: the listener fd waits on the seccomp socket; forward it; returns the state JSON sent with the ACK */
-  onSeccompFd?: (pid: number) => string;
+  /** SECCOMP_FD: the listener is fd number `fd` of the container process; forward it; returns the state JSON sent with the ACK */
+  onSeccompFd?: (pid: number, fd: number) => string;
   /** 'ready': done at READY (create); 'exec': done at EOF of the sync socket after PID (exec) */
   until: 'ready' | 'exec';
 }
@@ -159,7 +159,7 @@ function exchange(sock: number, r: StubRun, stubPid: number, plan: Buffer): numb
           break;
         case Msg.SECCOMP_FD:
           if (!r.onSeccompFd || pid === undefined) throw new RuntimeError('init: unexpected seccomp listener');
-          send(Msg.ACK, Buffer.from(r.onSeccompFd(pid)));
+          send(Msg.ACK, Buffer.from(r.onSeccompFd(pid, payload.readUInt32LE(0))));
           break;
         case Msg.READY:
           if (r.until === 'ready') result = { pid: pid! };

@@ -20,8 +20,6 @@ export interface LaunchFds {
   memfd: number;
   /** console socket, when process.terminal */
   console?: number;
-  /** the stub's end of the seccomp listener socket, when linux.seccomp has SCMP_ACT_NOTIFY rules */
-  seccomp?: number;
 }
 
 export interface PlanOptions {
@@ -182,7 +180,7 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   const sc = linux.seccomp !== undefined ? seccompPlan(linux.seccomp) : undefined;
   const p = processSteps(spec, {
     rootfs: o.rootfs, consoleFd: o.fds.console, extraEnv: o.extraEnv, readyBeforeExec: true,
-    seccomp: sc && { step: seccompStep(sc, o.fds.seccomp), notify: sc.notify },
+    seccomp: sc && { step: seccompStep(sc), notify: sc.notify },
   });
   s.push(...p.setup);
 

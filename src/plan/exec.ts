@@ -13,8 +13,6 @@ export interface ExecFds {
   sync: number;
   memfd: number;
   console?: number;
-  /** the stub's end of the seccomp listener socket, when linux.seccomp has SCMP_ACT_NOTIFY rules */
-  seccomp?: number;
 }
 
 export function buildExecPlan(config: Spec, initPid: number, proc: Process, o: { rootfs: string; fds: ExecFds }): Step[] {
@@ -33,7 +31,7 @@ export function buildExecPlan(config: Spec, initPid: number, proc: Process, o: {
   const sc = seccomp !== undefined ? seccompPlan(seccomp) : undefined;
   const p = processSteps({ ...config, process: proc }, {
     rootfs: o.rootfs, consoleFd: o.fds.console,
-    seccomp: sc && { step: seccompStep(sc, o.fds.seccomp), notify: sc.notify },
+    seccomp: sc && { step: seccompStep(sc), notify: sc.notify },
   });
   s.push(...p.setup, ...p.beforeExec, step('EXEC', strv(proc.args!), strv(p.env)));
   return s;

@@ -78,9 +78,13 @@ export const FLAGS: Record<string, number> = {
 export const WAIT_KILLABLE_RECV = 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV';
 
 const EPERM = 1;
+const ENOSYS = 38;
 const MAX_ARGS = 6;
-/** syscalls the stub itself needs after loading the filter to hand over the listener fd (runc refuses write) */
-const NO_NOTIFY = ['write', 'sendmsg'];
+/**
+ * The one syscall the stub makes between loading the filter and handing the listener over (the SECCOMP_FD frame):
+ * NOTIFY on it would wait for an agent that has no fd yet. runc refuses the same.
+ */
+const NO_NOTIFY = ['write'];
 
 interface SeccompArg { index: number; value: number | bigint; valueTwo?: number | bigint; op: string }
 interface SeccompSyscall { names: string[]; action: string; errnoRet?: number; args?: SeccompArg[] }
@@ -101,6 +105,14 @@ export interface SeccompPlan {
   names: string[];
   /** per entry: count of its names, action, count of conditions, then index, value, valueTwo, operator each */
   rules: bigint[];
+  /**
+   * runc's ENOSYS prefix: a syscall number above the largest one the profile names (per architecture) fails with
+   * ENOSYS instead of the default action. Only when the default action refuses (not ALLOW, LOG, TRACE, nor
+   * already ERRNO(ENOSYS)), as runc's patchbpf decides.
+   */
+  enosys: boolean;
+  /** names of rules dropped for having the default action: they count for the ENOSYS bound only */
+  boundNames: string[];
   /** some rule uses SCMP_ACT_NOTIFY: the listener fd goes to listenerPath */
   notify: boolean;
 }
@@ -168,6 +180,7 @@ export function seccompPlan(config: unknown): SeccompPlan {
 
   const names: string[] = [];
   const rules: bigint[] = [];
+  const boundNames: string[] = [];
   let notify = false;
   (c.syscalls ?? []).forEach((sc, i) => {
     const f = `${F}.syscalls[${i}]`;
@@ -194,8 +207,9 @@ export function seccompPlan(config: unknown): SeccompPlan {
       if (bad) fail(`${f}.names`, `SCMP_ACT_NOTIFY cannot be used for ${bad}: runts needs it to hand over the listener`);
       notify = true;
     }
-    // a rule with the default action is redundant, and libseccomp refuses it: skipped (as runc)
-    if (action === def) return;
+    // a rule with the default action is redundant, and libseccomp refuses it: skipped (as runc); its names still
+    // count for the ENOSYS bound, as in runc
+    if (action === def) { boundNames.push(...sc.names); return; }
     // libseccomp ANDs conditions on distinct arguments only; two on the same argument become one rule each (as runc)
     const groups = perIndex.some((n) => n > 1) ? conds.map((cd) => [cd]) : [conds];
     for (const g of groups) {
@@ -206,11 +220,19 @@ export function seccompPlan(config: unknown): SeccompPlan {
   if (notify && (typeof c.listenerPath !== 'string' || c.listenerPath === '')) {
     fail(`${F}.listenerPath`, 'is required when a rule uses SCMP_ACT_NOTIFY');
   }
-  return { defaultAction: def, archs, flags, names, rules, notify };
+  return { defaultAction: def, archs, flags, names, rules, notify, enosys: refusesByDefault(def), boundNames };
 }
 
-/** The SECCOMP step; `notifyFd` is the stub's end of the listener socket (when the plan has NOTIFY rules). */
-export function seccompStep(p: SeccompPlan, notifyFd?: number): Step {
-  return step('SECCOMP', u64(p.defaultAction), u64v(p.archs), u64(p.flags),
-    u64(p.notify && notifyFd !== undefined ? notifyFd : (1n << 64n) - 1n), strv(p.names), u64v(p.rules));
+/** Whether runc's ENOSYS prefix applies to a filter with this default action (libseccomp's value). */
+export function refusesByDefault(def: number): boolean {
+  const kind = (def & 0xffff0000) >>> 0;
+  // TRACE counts as allowing: a tracer handles newer syscalls itself (runc's isAllowAction)
+  if (def === SCMP_ACT.ALLOW || def === SCMP_ACT.LOG || kind === SCMP_ACT.TRACE) return false;
+  return def !== ((SCMP_ACT.ERRNO | ENOSYS) >>> 0);
+}
+
+/** The SECCOMP step. */
+export function seccompStep(p: SeccompPlan): Step {
+  return step('SECCOMP', u64(p.defaultAction), u64v(p.archs), u64(p.flags), strv(p.names), u64v(p.rules),
+    u64(p.enosys ? 1 : 0), strv(p.enosys ? p.boundNames : []));
 }

@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../../src/native';
-import { Ctx, baseConfig, bundle, cleanupContext, context, rt, sh, sleep, stateOf } from '../helpers';
+import { Ctx, baseConfig, bundle, cleanupContext, context, rt, sh, sleep, spawn, stateOf } from '../helpers';
 
 let c: Ctx;
 beforeAll(() => { c = context('seccomp'); });
@@ -187,6 +187,8 @@ describe('invalid filters fail create before anything exists', () => {
     ['unknown architecture', { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_PDP11'] }, /linux\.seccomp\.architectures\[0\]/],
     ['unknown operator', filter([{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, op: 'SCMP_CMP_ROUGHLY' }] }]), /linux\.seccomp\.syscalls\[0\]\.args\[0\]\.op/],
     ['NOTIFY without listenerPath', filter([{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }]), /linux\.seccomp\.listenerPath: is required/],
+    // the stub's handover of the listener is a write(2): refused, as runc does
+    ['NOTIFY on write', filter([{ names: ['read', 'write'], action: 'SCMP_ACT_NOTIFY' }], { listenerPath: '/nonexistent.sock' }), /linux\.seccomp\.syscalls\[0\]\.names: SCMP_ACT_NOTIFY cannot be used for write/],
     ['errnoRet on SCMP_ACT_KILL', filter([{ names: ['mkdir'], action: 'SCMP_ACT_KILL', errnoRet: 1 }]), /linux\.seccomp\.syscalls\[0\]\.errnoRet/],
   ];
   for (const [what, s, msg] of cases) {
@@ -300,6 +302,159 @@ describe('SCMP_ACT_NOTIFY', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/linux\.seccomp\.listenerPath .*nobody\.sock: no such file or directory/);
     expect(fs.readdirSync(c.root)).not.toContain('notify-nobody');
+  });
+});
+
+/** A C compiler, for the helpers these tests build (an agent that answers notifications, a raw syscall). */
+const CC = (() => { try { execFileSync('cc', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } })();
+if (!CC) console.log('seccomp tests: no C compiler (cc): the agent and raw-syscall tests are skipped');
+const X64 = os.arch() === 'x64';
+if (!X64) console.log('seccomp tests: not x86_64: the tests that check syscall numbers are skipped');
+const FIXTURES = path.join(__dirname, 'fixtures');
+
+/** Compile a fixture (static: it may run inside the busybox rootfs) into the work dir, once. */
+function compiled(name: string): string {
+  const out = path.join(c.work, name);
+  if (!fs.existsSync(out)) execFileSync('cc', ['-static', '-O2', '-o', out, path.join(FIXTURES, `${name}.c`)]);
+  return out;
+}
+
+/** The test agent (fixtures/seccomp-agent.c) as a separate process: it answers every notification with CONTINUE. */
+async function startAgent(name: string) {
+  const sock = path.join(c.work, `${name}.sock`);
+  const log = path.join(c.work, `${name}.log`);
+  const p = spawn(compiled('seccomp-agent'), [sock, log], { stdio: 'ignore' });
+  await waitFor(log, /listening/);
+  return {
+    sock,
+    /** the notified syscall numbers so far, and how many listeners it received */
+    seen() {
+      const lines = readOr(log).split('\n');
+      return { nrs: new Set(lines.filter((l) => l.startsWith('nr ')).map((l) => Number(l.slice(3)))), fds: lines.filter((l) => l.startsWith('fd ')).length };
+    },
+    stop() { p.kill('SIGKILL'); },
+  };
+}
+
+/** x86_64 numbers of the syscalls the tests notify on */
+const NR: Record<string, number> = { read: 0, write: 1, open: 2, close: 3, execve: 59, sendmsg: 46, openat: 257 };
+
+describe.skipIf(!CC || !X64)('SCMP_ACT_NOTIFY on syscalls the runtime itself makes (the agent answers CONTINUE)', () => {
+  // runc's tests/integration/seccomp-notify.bats cases, plus each syscall alone, and a non-root user without
+  // no_new_privs (the filter is loaded before USER: every later step of the stub runs under it)
+  const cases: Array<[string[], boolean, number]> = [
+    [['close'], false, 0],
+    [['read'], false, 0],
+    [['read'], true, 0],
+    [['sendmsg'], false, 0],
+    [['execve', 'openat', 'open', 'read', 'close'], false, 0],
+    [['execve', 'openat', 'open', 'read', 'close'], true, 0],
+    [['read', 'close', 'sendmsg'], false, 1000],
+  ];
+  for (const [names, nnp, uid] of cases) {
+    it(`run: ${names.join(', ')} (noNewPrivileges ${nnp}, uid ${uid})`, async () => {
+      const a = await startAgent(`agent-${names[0]}-${nnp}-${uid}`);
+      const id = `nt-${names[0]}-${names.length}-${nnp}-${uid}`;
+      try {
+        const cfg = baseConfig(['sh', '-c', 'echo hi; cat /proc/self/status | grep ^Seccomp:']);
+        cfg.process.noNewPrivileges = nnp;
+        cfg.process.user = { uid, gid: uid };
+        cfg.linux.seccomp = filter([{ names, action: 'SCMP_ACT_NOTIFY' }], { listenerPath: a.sock });
+        const r = rt(c, ['run', '--bundle', bundle(c, cfg), id], { timeout: 15_000 });
+        expect(r.error, 'runts hung').toBeUndefined();
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(/^hi\nSeccomp:\s+2\n$/);
+        const seen = a.seen();
+        expect(seen.fds).toBe(1);
+        // the runtime's own calls and the container's reached the agent, which let them through
+        // (busybox opens with openat; sendmsg is the stub's READY)
+        for (const n of names) if (n !== 'open') expect([...seen.nrs], n).toContain(NR[n]);
+      } finally {
+        a.stop();
+        rt(c, ['delete', '--force', id]);
+      }
+    });
+  }
+
+  it('in a new user namespace: runts takes the listener from a process of another user namespace', async () => {
+    const a = await startAgent('agent-userns');
+    try {
+      const cfg = baseConfig(['sh', '-c', 'echo hi']);
+      cfg.linux.namespaces.push({ type: 'user' });
+      cfg.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      cfg.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      cfg.mounts = cfg.mounts.filter((m: any) => m.destination !== '/sys');
+      cfg.linux.seccomp = filter([{ names: ['read', 'close'], action: 'SCMP_ACT_NOTIFY' }], { listenerPath: a.sock });
+      const r = rt(c, ['run', '--bundle', bundle(c, cfg), 'nt-userns'], { timeout: 15_000 });
+      expect(r.error, 'runts hung').toBeUndefined();
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe('hi\n');
+      expect([...a.seen().nrs]).toEqual(expect.arrayContaining([NR.read, NR.close]));
+    } finally {
+      a.stop();
+      rt(c, ['delete', '--force', 'nt-userns']);
+    }
+  });
+
+  it('exec: read, close, execve notified; the exec\'d process runs to completion', async () => {
+    const a = await startAgent('agent-exec');
+    try {
+      const cfg = baseConfig(['sleep', '300']);
+      cfg.linux.seccomp = filter([{ names: ['read', 'close', 'execve'], action: 'SCMP_ACT_NOTIFY' }], { listenerPath: a.sock });
+      const cr = rt(c, ['run', '-d', '--bundle', bundle(c, cfg), 'nt-exec'], { timeout: 15_000 });
+      expect(cr.error, 'runts hung').toBeUndefined();
+      expect(cr.status, cr.stderr).toBe(0);
+      const r = rt(c, ['exec', 'nt-exec', 'sh', '-c', 'echo from-exec'], { timeout: 15_000 });
+      expect(r.error, 'runts hung').toBeUndefined();
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe('from-exec\n');
+      expect(a.seen().fds).toBe(2);
+      expect([...a.seen().nrs]).toEqual(expect.arrayContaining([NR.read, NR.close, NR.execve]));
+    } finally {
+      a.stop();
+      rt(c, ['delete', '--force', 'nt-exec']);
+    }
+  });
+});
+
+describe.skipIf(!CC || !X64)('ENOSYS for syscalls newer than the profile (runc\'s patchbpf prefix)', () => {
+  // x86_64 numbers: acct 163 (known, not listed), getpriority 140 (listed: errno 18), process_madvise 440 (newer
+  // than the largest listed, faccessat2 439), 1000 (no such syscall); x32 ones with bit 30 set
+  const X32 = 0x40000000;
+  const CALLS = ['163', '140', '440', '1000', '39'];
+  // only where the profile lists SCMP_ARCH_X32: libseccomp kills x32 calls of other profiles (bad architecture)
+  const CALLS_X32 = [...CALLS, `${X32 | 163}`, `${X32 | 1000}`];
+  function run(id: string, seccomp: Record<string, unknown>, calls = CALLS) {
+    const bin = compiled('seccomp-syscall');
+    const cfg = baseConfig(['/sysno', ...calls]);
+    cfg.mounts.push({ destination: '/sysno', type: 'bind', source: bin, options: ['bind', 'ro'] });
+    cfg.linux.seccomp = seccomp;
+    const r = rt(c, ['run', '--bundle', bundle(c, cfg), id]);
+    expect(r.status, r.stderr).toBe(0);
+    return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split('=')));
+  }
+  const syscalls = [{ names: BASE_ALLOW, action: 'SCMP_ACT_ALLOW' }, { names: ['getpriority'], action: 'SCMP_ACT_ERRNO', errnoRet: 18 }];
+
+  it('default SCMP_ACT_ERRNO: an unknown or newer syscall fails with ENOSYS, a known unlisted one with the default errno', () => {
+    const got = run('enosys-errno', { defaultAction: 'SCMP_ACT_ERRNO', ...X86, syscalls }, CALLS_X32);
+    expect(got).toEqual({
+      163: '1', 140: '18', 440: '38', 1000: '38', 39: 'ok',
+      // x32 calls: the same rule with the x32 numbers (the profile lists SCMP_ARCH_X32)
+      [X32 | 163]: '1', [X32 | 1000]: '38',
+    });
+  });
+
+  it('default SCMP_ACT_KILL_PROCESS: an unknown syscall fails with ENOSYS instead of killing', () => {
+    const got = run('enosys-kill', { defaultAction: 'SCMP_ACT_KILL_PROCESS', architectures: ['SCMP_ARCH_X86_64'],
+      syscalls: [...syscalls, { names: ['acct'], action: 'SCMP_ACT_ERRNO', errnoRet: 5 }] });
+    expect(got).toMatchObject({ 163: '5', 140: '18', 440: '38', 1000: '38', 39: 'ok' });
+  });
+
+  it('no prefix where runc adds none: a default that allows, or a profile without architectures', () => {
+    const allow = run('enosys-allow', { defaultAction: 'SCMP_ACT_ALLOW', ...X86, syscalls: [{ names: ['acct', 'getpriority'], action: 'SCMP_ACT_ERRNO', errnoRet: 18 }] });
+    expect(allow).toMatchObject({ 163: '18', 140: '18', 1000: '38' });
+    const noArch = run('enosys-noarch', { defaultAction: 'SCMP_ACT_ERRNO', syscalls });
+    expect(noArch).toMatchObject({ 163: '1', 140: '18', 440: '1', 1000: '1', 39: 'ok' });
   });
 });
 

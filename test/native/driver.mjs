@@ -775,9 +775,9 @@ async function main() {
       step('CLOEXEC_FROM', U(3)), step('READY'), step('WAIT_START', U(4)),
       step('RUN_HOOK', S('startContainer hook #0'), S('/bin/false'), V(['false']), V([]), U(0)),
     ], 'startContainer hook #0: exit status 1', { listen });
-    // SECCOMP: U64 default action, U64V archs, U64 flags, U64 notify socket, STRV names, U64V rules
+    // SECCOMP: U64 default action, U64V archs, U64 flags, STRV names, U64V rules, U64 enosys, STRV bound names
     const ALLOW = 0x7fff0000, EPERM_ = 0x00050001;
-    const seccomp = (def, names, rules, flags = 0) => step('SECCOMP', U(def), W([]), U(flags), U(-1n), V(names), W(rules));
+    const seccomp = (def, names, rules, flags = 0) => step('SECCOMP', U(def), W([]), U(flags), V(names), W(rules), U(0), V([]));
     await E('SECCOMP rules that do not add up', [seccomp(ALLOW, ['mkdir'], [2, EPERM_, 0])], 'plan: SECCOMP: rules truncated or out of range');
     await E('SECCOMP names without rules', [seccomp(ALLOW, ['mkdir', 'rmdir'], [1, EPERM_, 0])], 'plan: SECCOMP: 2 syscall names but rules for 1');
     await E('SECCOMP with a bad operator', [seccomp(ALLOW, ['mkdir'], [1, EPERM_, 1, 0, 1, 0, 9])], 'plan: SECCOMP: condition out of range');

@@ -64,20 +64,43 @@ describe('seccompPlan: values', () => {
     expect(p.names).toEqual(['y']);
   });
 
-  it('NOTIFY rules need listenerPath, and never on write/sendmsg or as the default action', () => {
+  it('NOTIFY rules need listenerPath, and never on write or as the default action (as runc)', () => {
     const rule = { names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' };
     expect(() => seccompPlan(allow([rule]))).toThrow('linux.seccomp.listenerPath: is required when a rule uses SCMP_ACT_NOTIFY');
     expect(seccompPlan(allow([rule], { listenerPath: '/run/agent.sock' })).notify).toBe(true);
     expect(() => seccompPlan(allow([{ names: ['read', 'write'], action: 'SCMP_ACT_NOTIFY' }], { listenerPath: '/x' }))).toThrow('linux.seccomp.syscalls[0].names: SCMP_ACT_NOTIFY cannot be used for write');
+    // the runtime's other syscalls after the load come once the agent has the fd: allowed, as in runc
+    expect(seccompPlan(allow([{ names: ['read', 'close', 'sendmsg', 'execve'], action: 'SCMP_ACT_NOTIFY' }], { listenerPath: '/x' })).notify).toBe(true);
     expect(() => seccompPlan({ defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/x' })).toThrow('linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action');
   });
 
-  it('the step: SECCOMP with the notify socket or ~0', () => {
-    const p = seccompPlan(allow([{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }], { listenerPath: '/x' }));
-    expect(seccompStep(p, 9).args[3]).toEqual({ t: 'u64', v: 9 });
-    const q = seccompPlan(allow([{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }]));
-    expect(seccompStep(q, 9).args[3]).toEqual({ t: 'u64', v: (1n << 64n) - 1n });
-    expect(seccompStep(q).op).toBe('SECCOMP');
+  it('the step: default, archs, flags, names, rules, enosys, bound names', () => {
+    const p = seccompPlan({ defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64'], syscalls: [
+      { names: ['mkdir'], action: 'SCMP_ACT_ALLOW' }, { names: ['clone3'], action: 'SCMP_ACT_ERRNO' }] });
+    const st = seccompStep(p);
+    expect(st.op).toBe('SECCOMP');
+    expect(st.args.map((a) => a.t)).toEqual(['u64', 'u64v', 'u64', 'strv', 'u64v', 'u64', 'strv']);
+    expect(st.args[3]).toEqual({ t: 'strv', v: ['mkdir'] });
+    expect(st.args[5]).toEqual({ t: 'u64', v: 1 });
+    expect(st.args[6]).toEqual({ t: 'strv', v: ['clone3'] });
+    const q = seccompStep(seccompPlan(allow([{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }, { names: ['x'], action: 'SCMP_ACT_ALLOW' }])));
+    expect(q.args[5]).toEqual({ t: 'u64', v: 0 });
+    expect(q.args[6]).toEqual({ t: 'strv', v: [] });
+  });
+
+  it('the ENOSYS prefix only where runc adds it: the default action refuses, and not already with ENOSYS', () => {
+    const e = (defaultAction: string, defaultErrnoRet?: number) => seccompPlan({ defaultAction, defaultErrnoRet }).enosys;
+    expect(e('SCMP_ACT_ERRNO')).toBe(true);
+    expect(e('SCMP_ACT_ERRNO', 13)).toBe(true);
+    expect(e('SCMP_ACT_ERRNO', 38)).toBe(false);
+    expect(e('SCMP_ACT_KILL')).toBe(true);
+    expect(e('SCMP_ACT_KILL_PROCESS')).toBe(true);
+    expect(e('SCMP_ACT_KILL_THREAD')).toBe(true);
+    expect(e('SCMP_ACT_TRAP')).toBe(true);
+    expect(e('SCMP_ACT_ALLOW')).toBe(false);
+    expect(e('SCMP_ACT_LOG')).toBe(false);
+    expect(e('SCMP_ACT_TRACE')).toBe(false);
+    expect(e('SCMP_ACT_TRACE', 38)).toBe(false);
   });
 });
 
