@@ -111,21 +111,26 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   if (proc.oomScoreAdj !== undefined) s.push(step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(proc.oomScoreAdj))));
 
   // 4. rootfs
+  // runc's prepareRoot: the configured propagation on / first (default rslave), so that a recursive value reaches
+  // the copies of the host's mounts below the rootfs (rshared keeps them peers of the host's: Kubernetes'
+  // Bidirectional volumes)
   let rootProp = MS.SLAVE | MS.REC;
   const rp = linux.rootfsPropagation;
   if (rp) {
     if (!(rp in PROPAGATION)) throw new RuntimeError(`linux.rootfsPropagation: must be one of ${Object.keys(PROPAGATION).join(', ')}`);
-    rootProp = PROPAGATION[rp];
-    // shared and unbindable are applied to the new / after pivot_root (a shared parent makes pivot_root fail,
-    // an unbindable / cannot be bind-mounted onto itself)
-    if (rp.includes('shared') || rp.includes('unbindable')) rootProp = MS.SLAVE | MS.REC;
+    // unbindable: private now (an unbindable rootfs cannot be bound onto itself), unbindable after pivot_root
+    rootProp = rp.includes('unbindable') ? (PROPAGATION[rp] & MS.REC) | MS.PRIVATE : PROPAGATION[rp];
   }
   s.push(step('MOUNT', str(''), str('/'), str(''), u64(rootProp), str(''), u64(0)));
-  if (!(rootProp & MS.REC)) {
-    // only / changed: the mount holding the rootfs may still be shared, which pivot_root refuses; a slave
-    // still receives the host's mounts, and so does the rootfs bound from it
+  // the mount holding the rootfs may be shared, which pivot_root refuses and through which the bind below would
+  // show on the host: it becomes a slave (runc makes it private; a slave still receives the host's mounts, and so
+  // does the rootfs bound from it, for slave; private is applied to the new / after pivot_root). A shared / itself
+  // becomes a slave too (MS_MOVE onto a shared / would propagate the rootfs to its peers); mounts below / keep the
+  // propagation just set
+  if (!(rootProp & MS.REC) || (rootProp & MS.SHARED)) {
     const parent = mountPointOf(o.rootfs);
-    if (parent !== '/') s.push(step('MOUNT', str(''), str(parent), str(''), u64(MS.SLAVE), str(''), u64(0)));
+    if (rootProp & MS.SHARED && parent !== '/') s.push(step('MOUNT', str(''), str('/'), str(''), u64(MS.SLAVE), str(''), u64(0)));
+    s.push(step('MOUNT', str(''), str(parent), str(''), u64(MS.SLAVE), str(''), u64(0)));
   }
   s.push(step('MOUNT', str(o.rootfs), str(o.rootfs), str(''), u64(MS.BIND | MS.REC), str(''), u64(0)));
   s.push(step('ROOTFS', str(o.rootfs)));
@@ -161,7 +166,10 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
 
   // 8. the new root
   s.push(o.noPivot ? step('MOVE_ROOT') : step('PIVOT_ROOT'));
-  if (linux.rootfsPropagation) s.push(step('MOUNT', str(''), str('/'), str(''), u64(PROPAGATION[linux.rootfsPropagation]), str(''), u64(0)));
+  // the configured propagation on the new / (runc: right after pivot_root); unbindable after the masked and
+  // read-only paths, which bind /dev/null and the paths themselves (a bind from an unbindable mount fails)
+  const finalProp = rp && step('MOUNT', str(''), str('/'), str(''), u64(PROPAGATION[rp]), str(''), u64(0));
+  if (finalProp && !rp.includes('unbindable')) s.push(finalProp);
   // names and sysctls: before the masks and read-only paths, which make /proc/sys read-only
   if (spec.hostname) s.push(step('HOSTNAME', str(spec.hostname)));
   if (spec.domainname) s.push(step('DOMAINNAME', str(spec.domainname)));
@@ -175,6 +183,7 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   for (const p of linux.maskedPaths ?? []) s.push(step('MASK', str(p)));
   for (const p of linux.readonlyPaths ?? []) s.push(step('READONLY', str(p)));
   if (spec.root?.readonly) s.push(step('MOUNT', str(''), str('/'), str(''), u64(MS.REMOUNT | MS.BIND | MS.RDONLY), str(''), u64(How.KEEP_LOCKED)));
+  if (finalProp && rp.includes('unbindable')) s.push(finalProp);
 
   // 10. the process
   const sc = linux.seccomp !== undefined ? seccompPlan(linux.seccomp) : undefined;

@@ -506,3 +506,72 @@ describe('mount propagation', () => {
     }
   });
 });
+
+describe('rootfsPropagation', () => {
+  // The rootfs is a shared mount of the host with a shared host mount below it (/home). After start the host
+  // mounts on the rootfs mount itself (/var) and on the one below it (/home/late); the container mounts on both
+  // (/root, /home/back). A non-recursive value acts on the container's / only: the mount below keeps the host's
+  // propagation (as in runc). rshared keeps the mounts below the rootfs peers of the host's (Kubernetes'
+  // Bidirectional), while / itself is a new peer group (config-linux.md: "not shared with the host").
+  const expected: Record<string, { rootIn: boolean; subIn: boolean; subOut: boolean; root: RegExp }> = {
+    rslave: { rootIn: true, subIn: true, subOut: false, root: /^master:\d+$/ },
+    slave: { rootIn: true, subIn: true, subOut: true, root: /^master:\d+$/ },
+    rshared: { rootIn: true, subIn: true, subOut: true, root: /^shared:\d+ master:\d+$/ },
+    shared: { rootIn: true, subIn: true, subOut: true, root: /^shared:\d+ master:\d+$/ },
+    rprivate: { rootIn: false, subIn: false, subOut: false, root: /^$/ },
+    private: { rootIn: false, subIn: true, subOut: true, root: /^$/ },
+    runbindable: { rootIn: false, subIn: false, subOut: false, root: /^unbindable$/ },
+    unbindable: { rootIn: false, subIn: true, subOut: true, root: /^unbindable$/ },
+  };
+  const CAPS = [...baseConfig(['true']).process.capabilities.bounding, 'CAP_SYS_ADMIN'];
+
+  for (const [value, e] of Object.entries(expected)) {
+    it(`${value}: host mounts after start ${e.rootIn ? 'show' : 'do not show'} on / and ${e.subIn ? 'show' : 'do not show'} below it; the container's ${e.subOut ? 'reach' : 'do not reach'} the host`, () => {
+      const w = path.join(c.work, `rprop-${value}`);
+      const r = path.join(w, 'root');
+      fs.mkdirSync(r, { recursive: true });
+      hostMount(['--bind', rfs], r);
+      execFileSync('mount', ['--make-shared', r]);
+      hostMount(['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs'], path.join(r, 'home'));
+      execFileSync('mount', ['--make-shared', path.join(r, 'home')]);
+      fs.mkdirSync(path.join(r, 'home', 'late'));
+      fs.mkdirSync(path.join(r, 'home', 'back'));
+      const id = `rprop-${value}-${process.pid}`;
+      const cfg = baseConfig(['sleep', '60'], r);
+      cfg.linux.rootfsPropagation = value;
+      cfg.process.capabilities = { bounding: CAPS, effective: CAPS, permitted: CAPS };
+      const cr = rt(c, ['run', '-d', '--bundle', bundle(c, cfg), id]);
+      expect(cr.stderr).toBe('');
+      expect(cr.status).toBe(0);
+      try {
+        hostMount(['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs'], path.join(r, 'var'));
+        fs.writeFileSync(path.join(r, 'var', 'marker'), 'host root\n');
+        hostMount(['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs'], path.join(r, 'home', 'late'));
+        fs.writeFileSync(path.join(r, 'home', 'late', 'marker'), 'host sub\n');
+        const x = rt(c, ['exec', id, 'sh', '-c', 'echo "== root"; cat /var/marker 2>/dev/null || echo none; '
+          + 'echo "== sub"; cat /home/late/marker 2>/dev/null || echo none; '
+          + 'mount -t tmpfs -o size=1m tmpfs /root && echo ct > /root/marker; '
+          + 'mount -t tmpfs -o size=1m tmpfs /home/back && echo ct > /home/back/marker; '
+          + 'echo "== mountinfo"; cat /proc/self/mountinfo']);
+        expect(x.stderr).toBe('');
+        expect(x.status).toBe(0);
+        const s = sections(x.stdout);
+        expect(s.root).toBe(e.rootIn ? 'host root\n' : 'none\n');
+        expect(s.sub).toBe(e.subIn ? 'host sub\n' : 'none\n');
+        expect(mountAt(mountinfo(s.mountinfo), '/')!.optional.join(' ')).toMatch(e.root);
+        // the container's mounts: never on the host's rootfs mount, below it only through a shared peer
+        expect(fs.existsSync(path.join(r, 'root', 'marker'))).toBe(false);
+        expect(fs.existsSync(path.join(r, 'home', 'back', 'marker'))).toBe(e.subOut);
+      } finally {
+        rt(c, ['delete', '--force', id]);
+      }
+    });
+  }
+
+  it('a value outside the spec\'s and runc\'s list is refused, naming the field', () => {
+    const cfg = cfgOf(['true'], (x) => { x.linux.rootfsPropagation = 'rrslave'; });
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), `rpropbad-${process.pid}`]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/linux\.rootfsPropagation/);
+  });
+});
