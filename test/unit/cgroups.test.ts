@@ -97,6 +97,8 @@ describe('conversions', () => {
     expect(rules.map(deviceLine).slice(0, 3)).toEqual(['a', 'c 10:229 r', 'c *:* m']);
     expect(rules.map(deviceLine)).toContain('c 136:* rwm');
     expect(() => deviceRules([{ allow: true, access: 'x' }])).toThrow(/linux\.resources\.devices\[0\]\.access/);
+    // an empty type means all devices, as an unset one (runc: "" is "a")
+    expect(deviceRules([{ allow: true, type: '' as any, access: 'rwm' }])[1]).toEqual({ allow: true, type: 'a', major: -1, minor: -1, access: 'rwm' });
   });
 
   it('update flags: sizes with units, -1, and bad values named', () => {

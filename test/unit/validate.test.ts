@@ -213,7 +213,7 @@ describe('validateConfig rejects, naming the field', () => {
     ['a seccomp without defaultAction', (c) => { c.linux.seccomp = { syscalls: [] }; }, 'linux.seccomp.defaultAction: is required'],
     ['a seccomp rule with no names', (c) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [], action: 'SCMP_ACT_ERRNO' }] }; }, 'linux.seccomp.syscalls[0].names: must contain at least one element'],
     ['a seccomp arg with a bad op', (c) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 0, op: 'EQ' }] }] }; }, 'linux.seccomp.syscalls[0].args[0].op: must be one of SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_MASKED_EQ'],
-    ['a bad rootfsPropagation', (c) => { c.linux.rootfsPropagation = 'rprivate'; }, 'linux.rootfsPropagation: must be one of private, shared, slave, unbindable'],
+    ['a bad rootfsPropagation', (c) => { c.linux.rootfsPropagation = 'recursive'; }, 'linux.rootfsPropagation: must be one of private, shared, slave, unbindable, rprivate, rshared, rslave, runbindable'],
     ['a relative masked path', (c) => { c.linux.maskedPaths.push('proc/kcore'); }, 'linux.maskedPaths[10]: must be an absolute path'],
     ['a hook without path', (c) => { c.hooks = { poststop: [{ args: ['x'] }] }; }, 'hooks.poststop[0].path: is required'],
     ['a relative hook path', (c) => { c.hooks = { prestart: [{ path: 'hook.sh' }] }; }, 'hooks.prestart[0].path: must be an absolute path'],
