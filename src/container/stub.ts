@@ -101,6 +101,13 @@ function spawnStub(file: string, args: string[], fds: number[]): StubChild {
   };
 }
 
+/** The stub names files, not fields: name the config field where a step's file belongs to one. */
+function withField(msg: string): string {
+  if (!msg.startsWith('write /proc/self/oom_score_adj:')) return msg;
+  const why = msg.endsWith('permission denied') ? ' (lowering it below the current value needs CAP_SYS_RESOURCE)' : '';
+  return `process.oomScoreAdj: ${msg}${why}`;
+}
+
 /**
  * Run the stub to the point `until` names. Returns the container process's pid; throws the stub's ERROR message
  * (or why it died). The caller kills what is left on failure. The protocol is a strict exchange (the stub sends,
@@ -165,7 +172,7 @@ function exchange(sock: number, r: StubRun, stubPid: number, plan: Buffer): numb
           if (r.until === 'ready') result = { pid: pid! };
           break;
         case Msg.ERROR:
-          result = { error: new RuntimeError(payload.toString('utf8')) };
+          result = { error: new RuntimeError(withField(payload.toString('utf8'))) };
           break;
         default:
           throw new RuntimeError(`init: unexpected message ${type}`);
