@@ -103,10 +103,16 @@ static int set_mode(int dfd, const char *name, mode_t mode)
  */
 static int mkdir_p(int in_root, const char *path, mode_t mode, char *failed, size_t n)
 {
-	char prefix[PATH_MAX];
+	char prefix[PATH_MAX], work[PATH_MAX];
 	size_t plen = 0;
-	int err;
+	int err, links = 0;
 
+	if (strlen(path) >= sizeof work) {
+		copy_str(failed, n, path);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	snprintf(work, sizeof work, "%s", path);
 	if (!in_root && path[0] != '/')
 		prefix[plen++] = '.';
 	prefix[plen] = 0;
@@ -117,7 +123,7 @@ static int mkdir_p(int in_root, const char *path, mode_t mode, char *failed, siz
 		errno = err;
 		return -1;
 	}
-	const char *p = path;
+	const char *p = work;
 	for (;;) {
 		while (*p == '/')
 			p++;
@@ -146,6 +152,41 @@ static int mkdir_p(int in_root, const char *path, mode_t mode, char *failed, siz
 			char comp[NAME_MAX + 1];
 			memcpy(comp, p, clen);
 			comp[clen] = 0;
+			char link[PATH_MAX], rest[PATH_MAX];
+			ssize_t ll = in_root ? readlinkat(dfd, comp, link, sizeof link - 1) : -1;
+			if (ll >= 0) {
+				/*
+				 * A symlink to what does not exist yet: go on with its target (as the kernel would) and
+				 * create that. In root, an absolute target starts again at the rootfs and ".." stops
+				 * there, so what is created stays inside the rootfs.
+				 */
+				link[ll] = 0;
+				if (++links > 40) {
+					err = ELOOP;
+					goto fail;
+				}
+				if ((size_t)snprintf(rest, sizeof rest, "%s/%s", link, next) >= sizeof rest) {
+					err = ENAMETOOLONG;
+					goto fail;
+				}
+				memcpy(work, rest, strlen(rest) + 1);
+				p = work;
+				plen -= clen + 1;
+				prefix[plen] = 0;
+				if (link[0] == '/') {
+					plen = 0;
+					prefix[0] = 0;
+					close(dfd);
+					dfd = resolve(1, "/", O_DIRECTORY);
+					if (dfd < 0) {
+						err = errno;
+						copy_str(failed, n, path);
+						errno = err;
+						return -1;
+					}
+				}
+				continue;
+			}
 			mode_t m = last ? mode : 0755;
 			if (mkdirat(dfd, comp, m) == 0) {
 				/* the mode the plan asks for, not reduced by the umask runts was started with */
@@ -219,7 +260,7 @@ int rt_parent_dir(const char *path, char *base, size_t basen, char *failed, size
 }
 
 /* an empty regular file at path unless something is there already (parents created) */
-static int create_file(int in_root, const char *path, char *failed, size_t n)
+static int create_file_at(int in_root, const char *path, char *failed, size_t n, int links)
 {
 	char base[NAME_MAX + 1];
 	int dfd = parent_dir(in_root, path, base, sizeof base, failed, n);
@@ -227,6 +268,27 @@ static int create_file(int in_root, const char *path, char *failed, size_t n)
 		return -1;
 	int fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	int err = errno;
+	if (fd < 0 && err == EEXIST && in_root) {
+		/* a symlink to what does not exist yet: create the file it names (inside the rootfs, see mkdir_p) */
+		char link[PATH_MAX], next[PATH_MAX];
+		ssize_t ll = readlinkat(dfd, base, link, sizeof link - 1);
+		int t = ll >= 0 ? rt_in_root_open(path, 0) : -1;
+		if (t >= 0)
+			close(t);
+		else if (ll >= 0 && errno == ENOENT) {
+			close(dfd);
+			link[ll] = 0;
+			const char *slash = strrchr(path, '/');
+			int plen = slash ? (int)(slash - path) : 0;
+			if (links >= 40 || (size_t)(link[0] == '/' ? snprintf(next, sizeof next, "%s", link)
+								: snprintf(next, sizeof next, "%.*s/%s", plen, path, link)) >= sizeof next) {
+				copy_str(failed, n, path);
+				errno = links >= 40 ? ELOOP : ENAMETOOLONG;
+				return -1;
+			}
+			return create_file_at(in_root, next, failed, n, links + 1);
+		}
+	}
 	close(dfd);
 	if (fd < 0 && err != EEXIST) {
 		copy_str(failed, n, path);
@@ -245,6 +307,11 @@ static int create_file(int in_root, const char *path, char *failed, size_t n)
 		}
 	}
 	return 0;
+}
+
+static int create_file(int in_root, const char *path, char *failed, size_t n)
+{
+	return create_file_at(in_root, path, failed, n, 0);
 }
 
 int rt_create_file(const char *path, char *failed, size_t n)

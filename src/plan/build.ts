@@ -157,6 +157,8 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
     s.push(...deviceSteps(spec, userns, false));
   }
   s.push(step('MKDIR', str(proc.cwd), u64(0o755)));
+  // a read-only /dev is made read-only after the console is set up (runc's order): its mount point first
+  if (m.roDev && proc.terminal) s.push(step('MKNOD', str('/dev/console'), u64(0o100600), u64(0), u64(0), u64(0)));
 
   // 6-7. create-time hooks
   const hooks = spec.hooks ?? {};
@@ -179,7 +181,8 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
     s.push(step('WRITE_FILE', str('/proc/sys/' + k.replace(/\./g, '/')), str(v)));
   }
 
-  // 9. masked and read-only paths, read-only root
+  // 9. read-only tmpfs mounts (mounted writable until now), masked and read-only paths, read-only root
+  s.push(...m.readonly);
   for (const p of linux.maskedPaths ?? []) s.push(step('MASK', str(p)));
   for (const p of linux.readonlyPaths ?? []) s.push(step('READONLY', str(p)));
   if (spec.root?.readonly) s.push(step('MOUNT', str(''), str('/'), str(''), u64(MS.REMOUNT | MS.BIND | MS.RDONLY), str(''), u64(How.KEEP_LOCKED)));

@@ -127,8 +127,23 @@ export interface MountContext {
 
 const TARGET = How.TARGET_IN_ROOT;
 
-export function mountSteps(spec: Spec, ctx: MountContext): { steps: Step[]; hasDev: boolean; bindDev: boolean } {
+export interface MountSteps {
+  steps: Step[];
+  /**
+   * read-only remounts of tmpfs mounts, which are mounted writable so that what belongs under them (devices,
+   * links, mount points, a tmpcopyup) can still be made; they go after the rest of the set-up, as runc does
+   */
+  readonly: Step[];
+  /** a read-only tmpfs on /dev */
+  roDev: boolean;
+  hasDev: boolean;
+  bindDev: boolean;
+}
+
+export function mountSteps(spec: Spec, ctx: MountContext): MountSteps {
   const steps: Step[] = [];
+  const readonly: Step[] = [];
+  let roDev = false;
   let hasDev = false;
   let bindDev = false;
   (spec.mounts ?? []).forEach((m: Mount, i: number) => {
@@ -156,7 +171,13 @@ export function mountSteps(spec: Spec, ctx: MountContext): { steps: Step[]; hasD
       if (p.copyUp && type !== 'tmpfs') throw new RuntimeError(`${field}.options: "tmpcopyup" is only for tmpfs mounts`);
       // the SELinux mount label goes to the file systems that take one (not proc, sysfs, cgroup)
       const data = ctx.mountContext && !['proc', 'sysfs', 'cgroup', 'cgroup2'].includes(type) ? [...p.data, ctx.mountContext] : p.data;
-      steps.push(step('MOUNT', str(source), str(dest), str(type), u64(p.flags), str(data.join(',')), u64(TARGET | How.MKDIR | (p.copyUp ? How.COPY_UP : 0))));
+      let flags = p.flags;
+      if (type === 'tmpfs' && (flags & MS.RDONLY)) {
+        flags &= ~MS.RDONLY;
+        readonly.push(step('MOUNT', str(''), str(dest), str(''), u64(MS.REMOUNT | MS.BIND | MS.RDONLY | (flags & ~MS.REMOUNT)), str(''), u64(TARGET | How.KEEP_LOCKED)));
+        if (dest === '/dev') roDev = true;
+      }
+      steps.push(step('MOUNT', str(source), str(dest), str(type), u64(flags), str(data.join(',')), u64(TARGET | How.MKDIR | (p.copyUp ? How.COPY_UP : 0))));
     }
     for (const prop of p.propagation) steps.push(step('MOUNT', str(''), str(dest), str(''), u64(prop), str(''), u64(TARGET)));
     if (p.recSet || p.recClr || p.recAtime !== undefined) {
@@ -166,7 +187,7 @@ export function mountSteps(spec: Spec, ctx: MountContext): { steps: Step[]; hasD
       steps.push(step('MOUNT_SETATTR', str(dest), u64(TARGET), u64(set), u64(clr), u64(0), u64(1)));
     }
   });
-  return { steps, hasDev, bindDev };
+  return { steps, readonly, roDev, hasDev, bindDev };
 }
 
 /** A `cgroup` mount: a tmpfs with each host hierarchy mounted below it (v1), or cgroup2 (v2). */

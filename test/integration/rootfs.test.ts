@@ -194,6 +194,34 @@ describe('/dev', () => {
     expect(s.use).toMatch(/^null-ok\n 00 00 00\n8\n.*No space left on device\n0\n1\n2\ncharacter special file 5:2 666\n$/);
   });
 
+  it('a read-only tmpfs on /dev (and elsewhere): devices, links and mounts below it are made first, then it is read-only', () => {
+    const out = run('echo "== devs"; for d in null zero tty; do stat -c "%n|%F|%t:%T" /dev/$d; done; readlink /dev/ptmx; echo x > /dev/null && echo null-ok; '
+      + 'echo "== ro"; touch /dev/x /mnt/rot/y 2>&1; echo "== shm"; touch /dev/shm/x && echo shm-ok; '
+      + 'echo "== copy"; cat /mnt/rot/f; echo "== mountinfo"; cat /proc/self/mountinfo', (cfg) => {
+      cfg.mounts.find((m: { destination: string }) => m.destination === '/dev').options.push('ro');
+      // mode=, a mount point below it, and a tmpcopyup into it
+      fs.mkdirSync(path.join(rfs, 'mnt', 'rot'), { recursive: true });
+      fs.writeFileSync(path.join(rfs, 'mnt', 'rot', 'f'), 'copied\n');
+      cfg.mounts.push({ destination: '/mnt/rot', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'nosuid', 'mode=750', 'tmpcopyup'] });
+      cfg.mounts.push({ destination: '/mnt/rot/sub', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
+    });
+    const s = sections(out);
+    expect(s.devs).toBe('/dev/null|character special file|1:3\n/dev/zero|character special file|1:5\n/dev/tty|character special file|5:0\npts/ptmx\nnull-ok\n');
+    expect(s.ro).toBe('touch: /dev/x: Read-only file system\ntouch: /mnt/rot/y: Read-only file system\n');
+    expect(s.shm).toBe('shm-ok\n');
+    expect(s.copy).toBe('copied\n');
+    const mi = mountinfo(s.mountinfo);
+    for (const p of ['/dev', '/mnt/rot']) {
+      expect(mountAt(mi, p)!.fstype, p).toBe('tmpfs');
+      expect(mountAt(mi, p)!.opts, p).toContain('ro');
+    }
+    expect(mountAt(mi, '/dev')!.opts).toContain('nosuid');
+    expect(mountAt(mi, '/mnt/rot')!.opts).toContain('nosuid');
+    expect(mountAt(mi, '/mnt/rot')!.superOpts).toContain('mode=750');
+    expect(mountAt(mi, '/dev/pts')!.fstype).toBe('devpts');
+    expect(mountAt(mi, '/mnt/rot/sub')!.opts).toContain('rw');
+  });
+
   it('the caller\'s umask does not leak into what runts creates', () => {
     const cfg = cfgOf(['sh', '-c', 'stat -c "%n %a" /newmnt /newmnt/a /dev/null /dev/mydev /cwd/x; umask'], (x) => {
       x.mounts.push({ destination: '/newmnt/a', type: 'tmpfs', source: 'tmpfs', options: ['mode=755'] });
@@ -406,17 +434,45 @@ describe('mount targets behind symlinks stay in the rootfs', () => {
     hostUntouched();
   });
 
-  it('a link whose target is missing in the rootfs: create fails, nothing is created on the host', () => {
-    for (const [dest, type] of [['/evilmissing', 'bind'], ['/evilmissing/x/y', 'tmpfs']]) {
-      const cfg = cfgOf(['true'], (x) => {
-        x.mounts.push(type === 'bind' ? { destination: dest, type, source: hostData, options: ['bind'] } : { destination: dest, type, source: 'tmpfs' });
-      });
-      const r = rt(c, ['create', '--bundle', bundle(c, cfg), 'dangling']);
-      expect(r.status, dest).not.toBe(0);
-      expect(r.stderr).toMatch(/^runts: mkdir \/evilmissing: no such file or directory\n$/);
-      expect(fs.readdirSync(c.root)).toEqual([]);
-    }
-    expect(fs.existsSync(path.join(rfs, outsideMissing, 'a'))).toBe(false);
+  it('a link whose target is missing in the rootfs: the target is created inside the rootfs, nothing on the host', () => {
+    // /data -> /var/lib/data (missing: var/lib is not in the busybox rootfs), and links that climb above the root
+    fs.symlinkSync('/var/lib/data', path.join(rfs, 'data'));
+    fs.symlinkSync('../../../../climbed', path.join(rfs, 'climb'));
+    fs.mkdirSync(path.join(rfs, 'etc', 'deep'));
+    fs.symlinkSync('../../../../../climbed-file', path.join(rfs, 'etc', 'deep', 'file'));
+    const out = run([
+      'echo "== data"; ls -A /data/sub; stat -c %F /var/lib/data/sub',
+      'echo "== climb"; ls -A /climbed/t; stat -c %F /climbed/t',
+      'echo "== file"; cat /climbed-file',
+      'echo "== evil"; stat -c %F /evilmissing/x/y; ls -A /evilmissing',
+      'echo "== mountinfo"; cat /proc/self/mountinfo',
+    ].join('; '), (cfg) => {
+      // no tmpfs on /tmp: the links name paths under the repository, which may itself be under /tmp
+      cfg.mounts = cfg.mounts.filter((m: { destination: string }) => m.destination !== '/tmp');
+      cfg.mounts.push(
+        { destination: '/data/sub', type: 'bind', source: hostData, options: ['bind', 'ro'] },
+        { destination: '/climb/t', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
+        { destination: '/etc/deep/file', type: 'bind', source: hostFile, options: ['bind'] },
+        { destination: '/evilmissing/x/y', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
+      );
+    });
+    const s = sections(out);
+    expect(s.data).toBe('f\nrun.sh\ndirectory\n');
+    expect(s.climb).toBe('directory\n');
+    expect(s.file).toBe('host file\n');
+    expect(s.evil).toBe('directory\nx\n');
+    const mi = mountinfo(s.mountinfo);
+    expect(mountAt(mi, '/var/lib/data/sub')!.root).toBe(hostData);
+    expect(mountAt(mi, '/climbed/t')!.fstype).toBe('tmpfs');
+    expect(mountAt(mi, '/climbed-file')!.root).toBe(hostFile);
+    expect(mountAt(mi, `${outsideMissing}/a/x/y`)!.fstype).toBe('tmpfs');
+    // created in the rootfs, where the links lead when the rootfs is "/"
+    expect(fs.statSync(path.join(rfs, 'var/lib/data/sub')).isDirectory()).toBe(true);
+    expect(fs.statSync(path.join(rfs, 'climbed/t')).isDirectory()).toBe(true);
+    expect(fs.statSync(path.join(rfs, 'climbed-file')).isFile()).toBe(true);
+    expect(fs.statSync(path.join(rfs, outsideMissing, 'a/x/y')).isDirectory()).toBe(true);
+    // nothing above the rootfs
+    for (const p of ['/climbed', '/tmp/climbed', '/tmp/climbed-file', '/climbed-file', path.join(c.work, 'climbed'), path.join(c.work, 'climbed-file')]) expect(fs.existsSync(p), p).toBe(false);
     hostUntouched();
   });
 });
