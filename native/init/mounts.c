@@ -324,6 +324,9 @@ void op_rootfs(const char *path)
 	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		rt_fail(errno, "open rootfs %s", path);
+	/* the working directory of createContainer hooks (runc's too): relative paths resolve in the rootfs */
+	if (fchdir(fd) < 0)
+		rt_fail(errno, "chdir %s", path);
 	if (rt.rootfd >= 0)
 		close(rt.rootfd);
 	rt.rootfd = fd;

@@ -113,6 +113,21 @@ describe('hooks', () => {
     expect(fs.existsSync(path.join(c.root, 'h3'))).toBe(false);
   });
 
+  it('createContainer hooks run with the container\'s root as their working directory (relative paths land inside)', () => {
+    // a host shell writing to a relative path: tmp/ is the container's /tmp (a tmpfs of its mount namespace)
+    const cfg = baseConfig(['sh', '-c', 'cat /tmp/hook-cwd; readlink /proc/self/ns/mnt']);
+    cfg.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'pwd -P > tmp/hook-cwd && readlink /proc/self/ns/mnt >> tmp/hook-cwd'] }] };
+    const b = bundle(c, cfg);
+    // started from the bundle: a hook left in runts' own working directory would write (and fail) there
+    const r = rt(c, ['run', '--bundle', b, 'h8'], { cwd: b });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const [cwd, hookMnt, ctrMnt] = r.stdout.trim().split('\n');
+    expect(cwd).toBe(fs.realpathSync(cfg.root.path));
+    expect(hookMnt).toBe(ctrMnt);
+    expect(fs.existsSync(path.join(b, 'tmp'))).toBe(false);
+  });
+
   it('a hook that outlives its timeout is killed and fails create', () => {
     const cfg = baseConfig(['true']);
     cfg.hooks = { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '20'], timeout: 1 }] };
