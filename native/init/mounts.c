@@ -572,6 +572,85 @@ void op_mount_setattr(const char *target, uint64_t how, uint64_t set, uint64_t c
 		close(fd);
 }
 
+/*
+ * Bind sources opened on the host side (OPEN_TREE), before the stub enters a user namespace in which the
+ * container's root may not reach them; attached later by MOUNT_TREE. Each slot is used once.
+ */
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
+#define RT_MAX_TREES 1024
+
+static struct {
+	int fd;
+	const char *src; /* for messages (points into the plan) */
+	const char *dest;
+} trees[RT_MAX_TREES];
+
+void op_open_tree(const char *src, const char *dest, uint64_t slot, uint64_t recursive, uint64_t propagation)
+{
+	if (slot >= RT_MAX_TREES)
+		rt_failx("plan: OPEN_TREE: slot %llu out of range", (unsigned long long)slot);
+	if (trees[slot].src)
+		rt_failx("plan: OPEN_TREE: slot %llu used twice", (unsigned long long)slot);
+	unsigned int flags = OPEN_TREE_CLONE | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+	long fd = syscall(SYS_open_tree, AT_FDCWD, src, flags);
+	if (fd < 0)
+		rt_fail(errno, "mount %s on %s", src, dest);
+	/*
+	 * A clone of a shared mount joins its peer group: the container's mounts below it would reach the host.
+	 * The clone gets the propagation the container's other mounts get from its root (slave or private).
+	 */
+	if (propagation) {
+		struct rt_mount_attr attr = {.propagation = propagation};
+		if (syscall(SYS_mount_setattr, (int)fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+			rt_fail(errno, "mount %s on %s: set propagation", src, dest);
+	}
+	trees[slot].fd = (int)fd;
+	trees[slot].src = src;
+	trees[slot].dest = dest;
+}
+
+void op_mount_tree(uint64_t slot, const char *target, uint64_t how)
+{
+	char failed[PATH_MAX];
+	if (slot >= RT_MAX_TREES || !trees[slot].src || trees[slot].fd < 0)
+		rt_failx("plan: MOUNT_TREE: slot %llu is not open", (unsigned long long)slot);
+	int sfd = trees[slot].fd;
+	const char *src = trees[slot].src;
+	int in_t = (how & RT_HOW_TARGET_IN_ROOT) != 0;
+	if (in_t)
+		rt_need_root("MOUNT_TREE");
+	if (how & (RT_HOW_MKDIR | RT_HOW_MKFILE)) {
+		/* the target like the source: a directory for a directory, else a file */
+		struct stat st;
+		if (fstat(sfd, &st) < 0)
+			rt_fail(errno, "mount %s on %s", src, target);
+		if (S_ISDIR(st.st_mode)) {
+			int fd = mkdir_p(in_t, target, 0755, failed, sizeof failed);
+			if (fd < 0)
+				rt_fail(errno, "mkdir %s", failed);
+			close(fd);
+		} else if (create_file(in_t, target, failed, sizeof failed) < 0) {
+			rt_fail(errno, "create %s", failed);
+		}
+	}
+	int tfd = in_t ? rt_in_root_open(target, 0) : open(target, O_PATH | O_CLOEXEC);
+	if (tfd < 0)
+		rt_fail(errno, "mount %s on %s", src, target);
+	if (syscall(SYS_move_mount, sfd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		rt_fail(errno, "mount %s on %s", src, target);
+	close(tfd);
+	close(sfd);
+	trees[slot].fd = -1;
+}
+
 void op_mkdir(const char *path, uint64_t mode)
 {
 	char failed[PATH_MAX];

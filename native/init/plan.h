@@ -58,8 +58,10 @@
 #define RT_OP_SECCOMP_LOAD 40
 #define RT_OP_CGROUP_JOIN 41
 #define RT_OP_CGROUP_FORK_INTO 42
+#define RT_OP_OPEN_TREE 43
+#define RT_OP_MOUNT_TREE 44
 /* highest op number known to this stub (not an op itself) */
-#define RT_LAST_OPCODE 42
+#define RT_LAST_OPCODE 44
 
 /* frames of the sync protocol */
 #define RT_MSG_PLAN 1

@@ -91,6 +91,9 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   s.push(step('CLOSE', u64(o.fds.memfd)));
   s.push(step('CLOEXEC_FROM', u64(3 + o.fds.preserve)));
 
+  // bind sources opened here, with the host's credentials, when a user namespace is entered (mounts below)
+  const sourcesAt = s.length;
+
   // 2. namespaces: join by path (user first), then create
   for (const j of ns.join) s.push(step('SETNS', str(j.path), u64(CLONE[j.type])));
   if (ns.create.has('user')) {
@@ -148,7 +151,10 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
       cgroupBinds = v1.map((h) => ({ name: path.posix.basename(h.mount), source: dirIn(h, cp) }));
     }
   }
-  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1, cgroupBinds, mountContext: mountContext(spec) });
+  // the clones of bind sources get the propagation the root's copy gives the other mounts
+  const bindTrees = userns && ns.create.has('mount') ? ((rootProp & MS.PRIVATE) ? MS.PRIVATE : MS.SLAVE) : undefined;
+  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1, cgroupBinds, mountContext: mountContext(spec), bindTrees });
+  s.splice(sourcesAt, 0, ...m.sources);
   s.push(...m.steps);
   if (!m.bindDev) {
     s.push(...deviceSteps(spec, userns, true));

@@ -123,12 +123,20 @@ export interface MountContext {
   cgroupBinds?: Array<{ name: string; source: string }>;
   /** linux.mountLabel as a context= option (SELinux hosts only) */
   mountContext?: string;
+  /**
+   * a new user and mount namespace: bind sources are opened on the host side, with the host's credentials,
+   * before the user namespace (OPEN_TREE), and attached later (MOUNT_TREE), as runc does; the value is the
+   * propagation the clones get (that of the container's root: MS_SLAVE or MS_PRIVATE)
+   */
+  bindTrees?: number;
 }
 
 const TARGET = How.TARGET_IN_ROOT;
 
 export interface MountSteps {
   steps: Step[];
+  /** OPEN_TREE steps, to run before the user namespace is entered */
+  sources: Step[];
   /**
    * read-only remounts of tmpfs mounts, which are mounted writable so that what belongs under them (devices,
    * links, mount points, a tmpcopyup) can still be made; they go after the rest of the set-up, as runc does
@@ -142,6 +150,7 @@ export interface MountSteps {
 
 export function mountSteps(spec: Spec, ctx: MountContext): MountSteps {
   const steps: Step[] = [];
+  const sources: Step[] = [];
   const readonly: Step[] = [];
   let roDev = false;
   let hasDev = false;
@@ -155,8 +164,14 @@ export function mountSteps(spec: Spec, ctx: MountContext): MountSteps {
     if (p.bind) {
       if (!m.source) throw new RuntimeError(`${field}.source: is required for a bind mount`);
       const src = path.resolve(ctx.bundle, m.source);
-      steps.push(step('MOUNT', str(src), str(dest), str(''), u64(MS.BIND | (p.recursiveBind ? MS.REC : 0)), str(''),
-        u64(TARGET | How.MKDIR | How.MKFILE)));
+      if (ctx.bindTrees !== undefined) {
+        const slot = sources.length;
+        sources.push(step('OPEN_TREE', str(src), str(dest), u64(slot), u64(p.recursiveBind ? 1 : 0), u64(ctx.bindTrees)));
+        steps.push(step('MOUNT_TREE', u64(slot), str(dest), u64(TARGET | How.MKDIR | How.MKFILE)));
+      } else {
+        steps.push(step('MOUNT', str(src), str(dest), str(''), u64(MS.BIND | (p.recursiveBind ? MS.REC : 0)), str(''),
+          u64(TARGET | How.MKDIR | How.MKFILE)));
+      }
       const remountFlags = p.flags & ~MS.REMOUNT;
       if (remountFlags || p.clear) {
         // a bind mount takes its flags only on a remount; flags locked by the kernel are kept by the stub
@@ -187,7 +202,7 @@ export function mountSteps(spec: Spec, ctx: MountContext): MountSteps {
       steps.push(step('MOUNT_SETATTR', str(dest), u64(TARGET), u64(set), u64(clr), u64(0), u64(1)));
     }
   });
-  return { steps, readonly, roDev, hasDev, bindDev };
+  return { steps, sources, readonly, roDev, hasDev, bindDev };
 }
 
 /** A `cgroup` mount: a tmpfs with each host hierarchy mounted below it (v1), or cgroup2 (v2). */

@@ -48,6 +48,8 @@ export const Op = {
   SECCOMP_LOAD: 40,
   CGROUP_JOIN: 41,
   CGROUP_FORK_INTO: 42,
+  OPEN_TREE: 43,
+  MOUNT_TREE: 44,
 } as const;
 export type OpName = keyof typeof Op;
 

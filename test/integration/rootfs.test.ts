@@ -222,6 +222,19 @@ describe('/dev', () => {
     expect(mountAt(mi, '/mnt/rot/sub')!.opts).toContain('rw');
   });
 
+  it('a read-only /dev with a terminal: /dev/console is the pty (its mount point is made before /dev turns read-only)', () => {
+    const cfg = cfgOf(['sh', '-c', 'tty; stat -c "%t:%T" /dev/console; touch /dev/x 2>&1; exit 3'], (x) => {
+      x.mounts.find((m: { destination: string }) => m.destination === '/dev').options.push('ro');
+      x.process.terminal = true;
+    });
+    // run relays the pty to the caller: under script(1), which gives it a terminal
+    const cmd = `${RUNTS} --root ${c.root} run --bundle ${bundle(c, cfg)} rf${process.pid}-rotty`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 20_000, input: '' });
+    // 0x88: the pty major (136)
+    expect(r.stdout).toMatch(/^\/dev\/pts\/0\s[^]*\b88:0\s[^]*touch: \/dev\/x: Read-only file system\s*$/);
+    expect(r.status, r.stdout + r.stderr).toBe(3);
+  });
+
   it('the caller\'s umask does not leak into what runts creates', () => {
     const cfg = cfgOf(['sh', '-c', 'stat -c "%n %a" /newmnt /newmnt/a /dev/null /dev/mydev /cwd/x; umask'], (x) => {
       x.mounts.push({ destination: '/newmnt/a', type: 'tmpfs', source: 'tmpfs', options: ['mode=755'] });
@@ -289,6 +302,66 @@ describe('/dev', () => {
       expect(m, d).toBeDefined();
       expect(m!.root).toBe(`/${d}`);
       expect(m!.fstype).toBe('devtmpfs');
+    }
+  });
+});
+
+describe('bind sources in a user namespace', () => {
+  const userns = (cfg: any) => {
+    cfg.linux.namespaces.push({ type: 'user' });
+    cfg.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    cfg.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  };
+
+  it('a source only the host can reach (under a 0700 root-owned directory) is opened on the host side and mounted', () => {
+    const priv = path.join(c.work, 'private');
+    fs.mkdirSync(path.join(priv, 'data'), { recursive: true, mode: 0o700 });
+    fs.chmodSync(priv, 0o700);
+    fs.writeFileSync(path.join(priv, 'data', 'f'), 'private data\n', { mode: 0o644 });
+    fs.chmodSync(path.join(priv, 'data'), 0o755);
+    fs.writeFileSync(path.join(priv, 'file'), 'private file\n', { mode: 0o644 });
+    for (const d of ['priv', 'privro']) fs.mkdirSync(path.join(rfs, 'mnt', d), { recursive: true });
+    fs.writeFileSync(path.join(rfs, 'etc', 'privfile'), '');
+    const out = run('echo "== ls"; ls -A /mnt/priv; cat /mnt/priv/f /etc/privfile; echo "== ro"; cat /mnt/privro/f; touch /mnt/privro/x 2>&1'
+      + '; echo "== mountinfo"; cat /proc/self/mountinfo', (cfg) => {
+      userns(cfg);
+      cfg.mounts.push(
+        { destination: '/mnt/priv', type: 'bind', source: path.join(priv, 'data'), options: ['rbind'] },
+        { destination: '/mnt/privro', type: 'bind', source: path.join(priv, 'data'), options: ['bind', 'ro', 'nosuid'] },
+        { destination: '/etc/privfile', type: 'bind', source: path.join(priv, 'file'), options: ['bind'] },
+      );
+    });
+    const s = sections(out);
+    expect(s.ls).toBe('f\nprivate data\nprivate file\n');
+    expect(s.ro).toBe('private data\ntouch: /mnt/privro/x: Read-only file system\n');
+    const mi = mountinfo(s.mountinfo);
+    expect(mountAt(mi, '/mnt/priv')!.root).toBe(path.join(priv, 'data'));
+    for (const f of ['ro', 'nosuid']) expect(mountAt(mi, '/mnt/privro')!.opts).toContain(f);
+  });
+
+  it('the clone of a shared host mount does not propagate the container\'s mounts back to the host', () => {
+    const shared = path.join(c.work, 'shared-src');
+    fs.mkdirSync(shared);
+    hostMount(['-t', 'tmpfs', '-o', 'size=1m', '--make-shared', 'tmpfs'], shared);
+    fs.mkdirSync(path.join(shared, 'x'));
+    fs.mkdirSync(path.join(rfs, 'mnt', 'shared'), { recursive: true });
+    const cfg = cfgOf(['true'], (x) => {
+      userns(x);
+      x.mounts.push({ destination: '/mnt/shared', type: 'bind', source: shared, options: ['rbind'] });
+      // a mount below the bind made in the container's namespaces (the hook's cwd is the rootfs)
+      x.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'mount -t tmpfs -o size=1m tmpfs mnt/shared/x'] }] };
+    });
+    const id = `rfs${process.pid}-shared`;
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), id]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    try {
+      const pid = stateOf(c, id).pid;
+      // the container has it; the host does not
+      expect(fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8')).toMatch(/ \/mnt\/shared\/x /);
+      expect(mountsSnapshot().split('\n')).not.toContain(path.join(shared, 'x'));
+    } finally {
+      rt(c, ['delete', '--force', id]);
     }
   });
 });
@@ -435,13 +508,13 @@ describe('mount targets behind symlinks stay in the rootfs', () => {
   });
 
   it('a link whose target is missing in the rootfs: the target is created inside the rootfs, nothing on the host', () => {
-    // /data -> /var/lib/data (missing: var/lib is not in the busybox rootfs), and links that climb above the root
-    fs.symlinkSync('/var/lib/data', path.join(rfs, 'data'));
+    // /appdata -> /var/lib/data (missing: var/lib is not in the busybox rootfs), and links that climb above the root
+    fs.symlinkSync('/var/lib/data', path.join(rfs, 'appdata'));
     fs.symlinkSync('../../../../climbed', path.join(rfs, 'climb'));
     fs.mkdirSync(path.join(rfs, 'etc', 'deep'));
     fs.symlinkSync('../../../../../climbed-file', path.join(rfs, 'etc', 'deep', 'file'));
     const out = run([
-      'echo "== data"; ls -A /data/sub; stat -c %F /var/lib/data/sub',
+      'echo "== data"; ls -A /appdata/sub; stat -c %F /var/lib/data/sub',
       'echo "== climb"; ls -A /climbed/t; stat -c %F /climbed/t',
       'echo "== file"; cat /climbed-file',
       'echo "== evil"; stat -c %F /evilmissing/x/y; ls -A /evilmissing',
@@ -450,7 +523,7 @@ describe('mount targets behind symlinks stay in the rootfs', () => {
       // no tmpfs on /tmp: the links name paths under the repository, which may itself be under /tmp
       cfg.mounts = cfg.mounts.filter((m: { destination: string }) => m.destination !== '/tmp');
       cfg.mounts.push(
-        { destination: '/data/sub', type: 'bind', source: hostData, options: ['bind', 'ro'] },
+        { destination: '/appdata/sub', type: 'bind', source: hostData, options: ['bind', 'ro'] },
         { destination: '/climb/t', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
         { destination: '/etc/deep/file', type: 'bind', source: hostFile, options: ['bind'] },
         { destination: '/evilmissing/x/y', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
