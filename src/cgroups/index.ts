@@ -83,7 +83,7 @@ export function prepareCgroups(spec: Spec, id: string, stateDir: string): SavedC
     const cpusetMount = cpuset && mounts.get(cpuset);
     for (const d of s.created) {
       makeDir(d);
-      if (cpusetMount && d.startsWith(cpusetMount + '/')) v1!.initCpuset(d, path.dirname(d));
+      if (cpusetMount && d.startsWith(cpusetMount + '/')) v1!.initCpuset(d, cpusetMount);
     }
     if (v1) {
       v1.applyV1(s, r, false);

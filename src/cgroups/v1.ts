@@ -53,7 +53,10 @@ function devices(dir: string, r: Resources): void {
 
 function memory(dir: string, m: NonNullable<Resources['memory']>, update: boolean): void {
   const limit = m.limit || undefined; // 0 means "not set", as in runc
-  const swap = m.swap || undefined;
+  let swap = m.swap || undefined;
+  // an unlimited memory limit without a swap value makes memory+swap unlimited too (runc's setMemoryAndSwap):
+  // the kernel refuses a memory limit above the current memsw limit
+  if (limit === -1 && swap === undefined && exists(dir, 'memory.memsw.limit_in_bytes')) swap = -1;
   if (update && m.checkBeforeUpdate && limit !== undefined && limit > 0) {
     const usage = readNum(dir, 'memory.usage_in_bytes') ?? 0;
     if (limit < usage) throw fieldError('memory.limit', `${limit} is below the container's current memory usage (${usage}), and checkBeforeUpdate is set`);
@@ -178,9 +181,18 @@ function blkio(s: SavedCgroup, b: NonNullable<Resources['blockIO']>): void {
   throttle(b.throttleWriteIOPSDevice, 'throttleWriteIOPSDevice', 'blkio.throttle.write_iops_device');
 }
 
-/** A new cpuset cgroup starts with no cpus and no mems: copy its parent's, or nothing could join it. */
-export function initCpuset(dir: string, parent: string): void {
-  for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-    if ((readOpt(dir, f) ?? '').trim() === '') writeFile(dir, f, (readOpt(parent, f) ?? '').trim());
+/**
+ * A new cpuset cgroup starts with no cpus and no mems, and nothing can join a cpuset without them. `dir` gets its
+ * parent's values; a parent that exists but is empty (a pod cgroup a manager made) is filled first from the nearest
+ * ancestor below `mount` that has values, each empty level from the one above it (runc's cpusetEnsureParent).
+ */
+export function initCpuset(dir: string, mount: string): void {
+  const chain: string[] = [];
+  for (let d = dir; d.startsWith(mount + '/'); d = d.slice(0, d.lastIndexOf('/'))) chain.unshift(d);
+  for (const d of chain) {
+    const parent = d.slice(0, d.lastIndexOf('/'));
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      if ((readOpt(d, f) ?? '').trim() === '') writeFile(d, f, (readOpt(parent, f) ?? '').trim());
+    }
   }
 }

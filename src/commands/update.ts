@@ -95,8 +95,9 @@ export function update(g: Globals, id: string, o: UpdateOptions) {
     const before = (linux.resources ?? {}) as Resources;
     // device rules are fixed at create (as in runc); memory and swap move together (memsw >= limit)
     delete delta.devices;
+    // (an unlimited memory limit makes the swap total unlimited as well, as in runc)
     if (delta.memory?.limit !== undefined && delta.memory.swap === undefined && before.memory?.swap) {
-      delta.memory.swap = before.memory.swap;
+      delta.memory.swap = delta.memory.limit === -1 ? -1 : before.memory.swap;
     }
     updateResources(s.cgroup, delta);
     linux.resources = merge(before as Record<string, unknown>, delta as Record<string, unknown>);

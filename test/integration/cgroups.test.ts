@@ -288,6 +288,35 @@ describe('resources are written to the cgroup files', () => {
   });
 });
 
+describe('cpuset below a parent that exists but is empty (a pod cgroup made by a manager)', () => {
+  it('the empty parents are filled from the nearest ancestor with values, and the container runs', () => {
+    const cpuset = hier('cpuset');
+    const pod = `${TOP}-pod`;
+    // two levels the test makes itself: a new cpuset directory starts with empty cpus and mems
+    const dirs = [path.join(cpuset, pod), path.join(cpuset, pod, 'inner')];
+    for (const d of dirs) fs.mkdirSync(d);
+    let id = '';
+    try {
+      expect(fs.readFileSync(path.join(dirs[1], 'cpuset.cpus'), 'utf8').trim()).toBe('');
+      id = `cg${process.pid}-${++seq}`;
+      const cfg = baseConfig(['cat', '/proc/self/status']);
+      cfg.linux.cgroupsPath = `/${pod}/inner/${id}`;
+      const r = rt(c, ['run', '--bundle', bundle(c, cfg), id], { timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const want = fs.readFileSync(path.join(cpuset, 'cpuset.cpus'), 'utf8').trim();
+      expect(r.stdout).toMatch(new RegExp(`^Cpus_allowed_list:\\s+${want}$`, 'm'));
+      for (const d of dirs) expect(fs.readFileSync(path.join(d, 'cpuset.mems'), 'utf8').trim()).not.toBe('');
+    } finally {
+      if (id) rt(c, ['delete', '--force', id]);
+      // runts removed what it made (the container's directories, the parents in the other hierarchies)
+      for (const name of fs.readdirSync(CG)) {
+        if (name !== 'cpuset' && !name.split(',').includes('cpuset')) expect(fs.existsSync(path.join(CG, name, pod))).toBe(false);
+      }
+      for (const d of [...dirs].reverse()) fs.rmdirSync(d);
+    }
+  });
+});
+
 describe('limits hold', () => {
   it('a memory hog is OOM-killed (exit 137) and events reports the oom', async () => {
     const ct = startCt('sleep 0.5; dd if=/dev/zero of=/dev/null bs=64M count=1; echo survived', (cfg) => {
@@ -450,6 +479,21 @@ describe('pause, resume, ps, update, kill --all', () => {
       r = rt(c, ['update', '--memory-swap', '10m', ct.id]);
       expect(r.status).not.toBe(0);
       expect(r.stderr).toContain('linux.resources.memory.swap');
+    } finally {
+      remove(ct);
+    }
+  });
+
+  it('update --memory -1 with a swap limit set makes memory and memory+swap unlimited (runc sets both)', () => {
+    const ct = startCt('sleep 30', (cfg) => { cfg.linux.resources = { memory: { limit: 64 << 20, swap: 128 << 20 } }; });
+    try {
+      const unlimited = read('memory', '', 'memory.limit_in_bytes'); // the root's value: "no limit" on this kernel
+      const r = rt(c, ['update', '--memory', '-1', ct.id]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(read('memory', ct.rel, 'memory.limit_in_bytes')).toBe(unlimited);
+      expect(read('memory', ct.rel, 'memory.memsw.limit_in_bytes')).toBe(read('memory', '', 'memory.memsw.limit_in_bytes'));
+      const saved = JSON.parse(fs.readFileSync(path.join(c.root, ct.id, 'state.json'), 'utf8')).config.linux.resources;
+      expect(saved.memory).toMatchObject({ limit: -1, swap: -1 });
     } finally {
       remove(ct);
     }
