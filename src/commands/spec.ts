@@ -1,40 +1,56 @@
-// spec: write a default config.json, as `runc spec` does.
+// spec: write a default config.json, as `runc spec` does: the same document as runc's specconv Example() (and
+// ToRootless for --rootless), field by field and in the same key order; only ociVersion is runts' spec version.
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Globals } from '../cli';
 import { RuntimeError } from '../errors';
+import { SPEC_VERSION } from '../action';
 
 const CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+const CGROUP2_SUPER_MAGIC = 0x63677270;
 
-export function defaultSpec(rootless: boolean): Record<string, unknown> {
-  const mounts: Array<Record<string, unknown>> = [
+/** Facts about the host that runc's Example()/ToRootless read. */
+export interface SpecHost {
+  /** /sys/fs/cgroup is a cgroup2 file system (runc's IsCgroup2UnifiedMode): a cgroup namespace is listed */
+  cgroup2: boolean;
+  /** effective uid and gid, mapped to root for --rootless */
+  euid: number;
+  egid: number;
+}
+
+export function defaultSpec(rootless: boolean, host: SpecHost): Record<string, unknown> {
+  let mounts: Array<Record<string, unknown>> = [
     { destination: '/proc', type: 'proc', source: 'proc' },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', ...(rootless ? [] : ['gid=5'])] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    rootless
-      ? { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
-      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    ...(rootless ? [] : [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] }]),
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
   ];
-  const namespaces = [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
-  const linux: Record<string, unknown> = {
-    resources: { devices: [{ allow: false, access: 'rwm' }] },
-    namespaces: rootless ? [...namespaces.filter((n) => n.type !== 'network'), { type: 'user' }] : namespaces,
-    maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-      '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
-    readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
-  };
+  let namespaces = [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  if (host.cgroup2) namespaces.push({ type: 'cgroup' });
+  const linux: Record<string, unknown> = {};
   if (rootless) {
-    const uid = process.getuid ? process.getuid() : 0;
-    const gid = process.getgid ? process.getgid() : 0;
-    linux.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }];
-    linux.gidMappings = [{ containerID: 0, hostID: gid, size: 1 }];
-    delete linux.resources;
+    // ToRootless: no network namespace, a user namespace mapping the caller to root, /sys bound from the host,
+    // no uid=/gid= mount options, no cgroup resources
+    namespaces = [...namespaces.filter((n) => n.type !== 'network' && n.type !== 'user'), { type: 'user' }];
+    linux.uidMappings = [{ containerID: 0, hostID: host.euid, size: 1 }];
+    linux.gidMappings = [{ containerID: 0, hostID: host.egid, size: 1 }];
+    mounts = mounts.map((m) => {
+      if (m.destination === '/sys') return { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] };
+      const options = (m.options as string[] | undefined)?.filter((o) => !o.startsWith('gid=') && !o.startsWith('uid='));
+      return options ? { ...m, options } : m;
+    });
+  } else {
+    linux.resources = { devices: [{ allow: false, access: 'rwm' }] };
   }
+  linux.namespaces = namespaces;
+  linux.maskedPaths = ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+    '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi', '/sys/devices/virtual/tpm'];
+  linux.readonlyPaths = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
   return {
-    ociVersion: '1.3.0',
+    ociVersion: SPEC_VERSION,
     process: {
       terminal: true,
       user: { uid: 0, gid: 0 },
@@ -46,14 +62,31 @@ export function defaultSpec(rootless: boolean): Record<string, unknown> {
       noNewPrivileges: true,
     },
     root: { path: 'rootfs', readonly: true },
-    hostname: 'runts',
+    hostname: 'runc',
     mounts,
     linux,
   };
 }
 
+/** The text runc writes: tab-indented JSON, no trailing newline. */
+export function specText(rootless: boolean, host: SpecHost): string {
+  return JSON.stringify(defaultSpec(rootless, host), null, '\t');
+}
+
+function isCgroup2(): boolean {
+  try {
+    const { loadNative } = require('../native') as typeof import('../native');
+    return loadNative().statfsType('/sys/fs/cgroup') === CGROUP2_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
 export function spec(_g: Globals, o: { bundle: string; rootless: boolean }) {
-  const file = path.join(path.resolve(o.bundle || '.'), 'config.json');
-  if (fs.existsSync(file)) throw new RuntimeError(`File ${file} exists. Remove it first`);
-  fs.writeFileSync(file, JSON.stringify(defaultSpec(o.rootless), null, '\t') + '\n');
+  const dir = path.resolve(o.bundle || '.');
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new RuntimeError(`--bundle ${o.bundle}: not a directory`);
+  const file = path.join(dir, 'config.json');
+  if (fs.existsSync(file)) throw new RuntimeError('File config.json exists. Remove it first');
+  const host = { cgroup2: isCgroup2(), euid: process.geteuid?.() ?? 0, egid: process.getegid?.() ?? 0 };
+  fs.writeFileSync(file, specText(o.rootless, host), { mode: 0o666 });
 }

@@ -233,7 +233,8 @@ function configRules(doc: Obj): string[] {
     linux.namespaces.forEach((ns, i) => {
       if (!isObj(ns) || typeof ns.type !== 'string') return;
       if (nsTypes.has(ns.type) && !reported.has(ns.type)) {
-        out.push(`linux.namespaces: duplicate namespace ${JSON.stringify(ns.type)}`);
+        // an error, as in runc ("malformed spec file: duplicated ns"), also when one of them has a path
+        out.push(`linux.namespaces[${i}].type: malformed spec file: duplicated ns ${JSON.stringify(ns.type)}`);
         reported.add(ns.type);
       }
       nsTypes.add(ns.type);

@@ -34,7 +34,7 @@ export function planNamespaces(spec: Spec): NsPlan {
   (spec.linux?.namespaces ?? []).forEach((ns, i) => {
     const field = `linux.namespaces[${i}]`;
     if (!(ns.type in CLONE)) throw new RuntimeError(`${field}.type: unknown namespace type "${ns.type}"`);
-    if (seen.has(ns.type)) throw new RuntimeError(`${field}.type: duplicate namespace type "${ns.type}"`);
+    if (seen.has(ns.type)) throw new RuntimeError(`${field}.type: malformed spec file: duplicated ns "${ns.type}"`);
     seen.add(ns.type);
     const type = ns.type as NsType;
     if (ns.path) {

@@ -58,6 +58,8 @@ describe('bad input', () => {
     ['invalid JSON', () => writeBundle('{"ociVersion": '), /config\.json: invalid JSON/],
     ['a string memory limit', () => writeBundle(cfg((x) => { x.linux.resources = { memory: { limit: '1g' } }; })), /linux\.resources\.memory\.limit: must be an integer/],
     ['an unknown namespace type', () => writeBundle(cfg((x) => { x.linux.namespaces.push({ type: 'bogus' }); })), /linux\.namespaces\[5\]\.type: must be one of/],
+    ['a namespace listed twice (an error in runc too)', () => writeBundle(cfg((x) => { x.linux.namespaces.push({ type: 'pid' }); })), /linux\.namespaces\[5\]\.type: malformed spec file: duplicated ns "pid"/],
+    ['a namespace listed twice, once by path', () => writeBundle(cfg((x) => { x.linux.namespaces.push({ type: 'uts', path: '/proc/1/ns/uts' }); })), /linux\.namespaces\[5\]\.type: malformed spec file: duplicated ns "uts"/],
     ['a non-string arg', () => writeBundle(cfg((x) => { x.process.args = ['sh', 3]; })), /process\.args\[1\]: must be a string/],
     ['a relative cwd', () => writeBundle(cfg((x) => { x.process.cwd = 'tmp'; })), /process\.cwd: must be an absolute path/],
     ['an unknown mount option', () => writeBundle(cfg((x) => { x.mounts[6].options = ['nosuid', 'bogusopt']; })), /mount tmpfs on \/tmp: invalid argument/],

@@ -176,7 +176,7 @@ describe('validateConfig rejects, naming the field', () => {
     ['a negative uid', (c) => { c.process.user.uid = -1; }, 'process.user.uid: must be >= 0'],
     ['a uid beyond uint32', (c) => { c.process.user.uid = 2 ** 32; }, 'process.user.uid: must be <= 4294967295'],
     ['a missing gid', (c) => { delete c.process.user.gid; }, 'process.user.gid: is required'],
-    ['a duplicate namespace', (c) => { c.linux.namespaces.push({ type: 'pid' }); }, 'linux.namespaces: duplicate namespace "pid"'],
+    ['a duplicate namespace', (c) => { c.linux.namespaces.push({ type: 'pid' }); }, 'linux.namespaces[5].type: malformed spec file: duplicated ns "pid"'],
     ['a relative cwd', (c) => { c.process.cwd = 'tmp'; }, 'process.cwd: must be an absolute path'],
     ['an unsupported ociVersion', (c) => { c.ociVersion = '2.0.0'; }, 'ociVersion: unsupported version "2.0.0"'],
     ['a non-semver ociVersion', (c) => { c.ociVersion = 'latest'; }, 'ociVersion: must be a semantic version like 1.3.0 (got "latest")'],
@@ -247,7 +247,7 @@ describe('validateConfig rejects, naming the field', () => {
       'linux.resources.memory.limit: must be an integer',
       'linux.resources.memory.swap: must be an integer',
       'process.cwd: must be an absolute path',
-      'linux.namespaces: duplicate namespace "pid"',
+      'linux.namespaces[5].type: malformed spec file: duplicated ns "pid"',
     ]);
   });
 });
