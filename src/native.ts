@@ -29,6 +29,8 @@ export interface Native {
   setWinsize(fd: number, rows: number, cols: number): void;
   statfsType(file: string): number;
   mkfifo(file: string, mode: number): void;
+  /** umount2(MNT_DETACH | UMOUNT_NOFOLLOW) */
+  detachMount(file: string): void;
   /** a connected AF_UNIX stream pair, both ends O_CLOEXEC */
   socketPair(): [number, number];
   /** whether the kernel knows a SECCOMP_FILTER_FLAG_* bit (nothing is loaded) */

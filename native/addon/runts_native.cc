@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/mount.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -468,6 +469,15 @@ Napi::Value StatfsType(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, (double)(unsigned long)s.f_type);
 }
 
+// umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW): the caller has checked that the mount on top there is its own
+Napi::Value DetachMount(const Napi::CallbackInfo &info) {
+  ARGS("s");
+  Napi::Env env = info.Env();
+  std::string path = argStr(info, 0);
+  if (umount2(path.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) < 0) THROW_ERRNO("umount " + path);
+  return env.Undefined();
+}
+
 Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
   ARGS("s?n");
   Napi::Env env = info.Env();
@@ -578,6 +588,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("statfsType", Napi::Function::New(env, StatfsType));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
+  exports.Set("detachMount", Napi::Function::New(env, DetachMount));
   exports.Set("socketPair", Napi::Function::New(env, SocketPair));
   exports.Set("seccompFlagSupported", Napi::Function::New(env, SeccompFlagSupported));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));

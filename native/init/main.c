@@ -100,6 +100,7 @@ static void run_step(const struct rt_step *st)
 	case RT_OP_SYMLINK: op_symlink(a[0].s, a[1].s); break;
 	case RT_OP_PIVOT_ROOT: op_pivot_root(); break;
 	case RT_OP_MOVE_ROOT: op_move_root(); break;
+	case RT_OP_CHROOT: op_chroot(a[0].s); break;
 	case RT_OP_MOUNT_SETATTR: op_mount_setattr(a[0].s, a[1].u, a[2].u, a[3].u, a[4].u, a[5].u); break;
 	case RT_OP_HOSTNAME: op_hostname(a[0].s); break;
 	case RT_OP_DOMAINNAME: op_domainname(a[0].s); break;

@@ -724,6 +724,34 @@ void op_move_root(void)
 	reopen_root();
 }
 
+/*
+ * no mount namespace: chroot into the rootfs (the ROOTFS one when path is empty, else path, e.g.
+ * /proc/<init>/root for exec); the runtime's mount namespace is never changed
+ */
+void op_chroot(const char *path)
+{
+	int fd;
+	const char *r = *path ? path : rt.rootfs;
+	if (*path) {
+		fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			rt_fail(errno, "chroot %s", r);
+	} else {
+		rt_need_root("CHROOT");
+		fd = rt.rootfd;
+	}
+	if (fchdir(fd) < 0)
+		rt_fail(errno, "chroot %s", r);
+	if (*path)
+		close(fd);
+	if (chroot(".") < 0)
+		rt_fail(errno, "chroot %s", r);
+	if (chdir("/") < 0)
+		rt_fail(errno, "chdir /");
+	if (rt.rootfd >= 0)
+		reopen_root();
+}
+
 /* masked path: read-only tmpfs on a directory, /dev/null over anything else */
 void op_mask(const char *path)
 {

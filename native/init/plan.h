@@ -60,8 +60,9 @@
 #define RT_OP_CGROUP_FORK_INTO 42
 #define RT_OP_OPEN_TREE 43
 #define RT_OP_MOUNT_TREE 44
+#define RT_OP_CHROOT 45
 /* highest op number known to this stub (not an op itself) */
-#define RT_LAST_OPCODE 44
+#define RT_LAST_OPCODE 45
 
 /* frames of the sync protocol */
 #define RT_MSG_PLAN 1

@@ -10,7 +10,8 @@ import type { Spec } from '../config/types';
 import { buildPlan, LaunchFds } from '../plan/build';
 import { withCgroupJoin } from '../plan/cgroups';
 import { SyncCode } from '../plan/ops';
-import { idMapText } from '../plan/namespaces';
+import { hasMountNs, idMapText } from '../plan/namespaces';
+import { hostRootOf, removeHostMounts } from './hostmounts';
 import { loadNative } from '../native';
 import { runHooks, runHooksWarn } from './hooks';
 import { forwardListener } from './seccomp';
@@ -71,6 +72,12 @@ function cleanup(dir: string, initPid: number | undefined, pidfd: number | undef
     try { process.kill(initPid, 'SIGKILL'); } catch { /* gone */ }
   }
   try { destroyCgroups(cgroup); } catch (e) { logWarn((e as Error).message); }
+  try {
+    removeHostMounts(dir);
+  } catch (e) {
+    logWarn(`${(e as Error).message}; ${dir} is kept for delete --force`);
+    return;
+  }
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
@@ -90,13 +97,13 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const seccomp = spec.linux?.seccomp as { listenerPath: string; listenerMetadata?: string } | undefined;
   fds.memfd = next;
   const extraEnv = nListen ? [`LISTEN_FDS=${nListen}`, 'LISTEN_PID=1'] : [];
-  const plan = buildPlan(spec, { id: o.id, bundle, rootfs, noPivot: !!o.noPivot, fds, extraEnv });
+  const dir = containerDir(o.root, o.id);
+  const plan = buildPlan(spec, { id: o.id, bundle, rootfs, noPivot: !!o.noPivot, fds, extraEnv, hostRoot: hostRootOf(dir) });
   for (let fd = 3; fd < 3 + preserve; fd++) {
     try { fs.fstatSync(fd); } catch { throw new RuntimeError(`--preserve-fds: fd ${fd} is not open`); }
   }
 
   ensureRoot(o.root);
-  const dir = containerDir(o.root, o.id);
   try {
     fs.mkdirSync(dir, { mode: 0o711 });
   } catch (e) {
@@ -104,6 +111,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     throw new RuntimeError(`mkdir ${dir}: ${errnoText(e)}`);
   }
   const lockFd = fs.openSync(path.join(dir, 'lock'), 'w', 0o600);
+  // no mount namespace: the container's mounts go below this directory (hostmounts.ts); made before any of them
+  if (!hasMountNs(plan.ns)) fs.mkdirSync(hostRootOf(dir), { mode: 0o755 });
   native.flock(lockFd, 'ex');
 
   let initPid: number | undefined;

@@ -11,6 +11,8 @@ import { Saved, Status, hookState, initAlive, procStat, readSaved, statusOf } fr
 const hooks = () => require('./hooks') as typeof import('./hooks');
 /** kill does not need the cgroups code (delete and kill --all do) */
 const cgroups = () => require('../cgroups') as typeof import('../cgroups');
+/** the mounts of a container without a mount namespace (in the host's) */
+const hostMounts = () => require('./hostmounts') as typeof import('./hostmounts');
 
 /** Release the init waiting in WAIT_START; returns when the user process has been exec'd. */
 export function startCreated(dir: string, s: Saved): void {
@@ -101,6 +103,7 @@ export function killAndWait(s: Saved, timeoutMs = 10000): void {
 /** Remove what create made and run poststop hooks. */
 export function destroy(dir: string, s: Saved | undefined): void {
   if (s?.cgroup) cgroups().destroyCgroups(s.cgroup);
+  hostMounts().removeHostMounts(dir);
   fs.rmSync(dir, { recursive: true, force: true });
   if (s) hooks().runHooksWarn(s.config.hooks?.poststop, 'poststop', hookState({ ...s, pid: 0 }, 'stopped'));
 }
@@ -121,6 +124,7 @@ export function deleteContainer(dir: string, id: string, force: boolean): void {
     const cg = plannedCgroups(dir);
     signalAll(cg, 9);
     destroyCgroups(cg);
+    hostMounts().removeHostMounts(dir);
     fs.rmSync(dir, { recursive: true, force: true });
     return;
   }

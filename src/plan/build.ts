@@ -5,7 +5,7 @@ import { RuntimeError } from '../errors';
 import type { Hook, Spec } from '../config/types';
 import { How, SyncCode } from './ops';
 import { Step, step, str, strv, u64, u64v } from './encode';
-import { CLONE, NsPlan, isHostNs, planNamespaces, timeOffsets } from './namespaces';
+import { CLONE, NsPlan, hasMountNs, isHostNs, planNamespaces, timeOffsets } from './namespaces';
 import { MS, MountContext, PROPAGATION, mountSteps } from './mounts';
 import { deviceSteps, devSymlinks } from './devices';
 import { processSteps } from './process';
@@ -31,6 +31,8 @@ export interface PlanOptions {
   id?: string;
   /** extra environment (LISTEN_FDS...) */
   extraEnv?: string[];
+  /** without a mount namespace: the empty directory (in the state dir) the rootfs is bound onto */
+  hostRoot?: string;
 }
 
 export interface Plan {
@@ -124,19 +126,30 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
     // unbindable: private now (an unbindable rootfs cannot be bound onto itself), unbindable after pivot_root
     rootProp = rp.includes('unbindable') ? (PROPAGATION[rp] & MS.REC) | MS.PRIVATE : PROPAGATION[rp];
   }
-  s.push(step('MOUNT', str(''), str('/'), str(''), u64(rootProp), str(''), u64(0)));
+  const mntns = hasMountNs(ns);
+  if (!mntns) {
+    // the runtime's mount namespace: "/" and the host's mounts are never touched. The rootfs is bound onto a
+    // directory of the state dir and made private at once, so every mount below is a mount of this tree only
+    // (nothing propagates to or from the host) and delete removes them all (container/hostmounts.ts).
+    if (rp && rp !== 'private' && rp !== 'rprivate') {
+      throw new RuntimeError(`linux.rootfsPropagation: "${rp}" needs a mount namespace (without one the container's mounts are kept private)`);
+    }
+    if (!o.hostRoot) throw new RuntimeError('linux.namespaces: a container without a mount namespace needs a state directory');
+    s.push(step('MOUNT', str(o.rootfs), str(o.hostRoot), str(''), u64(MS.BIND | MS.REC), str(''), u64(0)));
+    s.push(step('MOUNT', str(''), str(o.hostRoot), str(''), u64(MS.PRIVATE | MS.REC), str(''), u64(0)));
+  } else s.push(step('MOUNT', str(''), str('/'), str(''), u64(rootProp), str(''), u64(0)));
   // the mount holding the rootfs may be shared, which pivot_root refuses and through which the bind below would
   // show on the host: it becomes a slave (runc makes it private; a slave still receives the host's mounts, and so
   // does the rootfs bound from it, for slave; private is applied to the new / after pivot_root). A shared / itself
   // becomes a slave too (MS_MOVE onto a shared / would propagate the rootfs to its peers); mounts below / keep the
   // propagation just set
-  if (!(rootProp & MS.REC) || (rootProp & MS.SHARED)) {
+  if (mntns && (!(rootProp & MS.REC) || (rootProp & MS.SHARED))) {
     const parent = mountPointOf(o.rootfs);
     if (rootProp & MS.SHARED && parent !== '/') s.push(step('MOUNT', str(''), str('/'), str(''), u64(MS.SLAVE), str(''), u64(0)));
     s.push(step('MOUNT', str(''), str(parent), str(''), u64(MS.SLAVE), str(''), u64(0)));
   }
-  s.push(step('MOUNT', str(o.rootfs), str(o.rootfs), str(''), u64(MS.BIND | MS.REC), str(''), u64(0)));
-  s.push(step('ROOTFS', str(o.rootfs)));
+  if (mntns) s.push(step('MOUNT', str(o.rootfs), str(o.rootfs), str(''), u64(MS.BIND | MS.REC), str(''), u64(0)));
+  s.push(step('ROOTFS', str(mntns ? o.rootfs : o.hostRoot!)));
 
   // 5. mounts, devices, cwd
   // a cgroup mount needs the host's hierarchies (the layout is cached: create reads it again for the cgroups)
@@ -173,10 +186,12 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   (hooks.createContainer ?? []).forEach((h, i) => s.push(hookStep(h, `createContainer hook #${i}`)));
 
   // 8. the new root
-  s.push(o.noPivot ? step('MOVE_ROOT') : step('PIVOT_ROOT'));
+  // without a mount namespace: chroot, whatever --no-pivot says (MS_MOVE onto the host's / is out of question)
+  s.push(!mntns ? step('CHROOT', str('')) : o.noPivot ? step('MOVE_ROOT') : step('PIVOT_ROOT'));
   // the configured propagation on the new / (runc: right after pivot_root); unbindable after the masked and
-  // read-only paths, which bind /dev/null and the paths themselves (a bind from an unbindable mount fails)
-  const finalProp = rp && step('MOUNT', str(''), str('/'), str(''), u64(PROPAGATION[rp]), str(''), u64(0));
+  // read-only paths, which bind /dev/null and the paths themselves (a bind from an unbindable mount fails).
+  // Without a mount namespace the root is private already.
+  const finalProp = mntns && rp && step('MOUNT', str(''), str('/'), str(''), u64(PROPAGATION[rp]), str(''), u64(0));
   if (finalProp && !rp.includes('unbindable')) s.push(finalProp);
   // names and sysctls: before the masks and read-only paths, which make /proc/sys read-only
   if (spec.hostname) s.push(step('HOSTNAME', str(spec.hostname)));

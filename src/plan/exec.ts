@@ -24,6 +24,8 @@ export function buildExecPlan(config: Spec, initPid: number, proc: Process, o: {
   for (const t of order) {
     if (types.has(t)) s.push(step('SETNS', str(`/proc/${initPid}/ns/${PROC_NS[t]}`), u64(CLONE[t])));
   }
+  // no mount namespace: the container's root is the init's chroot, entered the same way
+  if (!types.has('mount')) s.push(step('CHROOT', str(`/proc/${initPid}/root`)));
   s.push(step('FORK'), step('WAIT_PARENT'));
   if (proc.oomScoreAdj !== undefined) s.push(step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(proc.oomScoreAdj))));
   // the container's filter applies to every process in it (as runc)

@@ -53,13 +53,20 @@ export function planNamespaces(spec: Spec): NsPlan {
     throw new RuntimeError('linux.uidMappings: id mappings are set but there is no user namespace');
   if (linux.timeOffsets && Object.keys(linux.timeOffsets).length && !create.has('time'))
     throw new RuntimeError('linux.timeOffsets: time offsets need a new time namespace');
-  if (!create.has('mount') && !join.some((j) => j.type === 'mount'))
-    throw new RuntimeError('linux.namespaces: runts needs a mount namespace (add {"type": "mount"})');
   if ((spec.hostname !== undefined && spec.hostname !== '') && !seen.has('uts'))
     throw new RuntimeError('hostname: setting the hostname needs a uts namespace');
   if ((spec.domainname !== undefined && spec.domainname !== '') && !seen.has('uts'))
     throw new RuntimeError('domainname: setting the domainname needs a uts namespace');
   return { join, create };
+}
+
+/**
+ * Whether the container has a mount namespace of its own (created or joined). Without one (config-linux.md: an
+ * unlisted type is the runtime's) its mounts are made in the runtime's mount namespace, under a private bind of
+ * the rootfs, and it is jailed with chroot.
+ */
+export function hasMountNs(ns: NsPlan): boolean {
+  return ns.create.has('mount') || ns.join.some((j) => j.type === 'mount');
 }
 
 /** Whether the namespace at `nsPath` is the runtime's own namespace of that type (the host's). */

@@ -50,6 +50,7 @@ export const Op = {
   CGROUP_FORK_INTO: 42,
   OPEN_TREE: 43,
   MOUNT_TREE: 44,
+  CHROOT: 45,
 } as const;
 export type OpName = keyof typeof Op;
 
