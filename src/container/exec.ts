@@ -7,6 +7,7 @@ import type { Process } from '../config/types';
 import { validateConfig } from '../config/validate';
 import { loadNative } from '../native';
 import { buildExecPlan, ExecFds } from '../plan/exec';
+import { isHostNs } from '../plan/namespaces';
 import { forwardListener } from './seccomp';
 import { closeQuiet, runStub, stubMemfd, type StubChild } from './stub';
 import { Saved, containerDir, hookState, lockDir, readSaved, statusOf, unlock } from './state';
@@ -72,7 +73,9 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     // the v1 cgroups are joined by the stub itself before it enters the namespaces; the cgroup2 one by us at PID
     const cgroups = saved.cgroup ? require('../cgroups') as typeof import('../cgroups') : undefined;
     const join = cgroups?.joinPlan(saved.cgroup!, false);
-    let steps = buildExecPlan(saved.config, saved.pid, proc, { rootfs: saved.rootfs, fds });
+    // a container without a mount namespace of its own is in ours: its root is the init's chroot
+    const chroot = isHostNs('mount', `/proc/${saved.pid}/ns/mnt`);
+    let steps = buildExecPlan(saved.config, saved.pid, proc, { rootfs: saved.rootfs, fds, chroot });
     if (join) steps = (require('../plan/cgroups') as typeof import('../plan/cgroups')).withCgroupJoin(steps, join);
     // the exec'd process's parent (the stub's first process) exits: it must be reparented to us to be waited for
     if (!o.detach) native.setChildSubreaper(true);

@@ -15,7 +15,8 @@ export interface ExecFds {
   console?: number;
 }
 
-export function buildExecPlan(config: Spec, initPid: number, proc: Process, o: { rootfs: string; fds: ExecFds }): Step[] {
+/** `chroot`: the init shares the runtime's mount namespace (a container without one): enter its root instead. */
+export function buildExecPlan(config: Spec, initPid: number, proc: Process, o: { rootfs: string; fds: ExecFds; chroot?: boolean }): Step[] {
   const s: Step[] = [];
   s.push(step('CLOSE', u64(o.fds.memfd)));
   s.push(step('CLOEXEC_FROM', u64(3 + o.fds.preserve)));
@@ -25,7 +26,7 @@ export function buildExecPlan(config: Spec, initPid: number, proc: Process, o: {
     if (types.has(t)) s.push(step('SETNS', str(`/proc/${initPid}/ns/${PROC_NS[t]}`), u64(CLONE[t])));
   }
   // no mount namespace: the container's root is the init's chroot, entered the same way
-  if (!types.has('mount')) s.push(step('CHROOT', str(`/proc/${initPid}/root`)));
+  if (o.chroot) s.push(step('CHROOT', str(`/proc/${initPid}/root`)));
   s.push(step('FORK'), step('WAIT_PARENT'));
   if (proc.oomScoreAdj !== undefined) s.push(step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(proc.oomScoreAdj))));
   // the container's filter applies to every process in it (as runc)

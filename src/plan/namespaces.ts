@@ -61,12 +61,12 @@ export function planNamespaces(spec: Spec): NsPlan {
 }
 
 /**
- * Whether the container has a mount namespace of its own (created or joined). Without one (config-linux.md: an
- * unlisted type is the runtime's) its mounts are made in the runtime's mount namespace, under a private bind of
- * the rootfs, and it is jailed with chroot.
+ * Whether the container has a mount namespace other than the runtime's (created, or joined by a path that is not
+ * the runtime's own). Without one (config-linux.md: an unlisted type is the runtime's) its mounts are made in the
+ * runtime's mount namespace, under a private bind of the rootfs, and it is jailed with chroot.
  */
 export function hasMountNs(ns: NsPlan): boolean {
-  return ns.create.has('mount') || ns.join.some((j) => j.type === 'mount');
+  return ns.create.has('mount') || ns.join.some((j) => j.type === 'mount' && !isHostNs('mount', j.path));
 }
 
 /** Whether the namespace at `nsPath` is the runtime's own namespace of that type (the host's). */
