@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -85,11 +86,11 @@ static void run_step(const struct rt_step *st)
 {
 	const struct rt_val *a = st->a;
 	switch (st->op) {
-	case RT_OP_SETNS: op_setns(a[0].s, a[1].u); break;
+	case RT_OP_SETNS: op_setns_run(st, 1); break;
 	case RT_OP_UNSHARE: op_unshare(a[0].u); break;
 	case RT_OP_USERMAP: op_usermap(); break;
 	case RT_OP_SETID_ROOT: op_setid_root(); break;
-	case RT_OP_TIMENS_OFFSETS: op_write_file("/proc/self/timens_offsets", a[0].s); break;
+	case RT_OP_TIMENS_OFFSETS: op_timens_offsets(a[0].s); break;
 	case RT_OP_FORK: op_fork(); break;
 	case RT_OP_WAIT_PARENT: rt_wait_ack(); break;
 	case RT_OP_SYNC: op_sync(a[0].u); break;
@@ -153,6 +154,13 @@ static int parse_fd(const char *s)
 
 int main(int argc, char **argv)
 {
+	/*
+	 * Non-dumpable until execve resets it: a process of the container (same uid, no CAP_SYS_PTRACE in the
+	 * host's user namespace) can then neither ptrace the stub nor open its /proc/<pid>/mem, fd/, exe...
+	 * Children (FORK, hooks before their execve) inherit it.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		_exit(2);
 	int fd = argc == 2 ? parse_fd(argv[1]) : -1;
 	if (fd < 0) {
 		static const char usage[] = "usage: runts-init <syncfd>\n";
@@ -193,8 +201,17 @@ int main(int argc, char **argv)
 	if (rt_plan_decode(buf, len, &plan, err, sizeof err) < 0)
 		rt_die_msg(err);
 
-	for (size_t i = 0; i < plan.nsteps; i++)
+	for (size_t i = 0; i < plan.nsteps; i++) {
+		if (plan.steps[i].op == RT_OP_SETNS) {
+			size_t n = 1;
+			while (i + n < plan.nsteps && plan.steps[i + n].op == RT_OP_SETNS)
+				n++;
+			op_setns_run(&plan.steps[i], n);
+			i += n - 1;
+			continue;
+		}
 		run_step(&plan.steps[i]);
+	}
 	/* a plan that ends without EXEC: nothing more to do */
 	_exit(0);
 }

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -17,14 +18,40 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-void op_setns(const char *path, uint64_t nstype)
+/*
+ * A run of consecutive SETNS steps: every path is opened first, then joined in order (as runc's nsexec does).
+ * Once the stub has joined a user namespace it may no longer open another process's /proc/<pid>/ns files:
+ * the container's init may still be this non-dumpable stub (exec into a created container), and only
+ * CAP_SYS_PTRACE in the host's user namespace reaches a non-dumpable process's files.
+ */
+void op_setns_run(const struct rt_step *steps, size_t n)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		rt_fail(errno, "join namespace at %s", path);
-	if (setns(fd, (int)nstype) < 0)
-		rt_fail(errno, "join namespace at %s", path);
-	close(fd);
+	int fds[64];
+	if (n > sizeof fds / sizeof fds[0])
+		rt_failx("plan: too many SETNS steps in a row (%zu)", n);
+	for (size_t i = 0; i < n; i++) {
+		fds[i] = open(steps[i].a[0].s, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0)
+			rt_fail(errno, "join namespace at %s", steps[i].a[0].s);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (setns(fds[i], (int)steps[i].a[1].u) < 0)
+			rt_fail(errno, "join namespace at %s", steps[i].a[0].s);
+		close(fds[i]);
+	}
+}
+
+/*
+ * The stub is non-dumpable from main() until execve (so nothing in the container can ptrace it or open its
+ * /proc files). Like runc's nsexec, it is dumpable again only while runts writes its uid_map/gid_map and
+ * while it writes its own /proc/self files as root of a new user namespace (non-dumpable, they belong to the
+ * host's root): both happen before FORK, in the stub's first process, which lives in the caller's pid
+ * namespace, not the container's.
+ */
+void rt_set_dumpable(int on)
+{
+	if (prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0) < 0)
+		rt_fail(errno, "prctl PR_SET_DUMPABLE %d", on);
 }
 
 static const struct {
@@ -58,8 +85,17 @@ void op_unshare(uint64_t flags)
 
 void op_usermap(void)
 {
+	rt_set_dumpable(1);
 	rt_send_or_die(RT_MSG_USERMAP_REQ, NULL, 0);
 	rt_wait_ack();
+	rt_set_dumpable(0);
+}
+
+void op_timens_offsets(const char *content)
+{
+	rt_set_dumpable(1);
+	op_write_file("/proc/self/timens_offsets", content);
+	rt_set_dumpable(0);
 }
 
 void op_setid_root(void)

@@ -42,7 +42,9 @@ void rt_wait_ack(void);
 
 /* ---- steps ---- */
 /* ns.c */
-void op_setns(const char *path, uint64_t nstype);
+void op_setns_run(const struct rt_step *steps, size_t n);
+void op_timens_offsets(const char *content);
+void rt_set_dumpable(int on);
 void op_unshare(uint64_t flags);
 void op_usermap(void);
 void op_setid_root(void);

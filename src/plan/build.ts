@@ -92,6 +92,9 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   // 1. file descriptors
   s.push(step('CLOSE', u64(o.fds.memfd)));
   s.push(step('CLOEXEC_FROM', u64(3 + o.fds.preserve)));
+  // the stub's first process, as root of the host's user namespace (FORK's child inherits the value): in a new
+  // user namespace the non-dumpable stub's /proc/self files belong to the host's root (runc writes it there too)
+  if (proc.oomScoreAdj !== undefined) s.push(step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(proc.oomScoreAdj))));
 
   // bind sources opened here, with the host's credentials, when a user namespace is entered (mounts below)
   const sourcesAt = s.length;
@@ -113,7 +116,6 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   // 3. the container init
   s.push(step('FORK'), step('WAIT_PARENT'));
   if (ns.create.has('cgroup')) s.push(step('UNSHARE', u64(CLONE.cgroup)));
-  if (proc.oomScoreAdj !== undefined) s.push(step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(proc.oomScoreAdj))));
 
   // 4. rootfs
   // runc's prepareRoot: the configured propagation on / first (default rslave), so that a recursive value reaches

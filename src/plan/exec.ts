@@ -20,6 +20,9 @@ export function buildExecPlan(config: Spec, initPid: number, proc: Process, o: {
   const s: Step[] = [];
   s.push(step('CLOSE', u64(o.fds.memfd)));
   s.push(step('CLOEXEC_FROM', u64(3 + o.fds.preserve)));
+  // before the user namespace is joined (the non-dumpable stub's /proc/self files belong to the host's root
+  // there); FORK's child inherits the value
+  if (proc.oomScoreAdj !== undefined) s.push(step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(proc.oomScoreAdj))));
   const types = new Set((config.linux?.namespaces ?? []).map((n) => n.type as NsType));
   const order: NsType[] = ['user', 'cgroup', 'ipc', 'uts', 'network', 'pid', 'time', 'mount'];
   for (const t of order) {
@@ -28,7 +31,6 @@ export function buildExecPlan(config: Spec, initPid: number, proc: Process, o: {
   // no mount namespace: the container's root is the init's chroot, entered the same way
   if (o.chroot) s.push(step('CHROOT', str(`/proc/${initPid}/root`)));
   s.push(step('FORK'), step('WAIT_PARENT'));
-  if (proc.oomScoreAdj !== undefined) s.push(step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(proc.oomScoreAdj))));
   // the container's filter applies to every process in it (as runc)
   const seccomp = config.linux?.seccomp;
   const sc = seccomp !== undefined ? seccompPlan(seccomp) : undefined;

@@ -1,0 +1,107 @@
+// Attacks on the runtime from inside the container (issue #14): what the container must not reach.
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ctx, baseConfig, bundle, cleanupContext, context, rt, stateOf } from '../helpers';
+
+let c: Ctx;
+beforeAll(() => { c = context('sec'); });
+afterAll(() => cleanupContext(c));
+
+let seq = 0;
+const uid = (p: string) => `${p}${process.pid}-${++seq}`;
+
+/** The attack helper (security/attack.c) built static, or why it cannot be. */
+function buildAttack(): string | undefined {
+  const out = path.join(c.work, 'attack');
+  if (fs.existsSync(out)) return out;
+  const r = spawnSync('cc', ['-static', '-O2', '-o', out, path.join(__dirname, 'security', 'attack.c')], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.log(`skipped: cannot build a static helper with cc: ${r.error?.message ?? r.stderr}`);
+    return undefined;
+  }
+  return out;
+}
+const haveCc = spawnSync('cc', ['--version']).status === 0 && fs.existsSync('/usr/lib/x86_64-linux-gnu/libc.a');
+if (!haveCc) console.log('skipped: the stub attack tests need cc and a static libc (build-essential)');
+
+/** A config with the attack helper bound at /attack. */
+function attackConfig(args: string[]): any {
+  const cfg = baseConfig(args);
+  cfg.mounts.push({ destination: '/attack', type: 'bind', source: buildAttack(), options: ['bind', 'ro'] });
+  return cfg;
+}
+
+/** The lines of the helper that report a success ("what: ok"). */
+const successes = (out: string) => out.split('\n').filter((l) => / ok$/.test(l));
+
+describe('the init stub is not reachable from the container (non-dumpable until execve)', () => {
+  it.skipIf(!haveCc)('an exec into a created container cannot open, read or ptrace the waiting init', () => {
+    const id = uid('nd');
+    const cfg = attackConfig(['sh', '-c', 'echo started']);
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), id]);
+    expect(r.status, r.stderr).toBe(0);
+    try {
+      const a = rt(c, ['exec', id, '/attack', '1']);
+      expect(a.status, a.stderr).toBe(0);
+      // every try reported (the fd list is not readable either, or each fd failed)
+      expect(a.stdout).toMatch(/^mem rw: /m);
+      expect(a.stdout).toMatch(/^ptrace attach: /m);
+      expect(successes(a.stdout)).toEqual([]);
+      expect(a.stdout).toMatch(/^ptrace attach: Operation not permitted$/m);
+      // and the init still starts (an attach that stopped it would hang start)
+      const s = rt(c, ['start', id], { timeout: 10_000 });
+      expect(s.status, s.stderr).toBe(0);
+    } finally {
+      rt(c, ['delete', '--force', id]);
+    }
+  });
+
+  it.skipIf(!haveCc)('a second container joining the pid namespace cannot reach a waiting init either', () => {
+    const a = uid('nda');
+    const b = uid('ndb');
+    expect(rt(c, ['create', '--bundle', bundle(c, attackConfig(['true'])), a]).status).toBe(0);
+    try {
+      const pid = stateOf(c, a).pid;
+      const cfg = attackConfig(['/attack', '1']);
+      cfg.linux.namespaces = cfg.linux.namespaces.map((n: any) => (n.type === 'pid' ? { type: 'pid', path: `/proc/${pid}/ns/pid` } : n));
+      const r = rt(c, ['run', '--bundle', bundle(c, cfg), b]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^ptrace attach: /m);
+      expect(successes(r.stdout)).toEqual([]);
+    } finally {
+      rt(c, ['delete', '--force', b]);
+      rt(c, ['delete', '--force', a]);
+    }
+  });
+
+  it.skipIf(!haveCc)('in a user namespace too, with the stub\'s own /proc/self writes (oom_score_adj, time offsets)', () => {
+    const id = uid('ndu');
+    const cfg = attackConfig(['sh', '-c', 'cat /proc/self/oom_score_adj; cat /proc/self/timens_offsets']);
+    cfg.linux.namespaces.push({ type: 'user' }, { type: 'time' });
+    cfg.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    cfg.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    cfg.linux.timeOffsets = { monotonic: { secs: 86400, nanosecs: 0 } };
+    cfg.process.oomScoreAdj = 500;
+    // the mapped root must reach the helper
+    fs.chmodSync(c.work, 0o755);
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), id]);
+    expect(r.status, r.stderr).toBe(0);
+    try {
+      // exec into a created container: the stub joins the user namespace before the others, whose
+      // /proc/<init>/ns files it can no longer open then (the init is still the non-dumpable stub)
+      const a = rt(c, ['exec', id, '/attack', '1']);
+      expect(a.status, a.stderr).toBe(0);
+      expect(a.stdout).toMatch(/^ptrace attach: /m);
+      expect(successes(a.stdout)).toEqual([]);
+      const s = rt(c, ['start', id], { timeout: 10_000 });
+      expect(s.status, s.stderr).toBe(0);
+    } finally {
+      rt(c, ['delete', '--force', id]);
+    }
+    const run = rt(c, ['run', '--bundle', bundle(c, { ...cfg, process: { ...cfg.process, args: ['sh', '-c', 'cat /proc/self/oom_score_adj; cat /proc/self/timens_offsets'] } }), uid('ndr')]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^500\nmonotonic\s+86400\s+0\n/);
+  });
+});
