@@ -282,10 +282,29 @@ void op_no_new_privs(void)
  * cwd only the user can enter, e.g. on root-squashed NFS). A refused chdir (EACCES, EPERM) before USER is
  * left to the one after it, and after USER it is no error when the cwd already is that directory.
  */
+/*
+ * The cwd must be inside the container's root: a magic link (/proc/self/fd/N of a preserved host directory)
+ * can lead a chdir out of it. getcwd(2) then does not return an absolute path ("(unreachable)/..."); runc
+ * checks the same way and uses the same message.
+ */
+static void verify_cwd(void)
+{
+	char buf[PATH_MAX];
+	long n = syscall(SYS_getcwd, buf, sizeof buf);
+	if (n < 0 && errno == ENOENT)
+		rt_failx("current working directory is outside of container mount namespace root -- possible container breakout detected");
+	if (n < 0)
+		rt_fail(errno, "getcwd");
+	if (n == 0 || buf[0] != '/')
+		rt_failx("current working directory is outside of container mount namespace root -- possible container breakout detected");
+}
+
 void op_chdir(const char *path)
 {
-	if (chdir(path) == 0)
+	if (chdir(path) == 0) {
+		verify_cwd();
 		return;
+	}
 	int err = errno;
 	if (err == EACCES || err == EPERM) {
 		if (!user_done)

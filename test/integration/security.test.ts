@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ctx, baseConfig, bundle, cleanupContext, context, rt, stateOf } from '../helpers';
+import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, rt, stateOf } from '../helpers';
 
 let c: Ctx;
 beforeAll(() => { c = context('sec'); });
@@ -104,4 +104,52 @@ describe('the init stub is not reachable from the container (non-dumpable until 
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^500\nmonotonic\s+86400\s+0\n/);
   });
+});
+
+describe('the working directory stays inside the container', () => {
+  /** Runs the runtime with fd 3 a host directory holding a marker file. */
+  function withHostDir(args: string[]) {
+    const host = fs.mkdtempSync(path.join(c.work, 'hostdir-'));
+    fs.writeFileSync(path.join(host, 'marker'), 'HOST-SECRET\n');
+    const fd = fs.openSync(host, 'r');
+    try {
+      return spawnSync(RUNTS, ['--root', c.root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', fd], timeout: 30_000 });
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  it('exec --cwd through a host directory fd (--preserve-fds) is refused', () => {
+    const id = uid('cwd');
+    expect(rt(c, ['run', '-d', '--bundle', bundle(c, baseConfig(['sleep', '60'])), id]).status).toBe(0);
+    try {
+      const r = withHostDir(['exec', '--preserve-fds', '1', '--cwd', '/proc/self/fd/3', id, 'cat', 'marker']);
+      expect(r.stdout).not.toMatch(/HOST-SECRET/);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/current working directory is outside of container mount namespace root/);
+      // a cwd inside the container still works, through a magic link too
+      const ok = rt(c, ['exec', '--cwd', '/proc/self/root/tmp', id, 'pwd']);
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(ok.stdout).toBe('/tmp\n');
+    } finally {
+      rt(c, ['delete', '--force', id]);
+    }
+  });
+
+  it('process.cwd that became a link to a host directory fd (create --preserve-fds) is refused', () => {
+    // MKDIR of the cwd refuses magic links; a createContainer hook then swaps the directory for a symlink to
+    // /proc/self/fd/3 (the preserved host directory), which the CHDIR after the root switch follows
+    const id = uid('cwdc');
+    const cfg = baseConfig(['cat', 'marker']);
+    cfg.mounts.push({ destination: '/w', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev'] });
+    cfg.process.cwd = '/w/x';
+    const x = path.join(cfg.root.path, 'w', 'x');
+    cfg.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `rmdir ${x} && ln -s /proc/self/fd/3 ${x}`] }] };
+    const r = withHostDir(['run', '--preserve-fds', '1', '--bundle', bundle(c, cfg), id]);
+    rt(c, ['delete', '--force', id]);
+    expect(r.stdout).not.toMatch(/HOST-SECRET/);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/current working directory is outside of container mount namespace root/);
+  });
+
 });
