@@ -131,6 +131,7 @@ static void run_step(const struct rt_step *st)
 	case RT_OP_CGROUP_FORK_INTO: op_cgroup_fork_into(a[0].s); break;
 	case RT_OP_OPEN_TREE: op_open_tree(a[0].s, a[1].s, a[2].u, a[3].u, a[4].u); break;
 	case RT_OP_MOUNT_TREE: op_mount_tree(a[0].u, a[1].s, a[2].u); break;
+	case RT_OP_UMOUNT: op_umount(a[0].s, a[1].u); break;
 	default:
 		/* the decoder refuses unknown ops; this is for an op known there but not here */
 		rt_failx("plan: unknown op %u", st->op);

@@ -708,6 +708,31 @@ void op_pivot_root(void)
 	reopen_root();
 }
 
+/*
+ * A mount outside the rootfs that must not stay reachable (--no-pivot: full procfs/sysfs mounts of the host,
+ * which let a nested user namespace mount procfs/sysfs). Made rslave first, so that the unmount does not
+ * propagate to the host, then detached; a path already gone with a detached parent is skipped. With
+ * RT_UMOUNT_COVER a refused unmount (a locked mount in a user namespace) covers the path with a tmpfs instead.
+ * The path is the host's, looked up before MOVE_ROOT (no /proc needed: /proc may be what is detached).
+ */
+void op_umount(const char *path, uint64_t how)
+{
+	if (mount(NULL, path, NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+		if (errno == ENOENT)
+			return;
+		rt_fail(errno, "make %s rslave", path);
+	}
+	if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+		return;
+	int err = errno;
+	if ((how & RT_UMOUNT_COVER) && (err == EPERM || err == EINVAL)) {
+		if (mount("tmpfs", path, "tmpfs", 0, NULL) < 0)
+			rt_fail(errno, "mount tmpfs on %s", path);
+		return;
+	}
+	rt_fail(err, "unmount %s", path);
+}
+
 void op_move_root(void)
 {
 	rt_need_root("MOVE_ROOT");

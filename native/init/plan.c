@@ -57,6 +57,7 @@ static const struct op_info ops[RT_LAST_OPCODE + 1] = {
 	[RT_OP_OPEN_TREE] = {"OPEN_TREE", "SSUUU"},
 	[RT_OP_MOUNT_TREE] = {"MOUNT_TREE", "USU"},
 	[RT_OP_CHROOT] = {"CHROOT", "S"},
+	[RT_OP_UMOUNT] = {"UMOUNT", "SU"},
 };
 
 const char *rt_op_name(uint32_t op)

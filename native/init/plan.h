@@ -61,8 +61,9 @@
 #define RT_OP_OPEN_TREE 43
 #define RT_OP_MOUNT_TREE 44
 #define RT_OP_CHROOT 45
+#define RT_OP_UMOUNT 46
 /* highest op number known to this stub (not an op itself) */
-#define RT_LAST_OPCODE 45
+#define RT_LAST_OPCODE 46
 
 /* frames of the sync protocol */
 #define RT_MSG_PLAN 1
@@ -77,6 +78,9 @@
 
 /* codes of the SYNC frame */
 #define RT_SYNC_CREATE_HOOKS 1
+
+/* `how` bits of UMOUNT */
+#define RT_UMOUNT_COVER 1
 
 /* `how` bits of MOUNT and MOUNT_SETATTR */
 #define RT_HOW_TARGET_IN_ROOT 1

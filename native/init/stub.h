@@ -67,6 +67,7 @@ void op_symlink(const char *target, const char *linkpath);
 void op_pivot_root(void);
 void op_move_root(void);
 void op_chroot(const char *path);
+void op_umount(const char *path, uint64_t how);
 void op_mask(const char *path);
 void op_readonly(const char *path);
 /* helpers shared with devices.c */

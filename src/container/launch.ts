@@ -12,6 +12,7 @@ import { withCgroupJoin } from '../plan/cgroups';
 import { SyncCode } from '../plan/ops';
 import { hasMountNs, idMapText } from '../plan/namespaces';
 import { hostRootOf, removeHostMounts } from './hostmounts';
+import { parseMountinfo } from '../plan/mountinfo';
 import { loadNative } from '../native';
 import { runHooks, runHooksWarn } from './hooks';
 import { forwardListener } from './seccomp';
@@ -98,7 +99,10 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   fds.memfd = next;
   const extraEnv = nListen ? [`LISTEN_FDS=${nListen}`, 'LISTEN_PID=1'] : [];
   const dir = containerDir(o.root, o.id);
-  const plan = buildPlan(spec, { id: o.id, bundle, rootfs, noPivot: !!o.noPivot, fds, extraEnv, hostRoot: hostRootOf(dir) });
+  // --no-pivot: the planner decides which host mounts to detach (facts: mountinfo, the real rootfs path)
+  const hostMounts = o.noPivot ? parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')) : undefined;
+  const rootfsReal = o.noPivot ? fs.realpathSync(rootfs) : undefined;
+  const plan = buildPlan(spec, { id: o.id, bundle, rootfs, noPivot: !!o.noPivot, hostMounts, rootfsReal, fds, extraEnv, hostRoot: hostRootOf(dir) });
   for (let fd = 3; fd < 3 + preserve; fd++) {
     try { fs.fstatSync(fd); } catch { throw new RuntimeError(`--preserve-fds: fd ${fd} is not open`); }
   }

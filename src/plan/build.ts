@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError } from '../errors';
 import type { Hook, Spec } from '../config/types';
-import { How, SyncCode } from './ops';
+import { How, SyncCode, UmountHow } from './ops';
+import { HostMount, revealingMounts } from './mountinfo';
 import { Step, step, str, strv, u64, u64v } from './encode';
 import { CLONE, NsPlan, hasMountNs, isHostNs, planNamespaces, timeOffsets } from './namespaces';
 import { MS, MountContext, PROPAGATION, mountSteps } from './mounts';
@@ -26,6 +27,9 @@ export interface PlanOptions {
   bundle: string;
   rootfs: string;
   noPivot: boolean;
+  /** with noPivot: the host's mounts (mountinfo) and the rootfs with symlinks resolved */
+  hostMounts?: HostMount[];
+  rootfsReal?: string;
   fds: LaunchFds;
   /** the container id (where its cgroups are, for the cgroup mount) */
   id?: string;
@@ -188,8 +192,17 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   (hooks.createContainer ?? []).forEach((h, i) => s.push(hookStep(h, `createContainer hook #${i}`)));
 
   // 8. the new root
-  // without a mount namespace: chroot, whatever --no-pivot says (MS_MOVE onto the host's / is out of question)
-  s.push(!mntns ? step('CHROOT', str('')) : o.noPivot ? step('MOVE_ROOT') : step('PIVOT_ROOT'));
+  if (!mntns) {
+    // without a mount namespace: chroot, whatever --no-pivot says (MS_MOVE onto the host's / is out of question)
+    s.push(step('CHROOT', str('')));
+  } else if (o.noPivot) {
+    // no full procfs/sysfs of the host may stay in the container's mount namespace (runc's msMoveRoot)
+    if (!o.hostMounts) throw new RuntimeError('--no-pivot: the host mounts are needed to plan it');
+    for (const p of revealingMounts(o.hostMounts, o.rootfsReal ?? o.rootfs)) s.push(step('UMOUNT', str(p), u64(UmountHow.COVER)));
+    s.push(step('MOVE_ROOT'));
+  } else {
+    s.push(step('PIVOT_ROOT'));
+  }
   // the configured propagation on the new / (runc: right after pivot_root); unbindable after the masked and
   // read-only paths, which bind /dev/null and the paths themselves (a bind from an unbindable mount fails).
   // Without a mount namespace the root is private already.

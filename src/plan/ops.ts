@@ -51,6 +51,7 @@ export const Op = {
   OPEN_TREE: 43,
   MOUNT_TREE: 44,
   CHROOT: 45,
+  UMOUNT: 46,
 } as const;
 export type OpName = keyof typeof Op;
 
@@ -69,6 +70,12 @@ export const Msg = {
 /** SYNC codes sent by the container init. */
 export const SyncCode = {
   CREATE_HOOKS: 1,
+} as const;
+
+/** `how` bits of UMOUNT. */
+export const UmountHow = {
+  /** a refused unmount (EPERM, EINVAL: a locked mount in a user namespace) covers the path with a tmpfs */
+  COVER: 1,
 } as const;
 
 /** `how` bits of MOUNT and MOUNT_SETATTR. */

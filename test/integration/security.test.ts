@@ -153,3 +153,40 @@ describe('the working directory stays inside the container', () => {
   });
 
 });
+
+describe('run --no-pivot leaves no full procfs/sysfs of the host in the container\'s mount namespace', () => {
+  // a nested user namespace (with its own pid and network namespaces) may mount procfs/sysfs only while a
+  // fully visible one is in its mount namespace; with --no-pivot the host's stayed there, under the moved root
+  const inner = 'mkdir -p /tmp/p /tmp/s; mount -t proc proc /tmp/p && echo MOUNTED-PROC; mount -t sysfs sysfs /tmp/s && echo MOUNTED-SYSFS; true';
+  const nested = (noPivot: boolean, userns = false) => {
+    const cfg = baseConfig(['sh', '-c', `unshare -Urmpfn sh -c '${inner}' 2>&1; grep -cE " - (proc|sysfs) " /proc/self/mountinfo`]);
+    // not root: mapping 0 in the nested user namespace then needs no CAP_SETFCAP
+    cfg.process.user = { uid: 1000, gid: 1000 };
+    if (userns) {
+      // the host's mounts are locked there: the stub cannot unmount them and covers them with a tmpfs
+      cfg.linux.namespaces.push({ type: 'user' });
+      cfg.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      cfg.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      fs.chmodSync(c.work, 0o755);
+    }
+    const r = rt(c, ['run', ...(noPivot ? ['--no-pivot'] : []), '--bundle', bundle(c, cfg), uid('np')]);
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout;
+  };
+
+  it('a nested user namespace cannot mount procfs or sysfs, as with pivot_root', () => {
+    const pivot = nested(false);
+    const noPivot = nested(true);
+    expect(pivot).not.toMatch(/MOUNTED/);
+    expect(noPivot).not.toMatch(/MOUNTED/);
+    expect(noPivot).toMatch(/mount: permission denied/);
+    // the container's own /proc and /sys (plus the read-only /proc subpaths) are still there
+    expect(noPivot.trim().split('\n').pop()).toBe(pivot.trim().split('\n').pop());
+  });
+
+  it('in a user namespace too (the host mounts are locked there and get covered)', () => {
+    const out = nested(true, true);
+    expect(out).not.toMatch(/MOUNTED/);
+    expect(out).toMatch(/mount: permission denied/);
+  });
+});

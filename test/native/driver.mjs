@@ -629,6 +629,36 @@ async function main() {
     check('fd 3 preserved, the sync socket at 4 is not inherited', !r3.error && r3.stdout === `${file}\nno-fd-4\n`, `${r3.error} ${JSON.stringify(r3.stdout)}`);
   });
 
+  await test('UMOUNT: rslave + detach, a missing path skipped, a locked mount (user namespace) covered with a tmpfs', async () => {
+    const a = path.join(WORK, 'um-a'); // a full proc mount: detached
+    const b = path.join(WORK, 'um-b'); // a bind that becomes locked in the user namespace: umount gives EINVAL
+    const src = path.join(WORK, 'um-src');
+    for (const d of [a, b, src]) fs.mkdirSync(d);
+    fs.writeFileSync(path.join(src, 'bound'), 'x');
+    const lockedB = [
+      step('UNSHARE', U(CLONE.NEWNS)),
+      step('MOUNT', S(''), S('/'), S(''), U(MS.SLAVE | MS.REC), S(''), U(0)),
+      step('MOUNT', S('proc'), S(a), S('proc'), U(0), S(''), U(0)),
+      step('MOUNT', S(src), S(b), S(''), U(MS.BIND), S(''), U(0)),
+      step('UMOUNT', S(a), U(0)),
+      step('UMOUNT', S(path.join(WORK, 'um-missing')), U(0)),
+      step('UNSHARE', U(CLONE.NEWUSER)), step('USERMAP'), step('SETID_ROOT'),
+      step('UNSHARE', U(CLONE.NEWNS)),
+    ];
+    const maps = { uid: '0 0 65536\n', gid: '0 0 65536\n' };
+    const r = await runStub({ maps, plan: [
+      ...lockedB,
+      step('UMOUNT', S(b), U(1)),
+      step('LOOKUP', S('/bin/sh'), S('')),
+      step('EXEC', V(['/bin/sh', '-c', `grep -c " ${a} " /proc/self/mountinfo; grep " ${b} " /proc/self/mountinfo | cut -d" " -f9 | tail -1; ls ${b}`]), V([])),
+    ] });
+    check('no ERROR frame', !r.error, r.error);
+    check('proc detached, the locked bind covered by a tmpfs', r.stdout === '0\ntmpfs\n', JSON.stringify(r.stdout));
+    const r2 = await runStub({ maps, plan: [...lockedB, step('UMOUNT', S(b), U(0))] });
+    check('without the cover bit a refused unmount is an error', r2.error === `unmount ${b}: invalid argument`, r2.error);
+    check('nothing leaked to the host', hostMountsOf(WORK + '/um-').length === 0);
+  });
+
   await test('plans built by src/plan/build.ts (best effort: skipped when it does not compile)', async () => {
     const out = path.join(WORK, 'tsbuild');
     const tsc = path.join(REPO, 'node_modules', '.bin', 'tsc');
