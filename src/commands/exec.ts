@@ -5,6 +5,7 @@ import type { Globals } from '../cli';
 import { checkId } from '../ids';
 import { RuntimeError, errnoText } from '../errors';
 import type { Process } from '../config/types';
+import { parseJsonBytes } from '../config/json';
 import { containerDir, readSaved } from '../container/state';
 import { execProcess, validateProcess } from '../container/exec';
 
@@ -27,19 +28,14 @@ export interface ExecFlags {
 }
 
 function fromFile(file: string): Process {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8');
+    bytes = file === '-' ? fs.readFileSync(0) : fs.readFileSync(file);
   } catch (e) {
     throw new RuntimeError(`--process ${file}: ${errnoText(e)}`);
   }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new RuntimeError(`--process ${file}: invalid JSON: ${(e as Error).message}`);
-  }
-  return validateProcess(doc);
+  const { doc, exact } = parseJsonBytes(bytes, `--process ${file}`);
+  return validateProcess(doc, exact);
 }
 
 function uintArg(v: string, what: string): number {

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError, errnoText } from '../errors';
+import { parseJsonBytes } from './json';
 import type { Spec } from './types';
 import { validateConfig } from './validate';
 
@@ -19,20 +20,15 @@ export function resolveBundle(bundle: string | undefined): string {
 
 export function loadConfig(bundle: string): Spec {
   const file = path.join(bundle, 'config.json');
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    bytes = fs.readFileSync(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new RuntimeError(`JSON specification file config.json not found in bundle ${bundle}: open ${file}: no such file or directory`);
     throw new RuntimeError(`open ${file}: ${errnoText(e)}`);
   }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new RuntimeError(`config.json: invalid JSON: ${(e as Error).message}`);
-  }
-  const errors = validateConfig(doc);
+  const { doc, exact } = parseJsonBytes(bytes, 'config.json');
+  const errors = validateConfig(doc, exact);
   if (errors.length) {
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more: ${errors.slice(1, 4).join('; ')})` : '';
     throw new RuntimeError(`config.json: ${errors[0]}${more}`);

@@ -4,6 +4,7 @@
 // Every problem becomes one line naming the field: `linux.namespaces[1].type: must be one of pid, ...`.
 import * as fs from 'fs';
 import * as path from 'path';
+import type { ExactInts } from './json';
 
 /** The part of an ajv ErrorObject we read (no import of ajv at run time). */
 interface SchemaError {
@@ -103,7 +104,7 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return n === 1 ? `one ${one}` : `${n} ${many}`;
 }
 
-function schemaMessage(e: SchemaError, doc: unknown): string {
+function schemaMessage(e: SchemaError, doc: unknown, exact?: ExactInts): string {
   const segs = pointerSegs(e.instancePath, doc);
   const p = e.params || {};
   switch (e.keyword) {
@@ -120,8 +121,10 @@ function schemaMessage(e: SchemaError, doc: unknown): string {
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
-    case 'exclusiveMaximum':
-      return line(segs, `must be ${p.comparison} ${p.limit}`);
+    case 'exclusiveMaximum': {
+      const got = exact?.get(e.instancePath);
+      return line(segs, `must be ${p.comparison} ${BIG_LIMITS.get(p.limit) ?? p.limit}${got !== undefined ? ` (got ${got})` : ''}`);
+    }
     case 'multipleOf':
       return line(segs, `must be a multiple of ${p.multipleOf}`);
     case 'pattern':
@@ -146,17 +149,51 @@ function schemaMessage(e: SchemaError, doc: unknown): string {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// 64-bit integers. The schema bounds int64 and uint64 (defs.json), but as doubles: 2^64-1 and 2^64 are the same
+// number to JSON.parse and to ajv. Integers that a double cannot hold are kept exactly by json.ts; for the schema
+// check each is replaced by a double on the same side of the bounds, then put back.
+
+/** The schema's 64-bit bounds as ajv reports them (doubles), and as they are written. */
+const BIG_LIMITS = new Map<number, string>([
+  [2 ** 64, '18446744073709551615'],
+  [2 ** 63, '9223372036854775807'],
+  [-(2 ** 63), '-9223372036854775808'],
+]);
+
+const U64_MAX = (1n << 64n) - 1n;
+const I64_MAX = (1n << 63n) - 1n;
+const I64_MIN = -(1n << 63n);
+
+/** A double that compares with the schema's 64-bit bounds (as doubles) the way `v` does with the exact ones. */
+function standIn(v: bigint): number {
+  if (v > U64_MAX) return 2 ** 64 + 8192; // above both maxima
+  if (v > I64_MAX) return 2 ** 63 + 2048; // a uint64, above int64's maximum
+  if (v < I64_MIN) return -(2 ** 63) - 4096; // below int64's minimum
+  return Number(v); // rounds to at most 2^63 and at least -2^63: within int64's bounds as doubles
+}
+
+function setAt(doc: unknown, pointer: string, value: unknown): void {
+  const keys = pointer.slice(1).split('/').map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let cur = doc as Record<string, unknown>;
+  for (const k of keys.slice(0, -1)) {
+    cur = cur?.[k] as Record<string, unknown>;
+    if (cur === null || typeof cur !== 'object') return;
+  }
+  if (cur && typeof cur === 'object') cur[keys[keys.length - 1]] = value;
+}
+
 /** Combinator and if/then errors only repeat what their branches said, when a branch said anything. */
 const SUMMARY_KEYWORDS = new Set(['anyOf', 'oneOf', 'if', 'not', '$ref']);
 
-function schemaMessages(errors: readonly SchemaError[] | null | undefined, doc: unknown): string[] {
+function schemaMessages(errors: readonly SchemaError[] | null | undefined, doc: unknown, exact?: ExactInts): string[] {
   if (!errors) return [];
   const kept = errors.filter((e) => {
     if (!SUMMARY_KEYWORDS.has(e.keyword)) return true;
     const under = e.instancePath;
     return !errors.some((o) => o !== e && !SUMMARY_KEYWORDS.has(o.keyword) && (o.instancePath === under || o.instancePath.startsWith(`${under}/`)));
   });
-  return kept.map((e) => schemaMessage(e, doc));
+  return kept.map((e) => schemaMessage(e, doc, exact));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -275,9 +312,38 @@ function configRules(doc: Obj): string[] {
     const list = linux[key];
     if (Array.isArray(list)) list.forEach((p, i) => absolute(['linux', key, i], p));
   }
+  // a directory name under /sys/fs/resctrl: one path component, as runc checks it
+  if (isObj(linux.intelRdt) && typeof linux.intelRdt.closID === 'string') {
+    const id = linux.intelRdt.closID;
+    if (id === '.' || id === '..' || id.includes('/')) out.push(line(['linux', 'intelRdt', 'closID'], `must be a single path component (no "/", not "." or ".."), got ${JSON.stringify(id)}`));
+  }
   if (isObj(linux.seccomp) && linux.seccomp.listenerMetadata !== undefined && linux.seccomp.listenerPath === undefined) {
     out.push('linux.seccomp.listenerMetadata: requires linux.seccomp.listenerPath');
   }
+  return out;
+}
+
+/**
+ * Strings (and keys) holding a lone UTF-16 surrogate: a `\ud800` escape in the JSON that is not half of a pair.
+ * It stands for no character; written to the kernel it would become U+FFFD or garbage.
+ */
+function unicodeMessages(doc: unknown): string[] {
+  const out: string[] = [];
+  const lone = /\p{Cs}/u;
+  const hex = (s: string) => `\\u${s.match(lone)![0].charCodeAt(0).toString(16)}`;
+  const walk = (v: unknown, segs: Seg[]) => {
+    if (typeof v === 'string') {
+      if (lone.test(v)) out.push(line(segs, `must be valid Unicode (lone surrogate ${hex(v)})`));
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => walk(x, [...segs, i]));
+    } else if (isObj(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        if (lone.test(k)) out.push(line(segs, `a key must be valid Unicode (lone surrogate ${hex(k)})`));
+        else walk(x, [...segs, k]);
+      }
+    }
+  };
+  walk(doc, []);
   return out;
 }
 
@@ -288,11 +354,22 @@ function dedupe(list: string[]): string[] {
 // ---------------------------------------------------------------------------------------------------------
 
 /** All problems of a config.json document, most relevant first; empty when it is valid. */
-export function validateConfig(doc: unknown): string[] {
+export function validateConfig(doc: unknown, exact?: ExactInts): string[] {
   const v = validators().validateConfig;
-  const schemaErrs = v(doc) ? [] : schemaMessages(v.errors, doc);
+  let ok: boolean;
+  if (exact?.size) {
+    for (const [p, n] of exact) setAt(doc, p, standIn(n));
+    try {
+      ok = v(doc);
+    } finally {
+      for (const [p, n] of exact) setAt(doc, p, Number(n));
+    }
+  } else {
+    ok = v(doc);
+  }
+  const schemaErrs = ok ? [] : schemaMessages(v.errors, doc, exact);
   if (!isObj(doc)) return dedupe(schemaErrs);
-  return dedupe([...versionMessages(doc), ...schemaErrs, ...configRules(doc)]);
+  return dedupe([...versionMessages(doc), ...unicodeMessages(doc), ...schemaErrs, ...configRules(doc)]);
 }
 
 /** All problems of a state document (as `state` prints and hooks receive it); empty when it is valid. */

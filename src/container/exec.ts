@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError, errnoText } from '../errors';
 import type { Process } from '../config/types';
+import type { ExactInts } from '../config/json';
 import { validateConfig } from '../config/validate';
 import { loadNative } from '../native';
 import { buildExecPlan, ExecFds } from '../plan/exec';
@@ -26,8 +27,9 @@ export interface ExecOptions {
 }
 
 /** Check a process object the way config.json's process is checked. */
-export function validateProcess(proc: unknown): Process {
-  const errors = validateConfig({ ociVersion: '1.3.0', root: { path: '/' }, process: proc });
+export function validateProcess(proc: unknown, exact?: ExactInts): Process {
+  const under = exact && new Map([...exact].map(([p, v]) => [`/process${p}`, v]));
+  const errors = validateConfig({ ociVersion: '1.3.0', root: { path: '/' }, process: proc }, under);
   if (errors.length) throw new RuntimeError(`process: ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`);
   return proc as Process;
 }

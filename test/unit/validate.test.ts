@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { badUtf8At, parseJsonBytes } from '../../src/config/json';
 import { validateConfig, validateState } from '../../src/config/validate';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -63,7 +64,7 @@ const RUNC = ['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/sbin/runc', '/usr/l
 describe('validateConfig accepts', () => {
   it('a minimal config', () => {
     expect(validateConfig({ ociVersion: '1.3.0', root: { path: 'rootfs' } })).toEqual([]);
-    expect(validateConfig({ ociVersion: '1.3.0', root: { path: 'rootfs' }, process: { cwd: '/', args: ['true'] } })).toEqual([]);
+    expect(validateConfig({ ociVersion: '1.3.0', root: { path: 'rootfs' }, process: { cwd: '/', args: ['true'], user: { uid: 0, gid: 0 } } })).toEqual([]);
   });
 
   it("runc spec's default config (inline copy)", () => {
@@ -158,6 +159,20 @@ describe('validateConfig accepts', () => {
     expect(validateConfig(doc)).toEqual([]);
   });
 
+  it('device access in any order and with repeats, as runc takes it', () => {
+    for (const access of ['wr', 'mwr', 'rrw', 'mmm', '']) {
+      expect(validateConfig(cfg((c) => { c.linux.resources.devices.push({ allow: true, type: 'c', major: 1, minor: 3, access }); })), access).toEqual([]);
+    }
+  });
+
+  it('a one-component intelRdt closID', () => {
+    expect(validateConfig(cfg((c) => { c.linux.intelRdt = { closID: 'group.1' }; }))).toEqual([]);
+  });
+
+  it('non-BMP characters (a surrogate pair) in strings', () => {
+    expect(validateConfig(cfg((c) => { c.hostname = 'a\ud83d\ude00'; c.process.env.push('X=\u{1F600}'); }))).toEqual([]);
+  });
+
   it('a relative mount destination (deprecated, taken relative to /)', () => {
     expect(validateConfig(cfg((c) => { c.mounts[3].destination = 'dev/shm'; }))).toEqual([]);
   });
@@ -220,6 +235,15 @@ describe('validateConfig rejects, naming the field', () => {
     ['a zero hook timeout', (c) => { c.hooks = { prestart: [{ path: '/bin/true', timeout: 0 }] }; }, 'hooks.prestart[0].timeout: must be >= 1'],
     ['a non-string annotation', (c) => { c.annotations = { 'com.example.n': 1 }; }, 'annotations["com.example.n"]: must be a string'],
     ['linux that is an array', (c) => { c.linux = []; }, 'linux: must be an object'],
+    ['a process without user', (c) => { delete c.process.user; }, 'process.user: is required'],
+    ['a closID with a path', (c) => { c.linux.intelRdt = { closID: '../../x' }; }, 'linux.intelRdt.closID: must be a single path component (no "/", not "." or ".."), got "../../x"'],
+    ['a closID ".."', (c) => { c.linux.intelRdt = { closID: '..' }; }, 'linux.intelRdt.closID: must be a single path component (no "/", not "." or ".."), got ".."'],
+    ['a closID "."', (c) => { c.linux.intelRdt = { closID: '.' }; }, 'linux.intelRdt.closID: must be a single path component (no "/", not "." or ".."), got "."'],
+    ['a lone high surrogate in hostname', (c) => { c.hostname = 'a\ud800b'; }, 'hostname: must be valid Unicode (lone surrogate \\ud800)'],
+    ['a lone low surrogate in env', (c) => { c.process.env.push('A=\udc00'); }, 'process.env[2]: must be valid Unicode (lone surrogate \\udc00)'],
+    ['a lone surrogate in args', (c) => { c.process.args = ['sh', '\ud800']; }, 'process.args[1]: must be valid Unicode (lone surrogate \\ud800)'],
+    ['a lone surrogate in cwd', (c) => { c.process.cwd = '/\udfff'; }, 'process.cwd: must be valid Unicode (lone surrogate \\udfff)'],
+    ['a lone surrogate in a sysctl key', (c) => { c.linux.sysctl = { 'net.\ud800': '1' }; }, 'linux.sysctl: a key must be valid Unicode (lone surrogate \\ud800)'],
   ];
   for (const [name, change, message] of cases) {
     it(name, () => {
@@ -249,6 +273,62 @@ describe('validateConfig rejects, naming the field', () => {
       'process.cwd: must be an absolute path',
       'linux.namespaces[5].type: malformed spec file: duplicated ns "pid"',
     ]);
+  });
+});
+
+describe('config.json bytes: UTF-8 and 64-bit integers exactly as written', () => {
+  const bytes = (doc: any) => Buffer.from(JSON.stringify(doc));
+  /** The document's text with a placeholder number replaced by the exact digits `n`. */
+  const withNumber = (change: (c: any) => void, n: string) => Buffer.from(JSON.stringify(cfg(change)).replace('424242', n));
+  const check = (b: Buffer) => {
+    const { doc, exact } = parseJsonBytes(b, 'config.json');
+    return validateConfig(doc, exact);
+  };
+
+  it('uint64: 2^64-1 is accepted, 2^64 (which a double cannot tell from 2^64-1) is not', () => {
+    const rl = (c: any) => { c.process.rlimits[0].hard = 424242; };
+    expect(check(withNumber(rl, '18446744073709551615'))).toEqual([]);
+    expect(check(withNumber(rl, '18446744073709551616'))).toEqual(['process.rlimits[0].hard: must be <= 18446744073709551615 (got 18446744073709551616)']);
+    expect(check(withNumber(rl, '100000000000000000000000'))).toEqual(['process.rlimits[0].hard: must be <= 18446744073709551615 (got 100000000000000000000000)']);
+  });
+
+  it('int64: 2^63-1 and -2^63 are accepted, 2^63 and -2^63-1 are not', () => {
+    const lim = (c: any) => { c.linux.resources.memory = { limit: 424242 }; };
+    expect(check(withNumber(lim, '9223372036854775807'))).toEqual([]);
+    expect(check(withNumber(lim, '-9223372036854775808'))).toEqual([]);
+    expect(check(withNumber(lim, '9223372036854775808'))).toEqual(['linux.resources.memory.limit: must be <= 9223372036854775807 (got 9223372036854775808)']);
+    expect(check(withNumber(lim, '-9223372036854775809'))).toEqual(['linux.resources.memory.limit: must be >= -9223372036854775808 (got -9223372036854775809)']);
+    // a uint64 above int64's range is fine where the field is a uint64
+    expect(check(withNumber((c) => { c.linux.resources.cpu = { period: 424242 }; }, '9223372036854775808'))).toEqual([]);
+  });
+
+  it('the document keeps the (rounded) number after the check', () => {
+    const { doc, exact } = parseJsonBytes(withNumber((c) => { c.process.rlimits[0].hard = 424242; }, '18446744073709551615'), 'config.json');
+    expect(validateConfig(doc, exact)).toEqual([]);
+    expect((doc as any).process.rlimits[0].hard).toBe(2 ** 64);
+  });
+
+  it('invalid UTF-8 in a string is an error naming the field and the byte', () => {
+    const b = Buffer.concat([Buffer.from('{"ociVersion":"1.3.0","root":{"path":"r"},"hostname":"a'), Buffer.from([0xff]), Buffer.from('b"}')]);
+    expect(() => parseJsonBytes(b, 'config.json')).toThrow(`config.json: hostname: must be valid UTF-8 (byte 0xff at offset ${b.indexOf(0xff)})`);
+    const env = bytes(cfg(() => undefined));
+    const at = env.indexOf('TERM=xterm') + 5;
+    env[at] = 0xc3; // a lead byte followed by an ASCII letter
+    expect(() => parseJsonBytes(env, 'config.json')).toThrow(`config.json: process.env[1]: must be valid UTF-8 (byte 0xc3 at offset ${at})`);
+  });
+
+  it('invalid UTF-8 outside strings, an encoded surrogate, a byte order mark', () => {
+    expect(() => parseJsonBytes(Buffer.from([0xff, 0x7b, 0x7d]), 'config.json')).toThrow('config.json: invalid UTF-8 (byte 0xff at offset 0)');
+    const cesu = Buffer.concat([Buffer.from('{"hostname":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]);
+    expect(() => parseJsonBytes(cesu, 'config.json')).toThrow('config.json: hostname: must be valid UTF-8 (byte 0xed at offset 13)');
+    expect(() => parseJsonBytes(Buffer.from('\ufeff{}'), 'config.json')).toThrow(/config\.json: invalid JSON/);
+  });
+
+  it('badUtf8At', () => {
+    expect(badUtf8At(Buffer.from('héllo 😀 ✓'))).toBe(-1);
+    for (const [b, at] of [[[0x80], 0], [[0x61, 0xc0, 0x80], 1], [[0xe0, 0x80, 0x80], 0], [[0xf4, 0x90, 0x80, 0x80], 0], [[0x61, 0xe2, 0x82], 1], [[0xf5, 0x80, 0x80, 0x80], 0]] as Array<[number[], number]>) {
+      expect(badUtf8At(Uint8Array.from(b)), JSON.stringify(b)).toBe(at);
+    }
   });
 });
 
