@@ -147,8 +147,14 @@ export function stateOf(c: Ctx, id: string): any {
   return JSON.parse(r.stdout);
 }
 
-export function mountsSnapshot(): string {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ').slice(4, 5).join(' ')).sort().join('\n');
+/**
+ * The host's mount points, sorted; with `under`, only those at or below these paths (other test runs on the
+ * same machine mount and unmount elsewhere meanwhile).
+ */
+export function mountsSnapshot(under?: string[]): string {
+  const all = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ').slice(4, 5).join(' '));
+  const keep = under ? all.filter((m) => under.some((u) => m === u || m.startsWith(`${u}/`))) : all;
+  return keep.sort().join('\n');
 }
 
 export function sleep(ms: number): Promise<void> {

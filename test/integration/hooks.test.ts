@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ctx, baseConfig, bundle, cleanupContext, context, mountsSnapshot, rt, stateOf } from '../helpers';
+import { Ctx, baseConfig, bundle, cleanupContext, context, mountsSnapshot, rootfs, rt, stateOf } from '../helpers';
 
 let c: Ctx;
 let logDir: string;
@@ -90,12 +90,13 @@ describe('hooks', () => {
     const cfg = hookCfg(log, (cfg) => {
       cfg.hooks.prestart = [{ path: hook, args: ['hook.sh', 'prestart', log, '3'] }];
     });
-    const before = mountsSnapshot();
+    const ours = () => mountsSnapshot([c.work, rootfs()]); // others' tests may mount elsewhere meanwhile
+    const before = ours();
     const r = rt(c, ['create', '--bundle', bundle(c, cfg), 'h2']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/prestart hook #0: exit status 3/);
     expect(fs.existsSync(path.join(c.root, 'h2'))).toBe(false);
-    expect(mountsSnapshot()).toBe(before);
+    expect(ours()).toBe(before);
     // createRuntime never ran; the lifecycle went on with destroy and poststop (runtime.md § Lifecycle)
     const ran = lines(log);
     expect(ran.map((x) => x.name)).toEqual(['prestart', 'poststop']);

@@ -3,35 +3,46 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, mountsSnapshot, rt, stateOf } from '../helpers';
+import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, mountsSnapshot, rootfs, rt, stateOf } from '../helpers';
 
 let c: Ctx;
 beforeAll(() => { c = context('robust'); });
 afterAll(() => cleanupContext(c));
 
-/** Processes whose command line names the stub: leftovers of a failed create would show here. */
+/**
+ * Every runtime this file calls (and the stubs they start) inherits this mark in its environment, so that the
+ * stubs of other test runs on the same machine are not taken for ours.
+ */
+const MARK = `RUNTS_TEST_OWNER=${process.pid}-${Date.now()}`;
+process.env.RUNTS_TEST_OWNER = MARK.split('=')[1];
+
+/** Our processes whose command line names the stub: leftovers of a failed create would show here. */
 function stubProcs(): number[] {
   const out: number[] = [];
   for (const p of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue;
     try {
-      if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('runts-init')) out.push(Number(p));
+      if (!fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('runts-init')) continue;
+      if (fs.readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(MARK)) out.push(Number(p));
     } catch { /* gone */ }
   }
   return out;
 }
 
+/** Mounts under our work dir (bundles, state) and the rootfs: others' tests mount elsewhere meanwhile. */
+const ourMounts = () => mountsSnapshot([c.work, rootfs(), '/run/runts']);
+
 function expectNoLeftovers(before: { mounts: string; root: string[]; procs: number[] }) {
   expect(fs.readdirSync(c.root)).toEqual(before.root);
-  expect(mountsSnapshot()).toBe(before.mounts);
+  expect(ourMounts()).toBe(before.mounts);
   expect(stubProcs()).toEqual(before.procs);
 }
 
 function snapshot() {
-  return { mounts: mountsSnapshot(), root: fs.readdirSync(c.root), procs: stubProcs() };
+  return { mounts: ourMounts(), root: fs.readdirSync(c.root), procs: stubProcs() };
 }
 
-function writeBundle(config: string | undefined): string {
+function writeBundle(config: string | Buffer | undefined): string {
   const dir = fs.mkdtempSync(path.join(c.work, 'b-'));
   if (config !== undefined) fs.writeFileSync(path.join(dir, 'config.json'), config);
   return dir;
@@ -67,6 +78,11 @@ describe('bad input', () => {
     ['a missing rootfs', () => writeBundle(cfg((x) => { x.root.path = 'nope'; })), /root\.path: .*no such file or directory/],
     ['no process', () => writeBundle(cfg((x) => { delete x.process; })), /process/],
     ['a missing executable', () => writeBundle(cfg((x) => { x.process.args = ['/bin/nope']; })), /exec.*\/bin\/nope.*no such file/],
+    ['a process without user', () => writeBundle(cfg((x) => { delete x.process.user; })), /^runts: config\.json: process\.user: is required$/m],
+    ['an intelRdt closID that is a path', () => writeBundle(cfg((x) => { x.linux.intelRdt = { closID: '../../x' }; })), /linux\.intelRdt\.closID: must be a single path component/],
+    ['invalid UTF-8 in hostname', () => writeBundle(Buffer.from(cfg((x) => { x.hostname = 'a#b'; }).replace('a#b', 'a\xffb'), 'latin1')), /config\.json: hostname: must be valid UTF-8 \(byte 0xff at offset \d+\)/],
+    ['a lone surrogate in env', () => writeBundle(cfg((x) => { x.process.env.push('X=\ud800'); })), /config\.json: process\.env\[2\]: must be valid Unicode \(lone surrogate \\ud800\)/],
+    ['an rlimit hard of 2^64', () => writeBundle(cfg((x) => { x.process.rlimits[0].hard = 424242; }).replace('424242', '18446744073709551616')), /process\.rlimits\[0\]\.hard: must be <= 18446744073709551615 \(got 18446744073709551616\)/],
     ['a mount that fails', () => writeBundle(cfg((x) => { x.mounts.push({ destination: '/mnt', type: 'bind', source: path.join(c.work, 'nonexistent-src'), options: ['bind'] }); })), /mount .*nonexistent-src.*no such file or directory/],
   ];
   for (const [name, make, msg] of cases) {
@@ -90,6 +106,28 @@ describe('bad input', () => {
       expect(r.stderr, id).toMatch(/invalid container id|container id/);
       expectNoLeftovers(before);
     }
+  });
+
+  it('an id that starts with "-" (valid for runc) is named after `--` by every command', () => {
+    const b = writeBundle(cfg((x) => { x.process.args = ['sleep', '30']; }));
+    const id = '-rf';
+    try {
+      for (const args of [['create', '--bundle', b, '--', id], ['start', '--', id], ['exec', '--', id, 'true'], ['ps', '--', id],
+        ['pause', '--', id], ['resume', '--', id], ['update', '--pids-limit', '9', '--', id], ['events', '--stats', '--', id],
+        ['kill', '--', id, 'KILL']]) {
+        const r = rt(c, args);
+        expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      }
+      const st = rt(c, ['state', '--', id]);
+      expect(st.status, st.stderr).toBe(0);
+      expect(JSON.parse(st.stdout).id).toBe(id);
+      // flags before `--`, the id after
+      expect(rt(c, ['kill', '-a', '--', id, 'KILL']).status).toBe(0);
+    } finally {
+      const d = rt(c, ['delete', '-f', '--', id]);
+      expect(d.status, d.stderr).toBe(0);
+    }
+    expect(fs.existsSync(path.join(c.root, id))).toBe(false);
   });
 
   it('commands on a nonexistent container fail with runc\'s message', () => {

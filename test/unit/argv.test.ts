@@ -20,6 +20,18 @@ describe('fastParse', () => {
     expect(fastParse(['start', '--', '-weird'])!.args).toEqual(['-weird']);
   });
 
+  it('`--` ends the options of every command: ids that start with "-" (valid for runc) can be named', () => {
+    expect(fastParse(['delete', '--', '-rf'])!.args).toEqual(['-rf', { force: false }]);
+    expect(fastParse(['delete', '-f', '--', '-rf'])!.args).toEqual(['-rf', { force: true }]);
+    expect(fastParse(['state', '--', '-rf'])!.args).toEqual(['-rf']);
+    expect(fastParse(['kill', '--', '-rf', '9'])!.args).toEqual(['-rf', '9', { all: false }]);
+    expect(fastParse(['kill', '-a', '--', '-rf'])!.args).toEqual(['-rf', 'SIGTERM', { all: true }]);
+    expect(fastParse(['create', '-b', '/b', '--', '-rf'])!.args).toEqual(['-rf', { bundle: '/b', pivot: true, newKeyring: true, preserveFds: 0 }]);
+    expect(fastParse(['run', '--', '--keep'])!.args[0]).toBe('--keep');
+    // after `--` nothing is a flag, not even the command's own
+    expect(fastParse(['delete', '--', '-f'])!.args).toEqual(['-f', { force: false }]);
+  });
+
   it('leaves everything else to the full parser', () => {
     for (const argv of [
       [], ['--version'], ['--help'], ['state'], ['state', 'a', 'b'], ['create', '--bogus', 'x'], ['create', '-bDIR', 'x'],
