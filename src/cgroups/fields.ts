@@ -47,9 +47,14 @@ export function deviceRules(rules: DeviceRule[] | undefined): Required<DeviceRul
   (rules ?? []).forEach((r, i) => {
     const access = r.access ?? 'rwm';
     if (!/^[rwm]*$/.test(access)) throw fieldError(`devices[${i}].access`, `must be made of r, w and m, got "${access}"`);
-    out.push({ allow: r.allow, type: r.type || 'a', major: r.major ?? -1, minor: r.minor ?? -1, access: access || 'rwm' });
+    out.push({ allow: r.allow, type: r.type || 'a', major: r.major ?? -1, minor: r.minor ?? -1, access: normalAccess(access) || 'rwm' });
   });
   return out.concat(DEFAULT_DEVICE_RULES);
+}
+
+/** An access string as runc takes it (any order, repeats: "wrr") in the kernel's order without repeats ("rw"). */
+export function normalAccess(access: string): string {
+  return ['r', 'w', 'm'].filter((c) => access.includes(c)).join('');
 }
 
 /** A v1 devices.allow/deny line. */

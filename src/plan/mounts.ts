@@ -95,9 +95,8 @@ export function parseOptions(options: string[] | undefined, field: string, isBin
     if (o === 'tmpcopyup') { p.copyUp = true; return; }
     p.data.push(o);
   });
-  if (p.bind && p.data.length) {
-    throw new RuntimeError(`${field}.options: unknown option "${p.data[0]}" for a bind mount`);
-  }
+  // a bind mount keeps its data options (mode=755, size=1k...): runc passes them to mount(2), which ignores
+  // them for MS_BIND
   return p;
 }
 
@@ -169,7 +168,9 @@ export function mountSteps(spec: Spec, ctx: MountContext): MountSteps {
         sources.push(step('OPEN_TREE', str(src), str(dest), u64(slot), u64(p.recursiveBind ? 1 : 0), u64(ctx.bindTrees)));
         steps.push(step('MOUNT_TREE', u64(slot), str(dest), u64(TARGET | How.MKDIR | How.MKFILE)));
       } else {
-        steps.push(step('MOUNT', str(src), str(dest), str(''), u64(MS.BIND | (p.recursiveBind ? MS.REC : 0)), str(''),
+        // data options (mode=, size=...) go along as runc passes them; mount(2) ignores them for MS_BIND (and
+        // open_tree above takes none)
+        steps.push(step('MOUNT', str(src), str(dest), str(''), u64(MS.BIND | (p.recursiveBind ? MS.REC : 0)), str(p.data.join(',')),
           u64(TARGET | How.MKDIR | How.MKFILE)));
       }
       const remountFlags = p.flags & ~MS.REMOUNT;
