@@ -157,6 +157,13 @@ export function mountsSnapshot(under?: string[]): string {
   return keep.sort().join('\n');
 }
 
+/** Whether a program is on PATH (tests that run host tools such as script(1) or cc skip without them). */
+export function hasProgram(name: string): boolean {
+  return (process.env.PATH ?? '/usr/bin:/bin').split(':').some((d) => {
+    try { fs.accessSync(path.join(d, name), fs.constants.X_OK); return true; } catch { return false; }
+  });
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

@@ -249,9 +249,12 @@ check('devices.console', 'Default Devices', 'MUST',
 // ---------------------------------------------------------------------------------------------------------------
 // Control groups
 
-function cgroupCheck(id, section, desc, controller, resources, file, expected) {
+/** `needs`: a host feature the check depends on beyond the controller: a reason to skip when missing, or undefined. */
+function cgroupCheck(id, section, desc, controller, resources, file, expected, needs) {
   check(id, section, 'MUST', desc, async (t) => {
     if (cgroupVersion() === 1 && !v1Mount(controller)) t.skip(`host has no ${controller} cgroup controller mounted`);
+    const lacking = needs?.();
+    if (lacking) t.skip(lacking);
     if (cgroupVersion() === 2) {
       const ctrls = fs.readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8').split(/\s+/);
       if (!ctrls.includes(controller)) t.skip(`host cgroup v2 root has no ${controller} controller`);
@@ -288,7 +291,13 @@ cgroupCheck('cgroups.memory-reservation', 'Memory', 'resources.memory.reservatio
   { memory: { limit: 64 * MiB, reservation: 32 * MiB } }, { 1: 'memory.soft_limit_in_bytes', 2: 'memory.low' }, { 1: String(32 * MiB), 2: String(32 * MiB) });
 // swap is memory plus swap; cgroup v2's memory.swap.max holds the swap part alone
 cgroupCheck('cgroups.memory-swap', 'Memory', 'resources.memory.swap is the memory+swap limit (memory.swap.max = swap - limit on cgroup v2)', 'memory',
-  { memory: { limit: 64 * MiB, swap: 128 * MiB } }, { 1: 'memory.memsw.limit_in_bytes', 2: 'memory.swap.max' }, { 1: String(128 * MiB), 2: String(64 * MiB) });
+  { memory: { limit: 64 * MiB, swap: 128 * MiB } }, { 1: 'memory.memsw.limit_in_bytes', 2: 'memory.swap.max' }, { 1: String(128 * MiB), 2: String(64 * MiB) },
+  () => {
+    // swap accounting: v1 shows memory.memsw.* in every memory cgroup; v2's memory.swap.* is absent from the root,
+    // so the kernel command line decides (swapaccount=0 or cgroup.memory=noswap turn it off)
+    if (cgroupVersion() === 1) return fs.existsSync(path.join(v1Mount('memory'), 'memory.memsw.limit_in_bytes')) ? undefined : 'host kernel does not account swap (no memory.memsw.limit_in_bytes)';
+    return /(^|\s)(swapaccount=0|cgroup\.memory=\S*noswap)/.test(fs.readFileSync('/proc/cmdline', 'utf8')) ? 'host kernel does not account swap (swapaccount=0 or cgroup.memory=noswap)' : undefined;
+  });
 cgroupCheck('cgroups.cpu-quota', 'CPU', 'resources.cpu.quota and period are the CFS bandwidth of the container\'s cgroup (cpu.max on cgroup v2)', 'cpu',
   { cpu: { quota: 50000, period: 200000 } }, { 1: 'cpu.cfs_quota_us', 2: 'cpu.max' }, { 1: '50000', 2: '50000 200000' });
 cgroupCheck('cgroups.cpu-period', 'CPU', 'resources.cpu.period is the CFS period of the container\'s cgroup', 'cpu',

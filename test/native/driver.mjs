@@ -323,7 +323,11 @@ async function main() {
   if (process.getuid() !== 0) { console.error('must run as root'); process.exit(2); }
   if (!fs.existsSync(STUB)) { console.error(`${STUB} missing: run make -C native`); process.exit(2); }
   buildHelpers();
-  const hostMountsBefore = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length;
+  // the host's mount points, less those other test runs on this machine make meanwhile (their work dirs in /tmp,
+  // their runtime dirs in /run); ours under WORK count
+  const hostMountPoints = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m.startsWith(WORK) || !(m.startsWith('/tmp/') || m.startsWith('/run/'))).sort().join(' ');
+  const hostMountsBefore = hostMountPoints();
 
   await test('plan.h numbers equal src/plan/ops.ts', async () => {
     const ts = tsNumbers();
@@ -851,7 +855,7 @@ async function main() {
   });
 
   await test('cleanup', async () => {
-    const after = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length;
+    const after = hostMountPoints();
     check('host mount table unchanged', after === hostMountsBefore, `${hostMountsBefore} -> ${after}`);
     check('no leftover processes running the stub', execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(STUB)).length === 0);
   });
