@@ -444,6 +444,19 @@ describe('limits hold', () => {
     expect(allowed.stdout).toContain('opened');
     expect(allowed.stdout).toContain('write-refused');
     expect(allowed.stderr).toMatch(/Operation not permitted/);
+    // access in another order and repeated, as runc takes it: written as the kernel's "rw"
+    const unordered = startCt('sleep 30', (cfg) => {
+      cfg.linux.devices = [dev];
+      cfg.linux.resources = { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'wwr' }] };
+    });
+    try {
+      expect(read('devices', unordered.rel, 'devices.list').split('\n')).toContain('c 10:229 rw');
+      // the device cgroup decides at open(): for reading and for writing both allowed
+      const r = rt(c, ['exec', unordered.id, 'sh', '-c', 'head -c 0 /dev/fusex && echo read-opened; (exec 3>/dev/fusex) && echo write-opened']);
+      expect(r.stdout, r.stderr).toBe('read-opened\nwrite-opened\n');
+    } finally {
+      remove(unordered);
+    }
     // a later deny takes back what an earlier allow gave
     const taken = runCt('head -c 0 /dev/fusex && echo opened', (cfg) => {
       cfg.linux.devices = [dev];

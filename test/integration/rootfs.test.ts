@@ -415,6 +415,35 @@ describe('mounts', () => {
     expect(mountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).find((m) => m.point === path.join(hostRec, 'sub'))!.opts).toContain('rw');
   });
 
+  it('a bind mount with data options (mode=, size=) is made as runc makes it: the data goes to mount(2), which ignores it for a bind', () => {
+    const hostMode = (fs.statSync(hostData).mode & 0o777).toString(8);
+    const out = run([
+      'echo "== data"; cat /mnt/data/f; stat -c %a /mnt/data',
+      'echo "== big"; dd if=/dev/zero of=/mnt/data/big bs=1024 count=8 2>/dev/null && stat -c %s /mnt/data/big; rm /mnt/data/big',
+      'echo "== ro"; cat /mnt/data-ro/f; touch /mnt/data-ro/x 2>&1',
+      'echo "== mountinfo"; cat /proc/self/mountinfo',
+    ].join('; '), (cfg) => {
+      cfg.mounts.push(
+        { destination: '/mnt/data', type: 'bind', source: hostData, options: ['rbind', 'mode=700', 'size=1k'] },
+        { destination: '/mnt/data-ro', type: 'none', source: hostData, options: ['bind', 'ro', 'uid=5', 'nr_inodes=2'] },
+      );
+    });
+    const s = sections(out);
+    // the host directory itself: its content and mode, no 1k limit
+    expect(s.data).toBe(`host data\n${hostMode}\n`);
+    expect(s.big).toBe('8192\n');
+    expect(s.ro).toMatch(/^host data\ntouch: \/mnt\/data-ro\/x: Read-only file system\n$/);
+    const mi = mountinfo(s.mountinfo);
+    const host = mountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+    const hostFs = host.filter((m) => hostData === m.point || hostData.startsWith(m.point === '/' ? '/' : `${m.point}/`)).sort((a, b) => b.point.length - a.point.length)[0];
+    for (const dest of ['/mnt/data', '/mnt/data-ro']) {
+      const m = mountAt(mi, dest)!;
+      expect(m.fstype, dest).toBe(hostFs.fstype); // a bind of the host's file system, not a new tmpfs
+      expect(m.superOpts, dest).toEqual(hostFs.superOpts); // the super block's options untouched by the data
+    }
+    expect(fs.existsSync(path.join(hostData, 'big'))).toBe(false);
+  });
+
   it('tmpfs with size, mode, nosuid, nodev, noexec', () => {
     const out = run([
       'echo "== mode"; stat -c %a /mnt/t',

@@ -99,6 +99,9 @@ describe('conversions', () => {
     expect(() => deviceRules([{ allow: true, access: 'x' }])).toThrow(/linux\.resources\.devices\[0\]\.access/);
     // an empty type means all devices, as an unset one (runc: "" is "a")
     expect(deviceRules([{ allow: true, type: '' as any, access: 'rwm' }])[1]).toEqual({ allow: true, type: 'a', major: -1, minor: -1, access: 'rwm' });
+    // access as runc takes it (any order, repeats) goes to the kernel in its order, once each
+    const any = deviceRules([{ allow: true, type: 'c', major: 1, minor: 3, access: 'wr' }, { allow: false, type: 'b', major: 8, minor: 0, access: 'mmwrw' }, { allow: true, type: 'c', major: 5, minor: 1, access: 'rrr' }]);
+    expect(any.slice(1, 4).map(deviceLine)).toEqual(['c 1:3 rw', 'b 8:0 rwm', 'c 5:1 r']);
   });
 
   it('update flags: sizes with units, -1, and bad values named', () => {
