@@ -54,11 +54,15 @@ const cfg = (change: (c: any) => void) => {
   return JSON.stringify(x);
 };
 
+// ids are unique on the machine: a container without cgroupsPath gets the cgroup <runts' own>/<id>, which other
+// test runs (other clones) would share
+const BAD = `bad${process.pid}`;
+
 describe('bad input', () => {
-  afterEach(() => { rt(c, ['delete', '--force', 'bad']); });
+  afterEach(() => { rt(c, ['delete', '--force', BAD]); });
 
   it('an unknown capability is ignored with a warning, as runc does', () => {
-    const r = rt(c, ['create', '--bundle', writeBundle(cfg((x) => { x.process.capabilities.bounding = ['CAP_NOPE', 'CAP_KILL']; })), 'bad']);
+    const r = rt(c, ['create', '--bundle', writeBundle(cfg((x) => { x.process.capabilities.bounding = ['CAP_NOPE', 'CAP_KILL']; })), BAD]);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/warning: process\.capabilities\.bounding: unknown capability "CAP_NOPE" ignored/);
   });
@@ -89,7 +93,7 @@ describe('bad input', () => {
     it(`${name}: clear error, non-zero exit, nothing left`, () => {
       const before = snapshot();
       const b = make();
-      const r = rt(c, ['create', '--bundle', b, 'bad']);
+      const r = rt(c, ['create', '--bundle', b, BAD]);
       expect(r.status).not.toBe(0);
       expect(r.stderr).toMatch(msg);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -110,7 +114,7 @@ describe('bad input', () => {
 
   it('an id that starts with "-" (valid for runc) is named after `--` by every command', () => {
     const b = writeBundle(cfg((x) => { x.process.args = ['sleep', '30']; }));
-    const id = '-rf';
+    const id = `-rf${process.pid}`;
     try {
       for (const args of [['create', '--bundle', b, '--', id], ['start', '--', id], ['exec', '--', id, 'true'], ['ps', '--', id],
         ['pause', '--', id], ['resume', '--', id], ['update', '--pids-limit', '9', '--', id], ['events', '--stats', '--', id],
@@ -140,12 +144,13 @@ describe('bad input', () => {
 
   it('an unknown signal is rejected and the container is untouched', () => {
     const b = writeBundle(cfg((x) => { x.process.args = ['sleep', '30']; }));
-    expect(rt(c, ['create', '--bundle', b, 'sig']).status).toBe(0);
-    const r = rt(c, ['kill', 'sig', 'SIGNOPE']);
+    const sig = `sig${process.pid}`;
+    expect(rt(c, ['create', '--bundle', b, sig]).status).toBe(0);
+    const r = rt(c, ['kill', sig, 'SIGNOPE']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/SIGNOPE/);
-    expect(stateOf(c, 'sig').status).toBe('created');
-    expect(rt(c, ['delete', '--force', 'sig']).status).toBe(0);
+    expect(stateOf(c, sig).status).toBe('created');
+    expect(rt(c, ['delete', '--force', sig]).status).toBe(0);
   });
 
   it('a crashed create (state dir without state.json) is removed by delete --force', () => {
@@ -176,7 +181,7 @@ function rtAsync(args: string[]): Promise<{ code: number | null; out: string }> 
 describe('concurrency', () => {
   it('creates and deletes 20 containers concurrently', async () => {
     const b = bundle(c, baseConfig(['sleep', '60']));
-    const ids = Array.from({ length: 20 }, (_, i) => `cc${i}`);
+    const ids = Array.from({ length: 20 }, (_, i) => `cc${process.pid}-${i}`);
     const created = await Promise.all(ids.map((id) => rtAsync(['create', '--bundle', b, id])));
     for (const r of created) expect(r, r.out).toMatchObject({ code: 0 });
     const list = JSON.parse(rt(c, ['list', '--format', 'json']).stdout);
@@ -196,7 +201,7 @@ describe('concurrency', () => {
   it('serializes racing start and delete --force on one container', async () => {
     const b = bundle(c, baseConfig(['sleep', '60']));
     for (let round = 0; round < 3; round++) {
-      const id = `race${round}`;
+      const id = `race${process.pid}-${round}`;
       expect(rt(c, ['create', '--bundle', b, id]).status).toBe(0);
       const [s, d1, d2] = await Promise.all([rtAsync(['start', id]), rtAsync(['delete', '--force', id]), rtAsync(['delete', '--force', id])]);
       // start either won (and the container was then killed) or found it gone; deletes always succeed
@@ -209,11 +214,12 @@ describe('concurrency', () => {
 
   it('two creates with the same id: exactly one wins', async () => {
     const b = bundle(c, baseConfig(['sleep', '60']));
-    const rs = await Promise.all([rtAsync(['create', '--bundle', b, 'dup']), rtAsync(['create', '--bundle', b, 'dup'])]);
+    const dup = `dup${process.pid}`;
+    const rs = await Promise.all([rtAsync(['create', '--bundle', b, dup]), rtAsync(['create', '--bundle', b, dup])]);
     expect(rs.map((r) => r.code).sort()).toEqual([0, 1]);
-    expect(rs.find((r) => r.code !== 0)!.out).toMatch(/container with id exists: dup/);
-    expect(stateOf(c, 'dup').status).toBe('created');
-    expect(rt(c, ['delete', '--force', 'dup']).status).toBe(0);
+    expect(rs.find((r) => r.code !== 0)!.out).toMatch(new RegExp(`container with id exists: ${dup}`));
+    expect(stateOf(c, dup).status).toBe('created');
+    expect(rt(c, ['delete', '--force', dup]).status).toBe(0);
   });
 });
 
