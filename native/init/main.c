@@ -132,6 +132,10 @@ static void run_step(const struct rt_step *st)
 	case RT_OP_OPEN_TREE: op_open_tree(a[0].s, a[1].s, a[2].u, a[3].u, a[4].u); break;
 	case RT_OP_MOUNT_TREE: op_mount_tree(a[0].u, a[1].s, a[2].u); break;
 	case RT_OP_UMOUNT: op_umount(a[0].s, a[1].u); break;
+	case RT_OP_SCHEDULER: op_scheduler(a[0].s, a[1].u, a[2].u, a[3].u, a[4].u, a[5].u, a[6].u, a[7].u); break;
+	case RT_OP_IOPRIO: op_ioprio(a[0].s, a[1].u); break;
+	case RT_OP_MEMPOLICY: op_mempolicy(a[0].s, a[1].u, a[2].uv, a[2].n); break;
+	case RT_OP_AFFINITY: op_affinity(a[0].s, a[1].uv, a[1].n); break;
 	default:
 		/* the decoder refuses unknown ops; this is for an op known there but not here */
 		rt_failx("plan: unknown op %u", st->op);

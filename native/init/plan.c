@@ -58,6 +58,10 @@ static const struct op_info ops[RT_LAST_OPCODE + 1] = {
 	[RT_OP_MOUNT_TREE] = {"MOUNT_TREE", "USU"},
 	[RT_OP_CHROOT] = {"CHROOT", "S"},
 	[RT_OP_UMOUNT] = {"UMOUNT", "SU"},
+	[RT_OP_SCHEDULER] = {"SCHEDULER", "SUUUUUUU"},
+	[RT_OP_IOPRIO] = {"IOPRIO", "SU"},
+	[RT_OP_MEMPOLICY] = {"MEMPOLICY", "SUW"},
+	[RT_OP_AFFINITY] = {"AFFINITY", "SW"},
 };
 
 const char *rt_op_name(uint32_t op)

@@ -62,8 +62,12 @@
 #define RT_OP_MOUNT_TREE 44
 #define RT_OP_CHROOT 45
 #define RT_OP_UMOUNT 46
+#define RT_OP_SCHEDULER 47
+#define RT_OP_IOPRIO 48
+#define RT_OP_MEMPOLICY 49
+#define RT_OP_AFFINITY 50
 /* highest op number known to this stub (not an op itself) */
-#define RT_LAST_OPCODE 46
+#define RT_LAST_OPCODE 50
 
 /* frames of the sync protocol */
 #define RT_MSG_PLAN 1

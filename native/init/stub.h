@@ -105,6 +105,13 @@ void op_seccomp(uint64_t def, const uint64_t *archs, uint32_t narchs, uint64_t f
 		const uint64_t *rules, uint32_t nrules, uint64_t enosys, char **bound, uint32_t nbound);
 void op_seccomp_load(void);
 
+/* sched.c */
+void op_scheduler(const char *what, uint64_t policy, uint64_t flags, uint64_t nice, uint64_t prio, uint64_t runtime,
+		  uint64_t deadline, uint64_t period);
+void op_ioprio(const char *what, uint64_t value);
+void op_mempolicy(const char *what, uint64_t mode, const uint64_t *mask, uint32_t nwords);
+void op_affinity(const char *what, const uint64_t *mask, uint32_t nwords);
+
 /* hooks.c */
 void op_run_hook(const char *name, const char *path, char **argv, char **envp, uint64_t timeout);
 

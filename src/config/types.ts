@@ -62,6 +62,7 @@ export interface Linux {
   mountLabel?: string;
   personality?: { domain: string; flags?: string[] };
   intelRdt?: unknown;
+  memoryPolicy?: unknown;
 }
 export interface Spec {
   ociVersion: string;

@@ -12,6 +12,7 @@ import { deviceSteps, devSymlinks } from './devices';
 import { processSteps } from './process';
 import { mountContext } from './lsm';
 import { seccompPlan, seccompStep } from './seccomp';
+import { ExecCPUAffinity, affinityPlan } from './procfields';
 
 export interface LaunchFds {
   /** number of fds passed through to the container (3 .. 3+preserve-1) */
@@ -119,6 +120,10 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
 
   // 3. the container init
   s.push(step('FORK'), step('WAIT_PARENT'));
+  // the init is in its cgroups: its CPU affinity is reset to every CPU the cpuset allows, not runts' own (as
+  // runc); execCPUAffinity is for exec'd processes only (config.md), but is checked here already
+  affinityPlan(proc.execCPUAffinity as ExecCPUAffinity | undefined);
+  s.push(affinityPlan(undefined).after!);
   if (ns.create.has('cgroup')) s.push(step('UNSHARE', u64(CLONE.cgroup)));
 
   // 4. rootfs

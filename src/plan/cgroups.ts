@@ -2,11 +2,14 @@
 import type { JoinPlan } from '../cgroups';
 import { Step, step, str } from './encode';
 
-/** The plan with the stub's own cgroup moves: the v1 joins first of all, the cgroup2 target right before FORK. */
+/** The plan with the stub's own cgroup moves: the v1 joins first (after an initial AFFINITY), the cgroup2 target right before FORK. */
 export function withCgroupJoin(steps: Step[], join: JoinPlan): Step[] {
-  const out = join.tasks.map((t) => step('CGROUP_JOIN', str(t)));
+  // an exec's initial CPU affinity (AFFINITY steps at the start) is set before the process joins any cgroup
+  let lead = 0;
+  while (lead < steps.length && steps[lead].op === 'AFFINITY') lead++;
+  const out = [...steps.slice(0, lead), ...join.tasks.map((t) => step('CGROUP_JOIN', str(t)))];
   let into = join.forkInto;
-  for (const st of steps) {
+  for (const st of steps.slice(lead)) {
     if (st.op === 'FORK' && into) out.push(step('CGROUP_FORK_INTO', str(into)));
     if (st.op === 'FORK') into = undefined;
     out.push(st);

@@ -7,6 +7,7 @@ import { Step, step, str, strv, u64 } from './encode';
 import { CLONE, NsType, PROC_NS } from './namespaces';
 import { processSteps } from './process';
 import { seccompPlan, seccompStep } from './seccomp';
+import { ExecCPUAffinity, affinityPlan } from './procfields';
 
 export interface ExecFds {
   preserve: number;
@@ -18,6 +19,10 @@ export interface ExecFds {
 /** `chroot`: the init shares the runtime's mount namespace (a container without one): enter its root instead. */
 export function buildExecPlan(config: Spec, initPid: number, proc: Process, o: { rootfs: string; fds: ExecFds; chroot?: boolean }): Step[] {
   const s: Step[] = [];
+  // execCPUAffinity: `initial` before the process joins the container's cgroups (withCgroupJoin keeps it
+  // first), `final` (or a reset to every CPU) once it is in them
+  const aff = affinityPlan(proc.execCPUAffinity as ExecCPUAffinity | undefined);
+  if (aff.initial) s.push(aff.initial);
   s.push(step('CLOSE', u64(o.fds.memfd)));
   s.push(step('CLOEXEC_FROM', u64(3 + o.fds.preserve)));
   // before the user namespace is joined (the non-dumpable stub's /proc/self files belong to the host's root
@@ -31,6 +36,7 @@ export function buildExecPlan(config: Spec, initPid: number, proc: Process, o: {
   // no mount namespace: the container's root is the init's chroot, entered the same way
   if (o.chroot) s.push(step('CHROOT', str(`/proc/${initPid}/root`)));
   s.push(step('FORK'), step('WAIT_PARENT'));
+  if (aff.after) s.push(aff.after);
   // the container's filter applies to every process in it (as runc)
   const seccomp = config.linux?.seccomp;
   const sc = seccomp !== undefined ? seccompPlan(seccomp) : undefined;

@@ -52,6 +52,10 @@ export const Op = {
   MOUNT_TREE: 44,
   CHROOT: 45,
   UMOUNT: 46,
+  SCHEDULER: 47,
+  IOPRIO: 48,
+  MEMPOLICY: 49,
+  AFFINITY: 50,
 } as const;
 export type OpName = keyof typeof Op;
 

@@ -7,6 +7,7 @@ import { lsmSteps } from './lsm';
 import type { Spec } from '../config/types';
 import { Step, step, str, u64, u64v } from './encode';
 import { ambientMask, capMask, checkCapSets } from './caps';
+import { procFieldSteps } from './procfields';
 
 const RLIMITS: Record<string, number> = {
   RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5, RLIMIT_NPROC: 6,
@@ -92,6 +93,8 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
   const sc = o.seccomp;
   const keepsSysAdmin = effective !== undefined ? (effective & CAP_SYS_ADMIN) !== 0n : user.uid === 0;
   const early = !!sc && !proc.noNewPrivileges && !keepsSysAdmin;
+  // memory policy, I/O priority and scheduler while the process still has CAP_SYS_NICE/CAP_SYS_ADMIN (as runc)
+  s.push(...procFieldSteps(proc, linux));
   // AppArmor/SELinux exec labels while the process still may set them (as runc, before the user switch)
   s.push(...lsmSteps(spec));
   // chdir as root first, for a cwd the user cannot enter; again after USER (runc's order, see op_chdir)
