@@ -4,6 +4,7 @@ import { stdout } from '../io';
 import { CAPS } from '../plan/caps';
 import { MS, PROPAGATION } from '../plan/mounts';
 import { ACTIONS, ARCHS, FLAGS, OPERATORS } from '../plan/seccomp';
+import { MPOL_FLAGS, MPOL_MODE } from '../plan/procfields';
 import { loadNative } from '../native';
 
 /** The seccomp flags runts applies, and of those the ones this kernel knows. */
@@ -47,6 +48,7 @@ export function featuresDoc(): Record<string, unknown> {
       selinux: { enabled: false },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
+      memoryPolicy: { modes: Object.keys(MPOL_MODE), flags: Object.keys(MPOL_FLAGS) },
     },
     annotations: {
       'org.opencontainers.runtime-spec.features.runtime': 'runts',

@@ -165,6 +165,13 @@ describe('linux.memoryPolicy', () => {
     expect(policyOf({ mode: 'MPOL_WEIGHTED_INTERLEAVE', nodes: '0' })).toBe('weighted interleave:0');
   });
 
+  it('features lists every mode and flag of the schema', () => {
+    const defs = JSON.parse(fs.readFileSync(path.join(__dirname, '../../schema/defs-linux.json'), 'utf8')).definitions.memoryPolicy.properties;
+    const f = JSON.parse(rt(c, ['features']).stdout).linux.memoryPolicy;
+    expect([...f.modes].sort()).toEqual([...defs.mode.enum].sort());
+    expect([...f.flags].sort()).toEqual([...defs.flags.items.enum].sort());
+  });
+
   it('exec applies the container\'s policy too', () => {
     const id = uid();
     const cfg = cfgOf(['sleep', '60'], (cfg) => { cfg.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' }; });
