@@ -85,9 +85,11 @@ export function schedulerStep(s: Scheduler | undefined, linux: Linux): Step | un
     if (v === undefined) throw new RuntimeError(`${f}.flags[${i}]: unknown flag "${name}"`);
     flags |= v;
   });
-  // with real-time group scheduling (cgroup v1 cpu controller) a group gets no real-time time unless given some
-  const rtHint = rt && (linux.resources as { cpu?: { realtimeRuntime?: number } } | undefined)?.cpu?.realtimeRuntime === undefined
-    ? ` (${s.policy} without linux.resources.cpu.realtimeRuntime)` : '';
+  // with real-time group scheduling (cgroup v1 cpu controller) a group gets no real-time time unless given some;
+  // a deadline task must be allowed every CPU of its root domain, which a cpuset narrower than that is not
+  const cpu = (linux.resources as { cpu?: { realtimeRuntime?: number; cpus?: string } } | undefined)?.cpu;
+  const rtHint = rt && cpu?.realtimeRuntime === undefined ? ` (${s.policy} without linux.resources.cpu.realtimeRuntime)`
+    : dl && cpu?.cpus ? ' (SCHED_DEADLINE with linux.resources.cpu.cpus)' : '';
   return step('SCHEDULER', str(`${f}${rtHint}: sched_setattr ${s.policy}`), u64(policy), u64(flags),
     u64(BigInt.asUintN(64, BigInt(nice))), u64(prio), u64(s.runtime ?? 0), u64(s.deadline ?? 0), u64(s.period ?? 0));
 }

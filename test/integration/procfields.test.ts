@@ -108,6 +108,16 @@ describe('process.scheduler', () => {
     }), /^runts: process\.scheduler: sched_setattr SCHED_DEADLINE: invalid argument$/m);
   });
 
+  const v1Cpuset = fs.existsSync('/sys/fs/cgroup/cpuset/cpuset.cpus') && fs.readFileSync('/sys/fs/cgroup/cpuset/cpuset.cpus', 'utf8').trim() === '0-1';
+  if (!v1Cpuset) console.log('the SCHED_DEADLINE cpuset case needs a v1 cpuset hierarchy whose root has CPUs 0-1');
+  it.skipIf(!v1Cpuset)(
+    'SCHED_DEADLINE in a cpuset of fewer CPUs than the root domain: the kernel refuses, and the error says why', () => {
+      expectRefused(cfgOf(['true'], (cfg) => {
+        cfg.process.scheduler = { policy: 'SCHED_DEADLINE', runtime: 1000000, deadline: 10000000, period: 20000000 };
+        cfg.linux.resources = { cpu: { cpus: '0', mems: '0' } };
+      }), /^runts: process\.scheduler \(SCHED_DEADLINE with linux\.resources\.cpu\.cpus\): sched_setattr SCHED_DEADLINE: operation not permitted$/m);
+    });
+
   it('bad values are refused before anything runs, naming the field', () => {
     const bad: Array<[any, RegExp]> = [
       [{ policy: 'SCHED_OTHER', nice: 20 }, /process\.scheduler\.nice: must be between -20 and 19, got 20/],

@@ -45,6 +45,8 @@ describe('schedulerStep', () => {
       .toBe('process.scheduler (SCHED_FIFO without linux.resources.cpu.realtimeRuntime): sched_setattr SCHED_FIFO');
     expect(vals(schedulerStep({ policy: 'SCHED_RR', priority: 99 }, { resources: { cpu: { realtimeRuntime: 5 } } }))[0])
       .toBe('process.scheduler: sched_setattr SCHED_RR');
+    expect(vals(schedulerStep({ policy: 'SCHED_DEADLINE', runtime: 1, deadline: 2 }, { resources: { cpu: { cpus: '0' } } }))[0])
+      .toBe('process.scheduler (SCHED_DEADLINE with linux.resources.cpu.cpus): sched_setattr SCHED_DEADLINE');
   });
   it('runc\'s rules, and what the kernel would refuse anyway', () => {
     const bad: Array<[any, string]> = [
