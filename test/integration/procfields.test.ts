@@ -216,7 +216,7 @@ describe('process.execCPUAffinity', () => {
   /** Cpus_allowed_list of a process started by `runts exec` (itself run under `taskset -c pin` when given) */
   function execAffinity(id: string, proc: any, env: NodeJS.ProcessEnv, pin?: string): string {
     const file = path.join(c.work, `${id}-process.json`);
-    fs.writeFileSync(file, JSON.stringify({ cwd: '/', args: ['grep', 'Cpus_allowed_list', '/proc/self/status'], ...proc }));
+    fs.writeFileSync(file, JSON.stringify({ cwd: '/', user: { uid: 0, gid: 0 }, args: ['grep', 'Cpus_allowed_list', '/proc/self/status'], ...proc }));
     const argv = ['--root', c.root, 'exec', '--process', file, id];
     const r = pin ? spawnSync('taskset', ['-c', pin, RUNTS, ...argv], { encoding: 'utf8', env }) : rt(c, argv.slice(2), { env });
     expect(r.status, r.stderr).toBe(0);
@@ -259,7 +259,7 @@ describe('process.execCPUAffinity', () => {
     const id = uid();
     expect(rt(c, ['run', '-d', '--bundle', bundle(c, baseConfig(['sleep', '60'])), id]).status).toBe(0);
     const file = path.join(c.work, `${id}-bad.json`);
-    fs.writeFileSync(file, JSON.stringify({ cwd: '/', args: ['true'], execCPUAffinity: { final: 'x' } }));
+    fs.writeFileSync(file, JSON.stringify({ cwd: '/', user: { uid: 0, gid: 0 }, args: ['true'], execCPUAffinity: { final: 'x' } }));
     const r = rt(c, ['exec', '--process', file, id]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/^runts: process\.execCPUAffinity\.final: invalid list "x"/m);
@@ -270,7 +270,7 @@ describe('process.execCPUAffinity', () => {
     const id = uid();
     expect(rt(c, ['run', '-d', '--bundle', bundle(c, baseConfig(['sleep', '60'])), id]).status).toBe(0);
     const file = path.join(c.work, `${id}-off.json`);
-    fs.writeFileSync(file, JSON.stringify({ cwd: '/', args: ['true'], execCPUAffinity: { final: '4000' } }));
+    fs.writeFileSync(file, JSON.stringify({ cwd: '/', user: { uid: 0, gid: 0 }, args: ['true'], execCPUAffinity: { final: '4000' } }));
     const r = rt(c, ['exec', '--process', file, id]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/^runts: process\.execCPUAffinity\.final: sched_setaffinity 4000: invalid argument$/m);
