@@ -106,7 +106,7 @@ static void run_step(const struct rt_step *st)
 	case RT_OP_HOSTNAME: op_hostname(a[0].s); break;
 	case RT_OP_DOMAINNAME: op_domainname(a[0].s); break;
 	case RT_OP_WRITE_FILE: op_write_file(a[0].s, a[1].s); break;
-	case RT_OP_CONSOLE: op_console(a[0].u, a[1].u, a[2].u, a[3].u); break;
+	case RT_OP_CONSOLE: op_console(a[0].u, a[1].u, a[2].u, a[3].u, a[4].u); break;
 	case RT_OP_RLIMIT: op_rlimit(a[0].u, a[1].u, a[2].u); break;
 	case RT_OP_PERSONALITY: op_personality(a[0].u); break;
 	case RT_OP_UMASK: op_umask(a[0].u); break;

@@ -88,7 +88,7 @@ void rt_send_fd(int sock, int fd, const char *data, const char *what)
 		rt_fail(errno, "%s", what);
 }
 
-void op_console(uint64_t sockfd64, uint64_t rows, uint64_t cols, uint64_t mount_console)
+void op_console(uint64_t sockfd64, uint64_t rows, uint64_t cols, uint64_t mount_console, uint64_t uid)
 {
 	int sock = rt_fd_arg(sockfd64, "CONSOLE");
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -112,6 +112,13 @@ void op_console(uint64_t sockfd64, uint64_t rows, uint64_t cols, uint64_t mount_
 		if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
 			rt_fail(errno, "set the console size");
 	}
+	/*
+	 * The process's user owns its terminal (as runc's fixStdioPermissions): only the owner changes, the group
+	 * stays what devpts gave the pty (its gid= option, or ours). An id the user namespace does not map (EINVAL)
+	 * or an inode we may not chown (EPERM) is left as it is, as runc does.
+	 */
+	if (uid != UINT64_MAX && fchown(slave, (uid_t)uid, (gid_t)-1) < 0 && errno != EINVAL && errno != EPERM)
+		rt_fail(errno, "chown %s", slave_path);
 	rt_send_fd(sock, master, slave_path, "send the console to the console socket");
 	close(master);
 	close(sock);

@@ -84,7 +84,7 @@ void op_mknod(const char *path, uint64_t mode, uint64_t dev, uint64_t uid, uint6
 void op_bind_device(const char *hostpath, const char *path);
 
 /* process.c */
-void op_console(uint64_t sockfd, uint64_t rows, uint64_t cols, uint64_t mount_console);
+void op_console(uint64_t sockfd, uint64_t rows, uint64_t cols, uint64_t mount_console, uint64_t uid);
 void op_rlimit(uint64_t res, uint64_t soft, uint64_t hard);
 void op_personality(uint64_t p);
 void op_umask(uint64_t m);

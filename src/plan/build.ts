@@ -232,7 +232,7 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   // 10. the process
   const sc = linux.seccomp !== undefined ? seccompPlan(linux.seccomp) : undefined;
   const p = processSteps(spec, {
-    rootfs: o.rootfs, consoleFd: o.fds.console, extraEnv: o.extraEnv, readyBeforeExec: true,
+    rootfs: o.rootfs, consoleFd: o.fds.console, mountConsole: true, extraEnv: o.extraEnv, readyBeforeExec: true,
     seccomp: sc && { step: seccompStep(sc), notify: sc.notify },
   });
   s.push(...p.setup);

@@ -35,6 +35,8 @@ export interface ProcessOptions {
   rootfs: string;
   /** the console socket fd in the child, when process.terminal */
   consoleFd?: number;
+  /** bind the terminal over /dev/console (create's first process; never an exec) */
+  mountConsole?: boolean;
   /** extra environment (LISTEN_FDS...) */
   extraEnv?: string[];
   /** the SECCOMP step (linux.seccomp), and whether it hands a listener fd to runts over the sync socket */
@@ -59,8 +61,12 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
   const linux = spec.linux ?? {};
   const s: Step[] = [];
   const beforeExec: Step[] = [];
+  const user = proc.user ?? { uid: 0, gid: 0 };
   if (proc.terminal) {
-    s.push(step('CONSOLE', u64(o.consoleFd!), u64(proc.consoleSize?.height ?? 0), u64(proc.consoleSize?.width ?? 0), u64(1)));
+    // /dev/console is the first process's terminal only: an exec's pty is not mounted there (runc's order).
+    // The pty's owner becomes the process's uid, its group stays devpts' (runc's fixStdioPermissions).
+    s.push(step('CONSOLE', u64(o.consoleFd!), u64(proc.consoleSize?.height ?? 0), u64(proc.consoleSize?.width ?? 0),
+      u64(o.mountConsole ? 1 : 0), u64(user.uid)));
   }
   const seenRl = new Set<string>();
   (proc.rlimits ?? []).forEach((r, i) => {
@@ -81,7 +87,6 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
     checkCapSets(caps);
     s.push(step('CAPS_BOUNDING', u64(capMask(caps.bounding, 'process.capabilities.bounding'))));
   }
-  const user = proc.user ?? { uid: 0, gid: 0 };
   const effective = caps ? capMask(caps.effective, 'process.capabilities.effective') : undefined;
   // Seccomp: SECCOMP builds the filter, SECCOMP_LOAD loads it. Without no_new_privs the kernel only lets a
   // process with CAP_SYS_ADMIN load a filter: when the process is going to lose it, the filter is loaded

@@ -26,6 +26,65 @@ function readUntil(master: number, re: RegExp, ms = 5000): Promise<string> {
   });
 }
 
+
+/** Everything the master says until the last holder of the slave closes it (EIO), or the timeout. */
+function readAll(master: number, ms = 10000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    let done = false;
+    const timer = setTimeout(() => { done = true; reject(new Error(`timed out; got ${JSON.stringify(text)}`)); }, ms);
+    const buf = Buffer.alloc(4096);
+    const next = () => fs.read(master, buf, 0, buf.length, null, (err, n) => {
+      if (done) return;
+      if (err || n === 0) { done = true; clearTimeout(timer); resolve(text); return; }
+      text += buf.subarray(0, n).toString();
+      next();
+    });
+    next();
+  });
+}
+
+/** `exec --tty --detach --console-socket` (as podman and the containerd shim call it): the process's terminal output. */
+async function execTty(id: string, flags: string[], args: string[]): Promise<{ status: number | null; stderr: string; out: string }> {
+  const native = loadNative();
+  const sock = path.join(c.work, `exec-${id}-${Date.now()}.sock`);
+  const listen = native.unixListen(sock, 1);
+  try {
+    const r = rt(c, ['exec', '--tty', '--detach', '--console-socket', sock, ...flags, id, ...args]);
+    if (r.status !== 0) return { status: r.status, stderr: r.stderr, out: '' };
+    const conn = native.unixAccept(listen);
+    const { fd: master } = native.recvFd(conn);
+    fs.closeSync(conn);
+    try {
+      return { status: r.status, stderr: r.stderr, out: (await readAll(master)).replace(/\r/g, '') };
+    } finally {
+      fs.closeSync(master);
+    }
+  } finally {
+    fs.closeSync(listen);
+    fs.rmSync(sock, { force: true });
+  }
+}
+
+/** create with a terminal through --console-socket, start; returns the master (the caller closes it). */
+function createTty(id: string, cfg: any): number {
+  const native = loadNative();
+  const sock = path.join(c.work, `create-${id}.sock`);
+  const listen = native.unixListen(sock, 1);
+  try {
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), '--console-socket', sock, id]);
+    expect(r.status, r.stderr).toBe(0);
+    const conn = native.unixAccept(listen);
+    const { fd: master } = native.recvFd(conn);
+    fs.closeSync(conn);
+    expect(rt(c, ['start', id]).status).toBe(0);
+    return master;
+  } finally {
+    fs.closeSync(listen);
+    fs.rmSync(sock, { force: true });
+  }
+}
+
 describe('console socket', () => {
   it('sends the pty master; the shell sees a tty on stdio and /dev/console', async () => {
     const native = loadNative();
@@ -86,5 +145,57 @@ describe('console socket', () => {
     expect(r.stdout).toMatch(/\/dev\/pts\/0/);
     expect(r.status, r.stdout + r.stderr).toBe(5);
     expect(fs.existsSync(path.join(c.root, 'con4'))).toBe(false);
+  });
+  // issue #15: every exec -t bound its pty over /dev/console and left it there, so the next one failed
+  // ("mount /dev/pts/0 on /dev/console: no such file or directory"). The console is the first process's only.
+  it('exec --tty twice: both work, /dev/console stays the init\'s terminal', async () => {
+    const cfg = baseConfig(['sleep', '300']);
+    cfg.process.terminal = true;
+    const master = createTty('con-exec2', cfg);
+    try {
+      const probe = ['sh', '-c', 'tty; stat -c "console %t,%T" /dev/console; grep -c " /dev/console " /proc/self/mountinfo'];
+      for (let i = 0; i < 2; i++) {
+        const r = await execTty('con-exec2', [], probe);
+        expect(r.stderr, `exec #${i + 1}`).toBe('');
+        expect(r.status, `exec #${i + 1}`).toBe(0);
+        // the exec's own pty is not pts/0; /dev/console is still pts/0 (136,0), mounted once
+        expect(r.out, `exec #${i + 1}`).toMatch(/^\/dev\/pts\/[1-9]\d*\nconsole 88,0\n1\n$/);
+      }
+    } finally {
+      fs.closeSync(master);
+      rt(c, ['delete', '--force', 'con-exec2']);
+    }
+  });
+
+  it('exec --tty into a container without a terminal leaves /dev/console alone', async () => {
+    expect(rt(c, ['run', '-d', '--bundle', bundle(c, baseConfig(['sleep', '300'])), 'con-exec3']).status).toBe(0);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const r = await execTty('con-exec3', [], ['sh', '-c', 'tty; ls /dev/console 2>&1; grep -c " /dev/console " /proc/self/mountinfo']);
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.out, `exec #${i + 1}`).toMatch(/^\/dev\/pts\/\d+\n.*No such file or directory\n0\n$/);
+      }
+    } finally {
+      rt(c, ['delete', '--force', 'con-exec3']);
+    }
+  });
+
+  // issue #15: the terminal belongs to process.user (uid), its group stays devpts' gid= (5 here), as with runc
+  it('the terminal is owned by process.user, group from devpts (create and exec)', async () => {
+    const cfg = baseConfig(['sh', '-c', 'stat -c "owner %u:%g" $(tty); sleep 300']);
+    cfg.process.terminal = true;
+    cfg.process.user = { uid: 1000, gid: 1000 };
+    const master = createTty('con-owner', cfg);
+    try {
+      expect((await readUntil(master, /owner \d+:\d+/)).replace(/\r/g, '')).toMatch(/owner 1000:5\n/);
+      const r = await execTty('con-owner', ['--user', '1001:1001'], ['sh', '-c', 'stat -c "owner %u:%g" $(tty)']);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.out).toBe('owner 1001:5\n');
+      const root = await execTty('con-owner', ['--user', '0:0'], ['sh', '-c', 'stat -c "owner %u:%g" $(tty)']);
+      expect(root.out).toBe('owner 0:5\n');
+    } finally {
+      fs.closeSync(master);
+      rt(c, ['delete', '--force', 'con-owner']);
+    }
   });
 });

@@ -581,7 +581,7 @@ async function main() {
       ...standardMounts({ userns: false }),
       ...deviceSteps({ userns: false }),
       step('MOVE_ROOT'),
-      step('CONSOLE', U(5), U(24), U(80), U(1)),
+      step('CONSOLE', U(5), U(24), U(80), U(1), U(0)),
       step('LOOKUP', S('sh'), S('')),
       step('READY'),
       step('WAIT_START', U(4)),
