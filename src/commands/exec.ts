@@ -67,7 +67,19 @@ function fromFlags(base: Process, args: string[], f: ExecFlags): Process {
   return validateProcess(p);
 }
 
+/**
+ * runc exits 255 when exec itself fails (no such container, a bad --process, a pid file it cannot write...), so
+ * that callers can tell its failures from the process's own exit status.
+ */
 export async function exec(g: Globals, id: string, args: string[], f: ExecFlags): Promise<number> {
+  try {
+    return await execCommand(g, id, args, f);
+  } catch (e) {
+    throw new RuntimeError(e instanceof Error ? e.message : String(e), 255);
+  }
+}
+
+async function execCommand(g: Globals, id: string, args: string[], f: ExecFlags): Promise<number> {
   checkId(id);
   let proc: Process;
   if (f.process) {

@@ -13,7 +13,8 @@ export function kill(g: Globals, id: string, signal: string, o: { all: boolean }
     const s = readSaved(dir, id);
     // --all: every process in the container's cgroups (the init alone when it has none); only --all loads the
     // cgroups code
-    const all = o.all && (require('../cgroups') as typeof import('../cgroups')).signalAll(s.cgroup, sig);
+    // signal 0 only asks whether the container is alive: its init answers that (no freezing for --all)
+    const all = o.all && sig !== 0 && (require('../cgroups') as typeof import('../cgroups')).signalAll(s.cgroup, sig);
     if (!all) signalInit(s, sig);
   } finally {
     unlock(lock);

@@ -103,8 +103,13 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     if (o.pidFile) {
       const pf = path.resolve(o.pidFile);
       const tmp = path.join(path.dirname(pf), `.${path.basename(pf)}.${process.pid}`);
-      fs.writeFileSync(tmp, String(pid));
-      fs.renameSync(tmp, pf);
+      try {
+        fs.writeFileSync(tmp, String(pid));
+        fs.renameSync(tmp, pf);
+      } catch (e) {
+        try { fs.rmSync(tmp, { force: true }); } catch { /* ignore */ }
+        throw new RuntimeError(`--pid-file ${o.pidFile}: ${errnoText(e)}`);
+      }
     }
   } catch (e) {
     child?.kill();

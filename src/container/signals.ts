@@ -11,11 +11,11 @@ export const SIGNALS: Readonly<Record<string, number>> = {
   SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29, SIGPOLL: 29, SIGPWR: 30, SIGSYS: 31,
 };
 
-/** A signal given as a name (with or without SIG) or a number. */
+/** A signal given as a name (with or without SIG) or a number; 0 (runc sends it: "is the container alive?"). */
 export function parseSignal(s: string): number {
   if (/^\d+$/.test(s)) {
     const n = Number(s);
-    if (n < 1 || n > 64) throw new RuntimeError(`invalid signal: ${s}`);
+    if (n > 64) throw new RuntimeError(`invalid signal: ${s}`);
     return n;
   }
   let name = s.toUpperCase();

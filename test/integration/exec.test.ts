@@ -98,6 +98,33 @@ describe('exec', () => {
     fs.closeSync(master);
   });
 
+  // issue #15: runc exits 255 when exec itself fails, so callers can tell that from the process's status
+  it('exits 255 on its own failures: no such container, a bad --process, a pid file it cannot write', () => {
+    const ghost = rt(c, ['exec', 'ghost', 'true']);
+    expect(ghost.stderr).toMatch(/does not exist/);
+    expect(ghost.status).toBe(255);
+    const file = path.join(c.work, 'bad-process.json');
+    fs.writeFileSync(file, '{ not json');
+    const bad = rt(c, ['exec', '--process', file, 'ex']);
+    expect(bad.stderr).toMatch(/--process .*invalid JSON/);
+    expect(bad.status).toBe(255);
+    const missing = rt(c, ['exec', '--process', path.join(c.work, 'nope.json'), 'ex']);
+    expect(missing.stderr).toMatch(/no such file or directory/);
+    expect(missing.status).toBe(255);
+    const pidFile = path.join(c.work, 'no-such-dir', 'exec.pid');
+    const pf = rt(c, ['exec', '--detach', '--pid-file', pidFile, 'ex', 'sleep', '4242']);
+    expect(pf.stderr).toMatch(/^runts: --pid-file .*no-such-dir\/exec\.pid: no such file or directory\n$/);
+    expect(pf.status).toBe(255);
+    // the process it started is gone
+    const ns = fs.readlinkSync(`/proc/${initPid}/ns/pid`);
+    const left = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try { return fs.readlinkSync(`/proc/${p}/ns/pid`) === ns && fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\x004242\x00'; } catch { return false; }
+    });
+    expect(left).toEqual([]);
+    // the process's own status is still its own
+    expect(rt(c, ['exec', 'ex', 'sh', '-c', 'exit 3']).status).toBe(3);
+  });
+
   it('refuses a stopped container', () => {
     expect(rt(c, ['run', '-d', '--bundle', bundle(c, baseConfig(['true'])), 'ex-stopped']).status).toBe(0);
     const end = Date.now() + 5000;

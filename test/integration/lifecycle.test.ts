@@ -97,6 +97,26 @@ describe('create / start / state / kill / delete', () => {
     expect(rt(c, ['delete', 'lc2']).status).toBe(0);
   });
 
+  // issue #15: runc sends signal 0 to ask whether the container is alive
+  it('kill ID 0 succeeds while the container is created or running, fails once it has stopped', async () => {
+    expect(rt(c, ['create', '--bundle', bundle(c, baseConfig(['sleep', '30'])), 'lc-sig0']).status).toBe(0);
+    const created = rt(c, ['kill', 'lc-sig0', '0']);
+    expect(created.stderr).toBe('');
+    expect(created.status).toBe(0);
+    expect(rt(c, ['start', 'lc-sig0']).status).toBe(0);
+    const running = rt(c, ['kill', 'lc-sig0', '0']);
+    expect(running.stderr).toBe('');
+    expect(running.status).toBe(0);
+    expect(rt(c, ['kill', '--all', 'lc-sig0', '0']).status).toBe(0);
+    expect(stateOf(c, 'lc-sig0').status).toBe('running'); // signal 0 changed nothing
+    expect(rt(c, ['kill', 'lc-sig0', 'KILL']).status).toBe(0);
+    await waitStatus('lc-sig0', 'stopped');
+    const stopped = rt(c, ['kill', 'lc-sig0', '0']);
+    expect(stopped.status).not.toBe(0);
+    expect(stopped.stderr).toMatch(/not running/);
+    expect(rt(c, ['delete', 'lc-sig0']).status).toBe(0);
+  });
+
   it('delete of a created container kills the waiting init', () => {
     const b = bundle(c, baseConfig(['true']));
     expect(rt(c, ['create', '--bundle', b, 'lc3']).status).toBe(0);

@@ -22,5 +22,7 @@ describe('signals', () => {
     expect(() => parseSignal('NOPE')).toThrow('invalid signal: NOPE');
     expect(() => parseSignal('constructor')).toThrow('invalid signal');
     expect(() => parseSignal('65')).toThrow('invalid signal');
+    // signal 0 ("is it alive?"): runc sends it
+    expect(parseSignal('0')).toBe(0);
   });
 });
