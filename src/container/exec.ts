@@ -1,5 +1,7 @@
 // exec: run a new process in a running container (plan in src/plan/exec.ts). Holds the container's lock until
-// the process has exec'd; then, unless detached, waits for it and returns its exit status.
+// the process is in the container's namespaces and cgroups (PID), not while it runs up to its execve: in a
+// paused container it is frozen there, and resume needs the lock. Then, unless detached, waits for it and
+// returns its exit status.
 import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError, errnoText } from '../errors';
@@ -37,8 +39,9 @@ export function validateProcess(proc: unknown, exact?: ExactInts): Process {
 export async function execProcess(o: ExecOptions): Promise<number> {
   const native = loadNative();
   const dir = containerDir(o.root, o.id);
-  const lock = lockDir(dir);
+  let lock = lockDir(dir);
   if (lock === undefined) throw new RuntimeError(`container "${o.id}" does not exist`);
+  const release = () => { unlock(lock); lock = undefined; };
   let pidfd: number | undefined;
   let memfd: number | undefined;
   let consoleFd: number | undefined;
@@ -74,7 +77,10 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     fds.memfd = next;
     // the v1 cgroups are joined by the stub itself before it enters the namespaces; the cgroup2 one by us at PID
     const cgroups = saved.cgroup ? require('../cgroups') as typeof import('../cgroups') : undefined;
-    const join = cgroups?.joinPlan(saved.cgroup!, false);
+    // In a paused container, a stub that joined the v1 freezer cgroup itself would freeze before PID, with the
+    // lock held: there we move its child into every cgroup at PID instead, and release the lock right after.
+    let join = cgroups?.joinPlan(saved.cgroup!, false);
+    if (join && status === 'paused') join = { tasks: [], byRuntime: [...Object.values(saved.cgroup!.paths), ...join.byRuntime] };
     // a container without a mount namespace of its own is in ours: its root is the init's chroot
     const chroot = isHostNs('mount', `/proc/${saved.pid}/ns/mnt`);
     let steps = buildExecPlan(saved.config, saved.pid, proc, { rootfs: saved.rootfs, fds, chroot });
@@ -92,6 +98,9 @@ export async function execProcess(o: ExecOptions): Promise<number> {
         pid = p;
         pidfd = native.pidfdOpen(p);
         if (join) cgroups!.joinCgroups(p, join.byRuntime);
+        // the process holds the container's namespaces and is in its cgroups: delete would kill it with the
+        // rest; from here it may be frozen until resume, which must be able to take the lock
+        release();
         return hookState(s, 'running');
       },
       onSeccompFd: (p, fd) => {
@@ -120,7 +129,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
   } finally {
     closeQuiet(memfd);
     if (consoleFd !== undefined && !tty) closeQuiet(consoleFd);
-    unlock(lock);
+    release();
   }
   if (o.detach) {
     closeQuiet(pidfd);

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../../src/native';
-import { Ctx, baseConfig, bundle, cleanupContext, context, rt, stateOf } from '../helpers';
+import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, rt, spawn, stateOf } from '../helpers';
 
 let c: Ctx;
 let initPid: number;
@@ -124,6 +124,37 @@ describe('exec', () => {
     // the process's own status is still its own
     expect(rt(c, ['exec', 'ex', 'sh', '-c', 'exit 3']).status).toBe(3);
   });
+
+  // issue #14 item 4: exec --ignore-paused kept the container's lock while its (frozen) process could not run,
+  // so resume waited on the lock forever and the exec with it
+  it('exec --ignore-paused into a paused container: resume returns at once, then the exec completes', async () => {
+    expect(rt(c, ['run', '-d', '--bundle', bundle(c, baseConfig(['sleep', '300'])), 'ex-frozen']).status).toBe(0);
+    expect(rt(c, ['pause', 'ex-frozen']).status).toBe(0);
+    expect(stateOf(c, 'ex-frozen').status).toBe('paused');
+    const child = spawn(RUNTS, ['--root', c.root, 'exec', '--ignore-paused', 'ex-frozen', 'sh', '-c', 'echo hi-from-frozen'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => { out += d; });
+    child.stderr!.on('data', (d) => { err += d; });
+    const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await new Promise((r) => setTimeout(r, 700)); // the exec is under way, its process frozen
+      expect(child.exitCode, err).toBe(null);
+      const t0 = Date.now();
+      const r = rt(c, ['resume', 'ex-frozen'], { timeout: 8000 });
+      expect(r.error, 'resume hung').toBeUndefined();
+      expect(r.status, r.stderr).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      const code = await Promise.race([done, new Promise((r) => setTimeout(() => r('timeout'), 8000))]);
+      expect(code, err).toBe(0);
+      expect(out).toBe('hi-from-frozen\n');
+      expect(stateOf(c, 'ex-frozen').status).toBe('running');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rt(c, ['resume', 'ex-frozen'], { timeout: 8000 });
+      rt(c, ['delete', '--force', 'ex-frozen'], { timeout: 15000 });
+    }
+  }, 40_000);
 
   it('refuses a stopped container', () => {
     expect(rt(c, ['run', '-d', '--bundle', bundle(c, baseConfig(['true'])), 'ex-stopped']).status).toBe(0);
