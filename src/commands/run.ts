@@ -12,7 +12,7 @@ import { containerDir, lockDir, readSaved, unlock } from '../container/state';
 import { loadConfig, resolveBundle } from '../config/load';
 import { SIGNALS } from '../container/signals';
 import { logWarn } from '../log';
-import { TtyRelay, openTtyRelay } from '../container/tty';
+import { StopRelay, TtyRelay, openTtyRelay } from '../container/tty';
 
 interface RunOpts { bundle: string; detach: boolean; pidFile?: string; consoleSocket?: string; pivot: boolean; preserveFds: number; keep: boolean }
 
@@ -41,7 +41,7 @@ export async function run(g: Globals, id: string, o: RunOpts): Promise<number> {
     throw e;
   }
   const pidfd = native.pidfdOpen(c.saved.pid);
-  let relay: (() => void) | undefined;
+  let relay: StopRelay | undefined;
   if (tty) relay = tty.relay();
   const handlers = FORWARD.map((sig) => {
     const h = () => { try { native.pidfdSendSignal(pidfd, SIGNALS[sig]); } catch { /* gone */ } };
@@ -53,13 +53,15 @@ export async function run(g: Globals, id: string, o: RunOpts): Promise<number> {
   } catch (e) {
     try { native.pidfdSendSignal(pidfd, 9); } catch { /* gone */ }
     await native.waitPidfd(pidfd).catch(() => undefined);
+    await relay?.({ untilClosed: true });
     if (!o.keep) destroyLocked(c.dir, id);
     throw e;
   }
   const r = await native.waitPidfd(pidfd);
   for (const [sig, h] of handlers) process.off(sig, h);
   fs.closeSync(pidfd);
-  relay?.();
+  // the init is gone and with it its pid namespace: pass on everything it wrote before deleting
+  await relay?.({ untilClosed: true });
   if (!o.keep) destroyLocked(c.dir, id);
   return r.signal ? 128 + r.signal : (r.code ?? 0);
 }

@@ -144,6 +144,6 @@ export async function execProcess(o: ExecOptions): Promise<number> {
   const r = await native.waitPidfd(pidfd!);
   for (const [sig, h] of forward) process.off(sig, h);
   closeQuiet(pidfd);
-  stop?.();
+  await stop?.({ untilClosed: false });
   return r.signal ? 128 + r.signal : (r.code ?? 0);
 }

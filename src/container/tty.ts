@@ -9,10 +9,18 @@ export interface TtyRelay {
   /** the connected end to give the stub as its console socket */
   conn: number;
   /** receive the master and start relaying; returns the function that stops and restores the terminal */
-  relay(): () => void;
+  relay(): StopRelay;
   /** give up (set-up failed) */
   close(): void;
 }
+
+/**
+ * Stop relaying once the process has exited, after everything it wrote has been passed on: with `untilClosed`
+ * (run: the container's pid namespace is gone, so nothing holds the pty any more) until the master reports the
+ * other side closed; otherwise (exec: a background process may still hold it) until then or until the pty has been
+ * quiet for a moment.
+ */
+export type StopRelay = (o: { untilClosed: boolean }) => Promise<void>;
 
 export function openTtyRelay(): TtyRelay {
   const native = loadNative();
@@ -36,7 +44,24 @@ export function openTtyRelay(): TtyRelay {
   };
 }
 
-function relayTerminal(master: number): () => void {
+/** Write all of `b` to fd 1 now (stdout may be non-blocking: retry EAGAIN), so nothing is left in a queue at exit. */
+function writeOut(b: Buffer): void {
+  let off = 0;
+  while (off < b.length) {
+    try {
+      off += fs.writeSync(1, b, off, b.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN' || code === 'EINTR') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1); continue; }
+      return; // stdout is gone: nothing more to do with the output
+    }
+  }
+}
+
+const QUIET_MS = 250;
+const MAX_WAIT_MS = 5000;
+
+function relayTerminal(master: number): StopRelay {
   const native = loadNative();
   const stdin = process.stdin;
   const wasRaw = stdin.isTTY ? stdin.isRaw : false;
@@ -46,22 +71,48 @@ function relayTerminal(master: number): () => void {
   resize();
   process.on('SIGWINCH', resize);
   if (stdin.isTTY) stdin.setRawMode(true);
-  // fs.read in a loop, not a read stream: a stream would close the master when destroyed
-  let stopped = false;
+  // fs.read in a loop, not a read stream: a stream would close the master when destroyed. The loop runs until the
+  // master says the other side is closed (EIO); every chunk is written out synchronously.
+  let ended = false;
+  let lastData = Date.now();
+  let onChange: (() => void) | undefined;
   const buf = Buffer.alloc(16384);
   const pump = () => fs.read(master, buf, 0, buf.length, null, (err, n) => {
-    if (stopped || err || n === 0) return; // EIO once the container side is closed
-    process.stdout.write(Buffer.from(buf.subarray(0, n)), () => pump());
+    if (err || n === 0) {
+      ended = true; // EIO once every holder of the container side has closed it
+    } else {
+      writeOut(Buffer.from(buf.subarray(0, n)));
+      lastData = Date.now();
+      pump();
+    }
+    onChange?.();
   });
   pump();
   const onIn = (d: Buffer) => { try { fs.writeSync(master, d); } catch { /* closed */ } };
   stdin.on('data', onIn);
-  return () => {
+  return async ({ untilClosed }) => {
     process.off('SIGWINCH', resize);
     stdin.off('data', onIn);
+    const t0 = Date.now();
+    await new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const check = () => {
+        const now = Date.now();
+        if (ended || now - t0 >= MAX_WAIT_MS || (!untilClosed && now - lastData >= QUIET_MS && now - t0 >= QUIET_MS)) {
+          if (timer) clearTimeout(timer);
+          onChange = undefined;
+          resolve();
+          return;
+        }
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(check, untilClosed ? MAX_WAIT_MS - (now - t0) : Math.min(QUIET_MS, MAX_WAIT_MS - (now - t0)));
+      };
+      onChange = check;
+      check();
+    });
     if (stdin.isTTY) stdin.setRawMode(wasRaw);
     stdin.pause();
-    stopped = true;
-    try { fs.closeSync(master); } catch { /* ignore */ }
+    // a read still pending uses the fd number: closing it could let that read hit a file opened later
+    if (ended) try { fs.closeSync(master); } catch { /* ignore */ }
   };
 }
