@@ -307,6 +307,27 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
       } finally { remove(id); }
     }, T);
 
+    // issue #15: each exec with a terminal bound its pty over /dev/console, so the second one failed
+    it('task exec -t twice: both get a terminal', () => {
+      const id = name('exect2');
+      try {
+        expect(runDetached(id).status).toBe(0);
+        const q = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
+        for (let i = 0; i < 2; i++) {
+          const cmd = ['ctr', '--address', sock, '--namespace', NS, 'task', 'exec', '-t', '--fifo-dir', path.join(dir, 'fifo'),
+            '--exec-id', `t${i}`, id, 'sh', '-c', 'tty; test -t 1 && echo stdout-is-a-tty; ls /dev/console 2>&1; exit 3'];
+          // ctr on a pty from script(1); script's stdin is a fifo opened read-write: it never sees EOF. (ctr may add
+          // its own "resize pty" complaint after the output when the process has already exited.)
+          const fifo = path.join(dir, `stdin-${id}-${i}`);
+          const sh = `mkfifo ${q(fifo)} && exec script -qefc ${q(`exec ${cmd.map(q).join(' ')}`)} /dev/null 0<>${q(fifo)}`;
+          const r = runCmd('bash', ['-c', sh], { timeout: 30_000, scratch: dir });
+          expect(r.status, `exec -t #${i + 1}: ${check(r, id)}`).toBe(3);
+          expect(r.stdout.replace(/\r/g, ''), check(r, id)).toMatch(/^\/dev\/pts\/\d+\nstdout-is-a-tty\nls: \/dev\/console: No such file or directory\n/);
+        }
+        expect(tasks().get(id)?.status).toBe('RUNNING');
+      } finally { remove(id); }
+    }, T);
+
     it('task ps lists the processes of the container', () => {
       const id = name('ps');
       try {

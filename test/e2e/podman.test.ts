@@ -321,6 +321,19 @@ runroot = "${dir}/runroot"
   });
 
   describe('terminal', () => {
+    // issue #15: each exec -t bound its pty over /dev/console, so the second one failed (podman: exit 127)
+    it('exec -t twice into a container started with -t: both work, /dev/console stays pts/0', () => {
+      const n = name('exect2');
+      try {
+        expect(runDetached(n, ['-t']).status).toBe(0);
+        for (let i = 0; i < 2; i++) {
+          const e = podman(['exec', '-t', n, 'sh', '-c', 'tty; stat -c "console %t,%T" /dev/console']);
+          expect(e.status, `exec -t #${i + 1}: ${check(e, n)}`).toBe(0);
+          expect(e.stdout.replace(/\r/g, ''), check(e, n)).toMatch(/^\/dev\/pts\/[1-9]\d*\nconsole 88,0\n$/);
+        }
+      } finally { rmForce(n); }
+    }, T);
+
     it('run -t: the pty comes through the console socket', () => {
       // (no `stty size`: conmon gets no window size from a test without a terminal, and busybox fails on 0x0)
       const r = runRm(['-t'], ['sh', '-c', 'tty; test -t 0 && echo stdin-is-a-tty; test -t 1 && echo stdout-is-a-tty; echo "TERM=$TERM"']);
