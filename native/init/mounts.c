@@ -14,7 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -25,6 +29,9 @@
 
 #ifndef MS_NOSYMFOLLOW
 #define MS_NOSYMFOLLOW 256
+#endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
 #endif
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
@@ -441,6 +448,54 @@ static void copy_tree(int from, int to, const char *top)
 
 #define PROPAGATION_FLAGS (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
 
+#ifndef FSOPEN_CLOEXEC
+#define FSOPEN_CLOEXEC 0x00000001
+#endif
+#ifndef FSCONFIG_SET_FLAG
+#define FSCONFIG_SET_FLAG 0
+#define FSCONFIG_SET_STRING 1
+#endif
+
+/*
+ * After mount(2) refused a filesystem's options: which one? Each is handed to a filesystem context of that type
+ * (fsopen + fsconfig, nothing is created or mounted) until one is refused. 0 and its name in opt when found.
+ */
+static int refused_option(const char *fstype, const char *data, char *opt, size_t n)
+{
+	int fd = (int)syscall(SYS_fsopen, fstype, FSOPEN_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int found = -1;
+	const char *p = data;
+	while (*p && found < 0) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char tok[256];
+		if (len > 0 && len < sizeof tok) {
+			memcpy(tok, p, len);
+			tok[len] = 0;
+			char *eq = strchr(tok, '=');
+			long r;
+			if (eq) {
+				*eq = 0;
+				r = syscall(SYS_fsconfig, fd, FSCONFIG_SET_STRING, tok, eq + 1, 0);
+				*eq = '=';
+			} else {
+				r = syscall(SYS_fsconfig, fd, FSCONFIG_SET_FLAG, tok, NULL, 0);
+			}
+			if (r < 0) {
+				snprintf(opt, n, "%s", tok);
+				found = 0;
+			}
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	close(fd);
+	return found;
+}
+
 void op_mount(const char *src, const char *target, const char *fstype, uint64_t flags64, const char *data, uint64_t how)
 {
 	unsigned long flags = (unsigned long)flags64;
@@ -526,8 +581,15 @@ void op_mount(const char *src, const char *target, const char *fstype, uint64_t 
 			rt_fail(errno, "%s: tmpcopyup", what);
 	}
 	if (mount(msrc, mtgt, *fstype ? fstype : NULL, flags, *data ? data : NULL) < 0) {
-		if (!(ignore && errno == ENOENT))
-			rt_fail(errno, "%s", what);
+		if (!(ignore && errno == ENOENT)) {
+			int err = errno;
+			char opt[256];
+			if (*data && *fstype && refused_option(fstype, data, opt, sizeof opt) == 0)
+				rt_fail(err, "%s: option \"%s\"", what, opt);
+			if (*data)
+				rt_fail(err, "%s (options \"%s\")", what, data);
+			rt_fail(err, "%s", what);
+		}
 	} else if (under >= 0) {
 		/* the path now leads to the new mount */
 		int top = in_t ? rt_in_root_open(target, 0) : open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -826,4 +888,134 @@ void op_readonly(const char *path)
 	if (mount(NULL, rt_fdpath(fd, fp, sizeof fp), NULL, flags, NULL) < 0)
 		rt_fail(errno, "remount %s read-only", path);
 	close(fd);
+}
+
+/*
+ * User namespaces that carry the mappings of id-mapped mounts (USERNS), kept in slots until IDMAP_TREE has
+ * used them. Made on the host side, before the stub enters any namespace: a short-lived child is cloned into a
+ * new user namespace and waits; the stub writes its uid_map/gid_map, opens /proc/<child>/ns/user and kills it
+ * (the namespace lives on in the fd). Or, for a user namespace given by path, that namespace is opened.
+ */
+static int userns_fds[RT_MAX_TREES];
+static unsigned char userns_set[RT_MAX_TREES];
+
+static void reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+static int write_map(pid_t pid, const char *name, const char *content)
+{
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%d/%s", (int)pid, name);
+	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t len = strlen(content);
+	ssize_t n = write(fd, content, len);
+	int err = errno;
+	close(fd);
+	if (n != (ssize_t)len) {
+		errno = n < 0 ? err : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+void op_userns(uint64_t slot, const char *uid_map, const char *gid_map, const char *path)
+{
+	if (slot >= RT_MAX_TREES || userns_set[slot])
+		rt_failx("plan: USERNS: slot %llu out of range or used twice", (unsigned long long)slot);
+	int fd;
+	if (*path) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			rt_fail(errno, "open user namespace %s", path);
+	} else {
+		pid_t parent = getpid();
+		pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | SIGCHLD), NULL, NULL, NULL, NULL);
+		if (pid < 0)
+			rt_fail(errno, "id-mapped mount: new user namespace");
+		if (pid == 0) {
+			/* the child only waits to be killed (and goes with the stub if the stub dies first) */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(1);
+			for (;;)
+				pause();
+		}
+		if (write_map(pid, "uid_map", uid_map) < 0) {
+			int err = errno;
+			reap(pid);
+			rt_fail(err, "id-mapped mount: write uid_map \"%s\"", uid_map);
+		}
+		if (write_map(pid, "gid_map", gid_map) < 0) {
+			int err = errno;
+			reap(pid);
+			rt_fail(err, "id-mapped mount: write gid_map \"%s\"", gid_map);
+		}
+		char p[64];
+		snprintf(p, sizeof p, "/proc/%d/ns/user", (int)pid);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		int err = errno;
+		reap(pid);
+		if (fd < 0)
+			rt_fail(err, "id-mapped mount: open %s", p);
+	}
+	userns_fds[slot] = fd;
+	userns_set[slot] = 1;
+}
+
+void op_idmap_tree(uint64_t slot, uint64_t ns_slot, uint64_t recursive, uint64_t close_ns)
+{
+	if (slot >= RT_MAX_TREES || !trees[slot].src || trees[slot].fd < 0)
+		rt_failx("plan: IDMAP_TREE: slot %llu is not open", (unsigned long long)slot);
+	if (ns_slot >= RT_MAX_TREES || !userns_set[ns_slot] || userns_fds[ns_slot] < 0)
+		rt_failx("plan: IDMAP_TREE: user namespace slot %llu is not open", (unsigned long long)ns_slot);
+	struct rt_mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns_fds[ns_slot]};
+	unsigned int flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+	if (syscall(SYS_mount_setattr, trees[slot].fd, "", flags, &attr, sizeof attr) < 0)
+		rt_fail(errno, "id-map %s for %s", trees[slot].src, trees[slot].dest);
+	if (close_ns) {
+		close(userns_fds[ns_slot]);
+		userns_fds[ns_slot] = -1;
+	}
+}
+
+/*
+ * A filesystem mounted in the container (tmpfs...) id-mapped: its mount is cloned (open_tree OPEN_TREE_CLONE),
+ * the clone gets MOUNT_ATTR_IDMAP, and replaces the original on the target.
+ */
+void op_idmap_mount(const char *target, uint64_t ns_slot, uint64_t recursive, uint64_t close_ns)
+{
+	char tp[32];
+	rt_need_root("IDMAP_MOUNT");
+	if (ns_slot >= RT_MAX_TREES || !userns_set[ns_slot] || userns_fds[ns_slot] < 0)
+		rt_failx("plan: IDMAP_MOUNT: user namespace slot %llu is not open", (unsigned long long)ns_slot);
+	int tfd = rt_in_root_open(target, 0);
+	if (tfd < 0)
+		rt_fail(errno, "id-map %s", target);
+	unsigned int rec = recursive ? AT_RECURSIVE : 0;
+	int clone = (int)syscall(SYS_open_tree, tfd, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH | rec);
+	if (clone < 0)
+		rt_fail(errno, "id-map %s", target);
+	struct rt_mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns_fds[ns_slot]};
+	if (syscall(SYS_mount_setattr, clone, "", AT_EMPTY_PATH | rec, &attr, sizeof attr) < 0)
+		rt_fail(errno, "id-map %s", target);
+	if (umount2(rt_fdpath(tfd, tp, sizeof tp), MNT_DETACH) < 0)
+		rt_fail(errno, "id-map %s: unmount the original", target);
+	close(tfd);
+	tfd = rt_in_root_open(target, 0);
+	if (tfd < 0)
+		rt_fail(errno, "id-map %s", target);
+	if (syscall(SYS_move_mount, clone, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		rt_fail(errno, "id-map %s: attach", target);
+	close(clone);
+	close(tfd);
+	if (close_ns) {
+		close(userns_fds[ns_slot]);
+		userns_fds[ns_slot] = -1;
+	}
 }

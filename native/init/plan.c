@@ -62,6 +62,10 @@ static const struct op_info ops[RT_LAST_OPCODE + 1] = {
 	[RT_OP_IOPRIO] = {"IOPRIO", "SU"},
 	[RT_OP_MEMPOLICY] = {"MEMPOLICY", "SUW"},
 	[RT_OP_AFFINITY] = {"AFFINITY", "SW"},
+	[RT_OP_ERRCTX] = {"ERRCTX", "S"},
+	[RT_OP_USERNS] = {"USERNS", "USSS"},
+	[RT_OP_IDMAP_TREE] = {"IDMAP_TREE", "UUUU"},
+	[RT_OP_IDMAP_MOUNT] = {"IDMAP_MOUNT", "SUUU"},
 };
 
 const char *rt_op_name(uint32_t op)

@@ -66,8 +66,12 @@
 #define RT_OP_IOPRIO 48
 #define RT_OP_MEMPOLICY 49
 #define RT_OP_AFFINITY 50
+#define RT_OP_ERRCTX 51
+#define RT_OP_USERNS 52
+#define RT_OP_IDMAP_TREE 53
+#define RT_OP_IDMAP_MOUNT 54
 /* highest op number known to this stub (not an op itself) */
-#define RT_LAST_OPCODE 50
+#define RT_LAST_OPCODE 54
 
 /* frames of the sync protocol */
 #define RT_MSG_PLAN 1

@@ -62,6 +62,10 @@ void op_mount(const char *src, const char *target, const char *fstype, uint64_t 
 void op_mount_setattr(const char *target, uint64_t how, uint64_t set, uint64_t clr, uint64_t prop, uint64_t rec);
 void op_open_tree(const char *src, const char *dest, uint64_t slot, uint64_t recursive, uint64_t propagation);
 void op_mount_tree(uint64_t slot, const char *target, uint64_t how);
+void op_userns(uint64_t slot, const char *uid_map, const char *gid_map, const char *path);
+void op_idmap_tree(uint64_t slot, uint64_t ns_slot, uint64_t recursive, uint64_t close_ns);
+void op_errctx(const char *ctx);
+void op_idmap_mount(const char *target, uint64_t ns_slot, uint64_t recursive, uint64_t close_ns);
 void op_mkdir(const char *path, uint64_t mode);
 void op_symlink(const char *target, const char *linkpath);
 void op_pivot_root(void);

@@ -196,8 +196,21 @@ void rt_wait_ack(void)
 	}
 }
 
+/* what the plan says the next steps are about (ERRCTX), put in front of their error messages */
+static const char *errctx;
+
+void op_errctx(const char *ctx)
+{
+	errctx = ctx;
+}
+
 _Noreturn void rt_die_msg(const char *msg)
 {
+	char full[RT_MSG_MAX];
+	if (errctx && *errctx) {
+		snprintf(full, sizeof full, "%s: %s", errctx, msg);
+		msg = full;
+	}
 	size_t len = strlen(msg);
 	if (rt.reportfd >= 0) {
 		/* if this fails the peer is gone and there is nobody left to tell */

@@ -2,7 +2,7 @@
 import type { Globals } from '../cli';
 import { stdout } from '../io';
 import { CAPS } from '../plan/caps';
-import { MS, PROPAGATION } from '../plan/mounts';
+import { knownMountOptions } from '../plan/mounts';
 import { ACTIONS, ARCHS, FLAGS, OPERATORS } from '../plan/seccomp';
 import { MPOL_FLAGS, MPOL_MODE } from '../plan/procfields';
 import { loadNative } from '../native';
@@ -26,19 +26,12 @@ function seccompFeatures(): Record<string, unknown> {
 }
 
 export function featuresDoc(): Record<string, unknown> {
-  const mountOptions = [
-    'ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'sync', 'async', 'dirsync', 'remount', 'mand', 'nomand',
-    'atime', 'noatime', 'diratime', 'nodiratime', 'relatime', 'norelatime', 'strictatime', 'nostrictatime', 'lazytime',
-    'nolazytime', 'silent', 'loud', 'nosymfollow', 'symfollow', 'bind', 'rbind', ...Object.keys(PROPAGATION),
-    'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnodiratime', 'rdiratime', 'rrelatime',
-    'ratime', 'rnoatime', 'rstrictatime', 'rnosymfollow', 'rsymfollow',
-  ];
-  void MS;
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: '1.3.0',
     hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
-    mountOptions,
+    // the planner's own option table: exactly what parseOptions accepts
+    mountOptions: knownMountOptions(),
     linux: {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
       capabilities: CAPS,
@@ -47,7 +40,7 @@ export function featuresDoc(): Record<string, unknown> {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: true } },
       memoryPolicy: { modes: Object.keys(MPOL_MODE), flags: Object.keys(MPOL_FLAGS) },
     },
     annotations: {

@@ -6,7 +6,7 @@ import type { Hook, Spec } from '../config/types';
 import { How, SyncCode, UmountHow } from './ops';
 import { HostMount, revealingMounts } from './mountinfo';
 import { Step, step, str, strv, u64, u64v } from './encode';
-import { CLONE, NsPlan, hasMountNs, isHostNs, planNamespaces, timeOffsets } from './namespaces';
+import { CLONE, NsPlan, hasMountNs, idMapText, isHostNs, planNamespaces, timeOffsets } from './namespaces';
 import { MS, MountContext, PROPAGATION, mountSteps } from './mounts';
 import { deviceSteps, devSymlinks } from './devices';
 import { processSteps } from './process';
@@ -177,7 +177,12 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   }
   // the clones of bind sources get the propagation the root's copy gives the other mounts
   const bindTrees = userns && ns.create.has('mount') ? ((rootProp & MS.PRIVATE) ? MS.PRIVATE : MS.SLAVE) : undefined;
-  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1, cgroupBinds, mountContext: mountContext(spec), bindTrees });
+  const treePropagation = (rootProp & MS.PRIVATE) ? MS.PRIVATE : MS.SLAVE;
+  const joinedUser = ns.join.find((j) => j.type === 'user');
+  const containerUserns = ns.create.has('user')
+    ? { uidMap: idMapText(linux.uidMappings ?? []), gidMap: idMapText(linux.gidMappings ?? []), path: '' }
+    : joinedUser ? { uidMap: '', gidMap: '', path: joinedUser.path } : undefined;
+  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1, cgroupBinds, mountContext: mountContext(spec), bindTrees, treePropagation, containerUserns });
   s.splice(sourcesAt, 0, ...m.sources);
   s.push(...m.steps);
   if (!m.bindDev) {

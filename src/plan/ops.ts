@@ -56,6 +56,10 @@ export const Op = {
   IOPRIO: 48,
   MEMPOLICY: 49,
   AFFINITY: 50,
+  ERRCTX: 51,
+  USERNS: 52,
+  IDMAP_TREE: 53,
+  IDMAP_MOUNT: 54,
 } as const;
 export type OpName = keyof typeof Op;
 

@@ -2,6 +2,7 @@
 // mount targets behind symlinks, --no-pivot, propagation. Every assertion is what the container sees.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, mountsSnapshot, rootfs, rt, spawnSync, stateOf } from '../helpers';
@@ -462,6 +463,175 @@ describe('mounts', () => {
     for (const f of ['rw', 'nosuid', 'nodev', 'noexec']) expect(m.opts, f).toContain(f);
     expect(m.superOpts).toContain('size=4096k');
     expect(m.superOpts).toContain('mode=1770');
+  });
+});
+
+describe('mount options of config.md', () => {
+  it('iversion and noiversion (MS_I_VERSION) are accepted; rnorelatime and rnostrictatime change atime recursively', () => {
+    const out = run('echo "== mountinfo"; cat /proc/self/mountinfo', (cfg) => {
+      cfg.mounts.push(
+        { destination: '/mnt/iv', type: 'tmpfs', source: 'tmpfs', options: ['iversion', 'size=1m'] },
+        { destination: '/mnt/noiv', type: 'tmpfs', source: 'tmpfs', options: ['noiversion', 'size=1m'] },
+        // relatime (the default) to strictatime, on the bind and its submount
+        { destination: '/mnt/norel', type: 'bind', source: hostRec, options: ['rbind', 'rnorelatime'] },
+        // strictatime back to relatime
+        { destination: '/mnt/nostrict', type: 'tmpfs', source: 'tmpfs', options: ['strictatime', 'rnostrictatime'] },
+        { destination: '/mnt/strict', type: 'tmpfs', source: 'tmpfs', options: ['strictatime'] },
+      );
+    });
+    const mi = mountinfo(sections(out).mountinfo);
+    for (const d of ['/mnt/iv', '/mnt/noiv']) expect(mountAt(mi, d)!.fstype, d).toBe('tmpfs');
+    const atime = (d: string) => mountAt(mi, d)!.opts.filter((o) => /atime$/.test(o));
+    // strictatime shows as neither relatime nor noatime
+    expect(atime('/mnt/norel')).toEqual([]);
+    expect(atime('/mnt/norel/sub')).toEqual([]);
+    expect(atime('/mnt/nostrict')).toEqual(['relatime']);
+    expect(atime('/mnt/strict')).toEqual([]);
+    // the host's mount below the bind keeps relatime
+    expect(mountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).find((m) => m.point === path.join(hostRec, 'sub'))!.opts).toContain('relatime');
+  });
+
+  it('acl/noacl go to the filesystem (runc passes them as data): a refusal names the mount and the option; a bind mount takes them', () => {
+    const id = `rfacl${process.pid}`;
+    const bad = cfgOf(['true'], (x) => x.mounts.push({ destination: '/mnt/acl', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'acl', 'size=1m'] }));
+    const r = rt(c, ['run', '--bundle', bundle(c, bad), id]);
+    expect(r.status).not.toBe(0);
+    // tmpfs has ACLs always and takes no "acl" option
+    expect(r.stderr).toBe(`runts: mounts[${bad.mounts.length - 1}]: mount tmpfs on /mnt/acl: option "acl": invalid argument\n`);
+    expect(fs.existsSync(path.join(c.root, id))).toBe(false);
+    const ok = cfgOf(['sh', '-c', 'cat /mnt/acl/f'], (x) => x.mounts.push({ destination: '/mnt/acl', type: 'bind', source: hostData, options: ['rbind', 'acl', 'noacl'] }));
+    const r2 = rt(c, ['run', '--bundle', bundle(c, ok), id]);
+    expect(r2.stdout).toBe('host data\n');
+    expect(r2.stderr).toBe('');
+    expect(r2.status).toBe(0);
+  });
+
+  it('a filesystem option the kernel refuses is named with the mount index; a flag-only mount names its options', () => {
+    const cfg = cfgOf(['true'], (x) => x.mounts.push({ destination: '/mnt/x', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'nosuch=1'] }));
+    const r = rt(c, ['run', '--bundle', bundle(c, cfg), `rfbad${process.pid}`]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toBe(`runts: mounts[${cfg.mounts.length - 1}]: mount tmpfs on /mnt/x: option "nosuch=1": invalid argument\n`);
+    // a filesystem type the kernel does not know: the options that went with it
+    const cfg2 = cfgOf(['true'], (x) => x.mounts.push({ destination: '/mnt/x', type: 'nosuchfs', source: 'none', options: ['ro', 'nosuid'] }));
+    const r2 = rt(c, ['run', '--bundle', bundle(c, cfg2), `rfbad${process.pid}`]);
+    expect(r2.stderr).toBe(`runts: mounts[${cfg2.mounts.length - 1}]: options "ro", "nosuid": mount none on /mnt/x: no such device\n`);
+  });
+});
+
+// Id-mapped mounts need kernel 5.12 (tmpfs: 6.3) and a filesystem that allows them (the test's work dir: ext4 here).
+const [kmaj, kmin] = os.release().split('.').map(Number);
+const IDMAP_KERNEL = kmaj > 6 || (kmaj === 6 && kmin >= 3);
+if (!IDMAP_KERNEL) console.log(`id-mapped mount tests skipped: kernel ${os.release()} is older than 6.3`);
+
+describe.skipIf(!IDMAP_KERNEL)('id-mapped mounts', () => {
+  const map1000 = [{ containerID: 0, hostID: 1000, size: 1 }];
+  let src: string;
+  beforeAll(() => {
+    // on disk: f0 owned by 0, f1000 by 1000, and a submount (owned by 0) for idmap vs ridmap
+    src = path.join(c.work, 'idmap-src');
+    fs.mkdirSync(path.join(src, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(src, 'f0'), '');
+    fs.writeFileSync(path.join(src, 'f1000'), '');
+    fs.chownSync(path.join(src, 'f1000'), 1000, 1000);
+    hostMount(['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs'], path.join(src, 'sub'));
+    fs.writeFileSync(path.join(src, 'sub', 'g0'), '');
+    fs.chownSync(path.join(src, 'f1000'), 1000, 1000);
+  });
+  const owners = (out: string) => Object.fromEntries(out.trim().split('\n').filter((l) => l.startsWith('/')).map((l) => l.split(' ')));
+
+  it('the mount\'s own mappings: on-disk 0 shows as 1000, on-disk 1000 as 65534; ridmap maps submounts, idmap not; mappings without the option apply too', () => {
+    const out = run('stat -c "%n %u:%g" /mnt/i/f0 /mnt/i/f1000 /mnt/i/sub/g0 /mnt/r/f0 /mnt/r/sub/g0 /mnt/m/f0 /mnt/plain/f0; '
+      + 'echo "== mountinfo"; cat /proc/self/mountinfo', (cfg) => {
+      cfg.mounts.push(
+        { destination: '/mnt/i', type: 'bind', source: src, options: ['rbind', 'idmap'], uidMappings: map1000, gidMappings: map1000 },
+        { destination: '/mnt/r', type: 'bind', source: src, options: ['rbind', 'ridmap'], uidMappings: map1000, gidMappings: map1000 },
+        // runc applies mappings given without the option (non-recursively)
+        { destination: '/mnt/m', type: 'bind', source: src, options: ['bind'], uidMappings: map1000, gidMappings: map1000 },
+        { destination: '/mnt/plain', type: 'bind', source: src, options: ['bind'] },
+      );
+    });
+    expect(owners(out)).toEqual({
+      '/mnt/i/f0': '1000:1000', '/mnt/i/f1000': '65534:65534', '/mnt/i/sub/g0': '0:0',
+      '/mnt/r/f0': '1000:1000', '/mnt/r/sub/g0': '1000:1000', '/mnt/m/f0': '1000:1000', '/mnt/plain/f0': '0:0',
+    });
+    const mi = mountinfo(sections(out).mountinfo);
+    for (const d of ['/mnt/i', '/mnt/r', '/mnt/r/sub', '/mnt/m']) expect(mountAt(mi, d)!.opts, d).toContain('idmapped');
+    for (const d of ['/mnt/i/sub', '/mnt/plain']) expect(mountAt(mi, d)!.opts, d).not.toContain('idmapped');
+    // the host's files are not chowned
+    expect(fs.statSync(path.join(src, 'f0')).uid).toBe(0);
+    expect(fs.statSync(path.join(src, 'f1000')).uid).toBe(1000);
+  });
+
+  it('a tmpfs can be id-mapped too (with tmpcopyup and ro): what the container sees of its root-owned files is 1000', () => {
+    fs.mkdirSync(path.join(rfs, 'mnt', 'idt'), { recursive: true });
+    fs.writeFileSync(path.join(rfs, 'mnt', 'idt', 'x'), '');
+    try {
+      const out = run('stat -c "%n %u:%g" /mnt/idt /mnt/idt/x; touch /mnt/idt/y 2>&1; echo "== mountinfo"; cat /proc/self/mountinfo', (cfg) => {
+        cfg.mounts.push({ destination: '/mnt/idt', type: 'tmpfs', source: 'tmpfs', options: ['idmap', 'tmpcopyup', 'ro', 'size=1m'], uidMappings: map1000, gidMappings: map1000 });
+      });
+      expect(owners(out)).toEqual({ '/mnt/idt': '1000:1000', '/mnt/idt/x': '1000:1000' });
+      expect(out).toContain('touch: /mnt/idt/y: Read-only file system');
+      const m = mountAt(mountinfo(sections(out).mountinfo), '/mnt/idt')!;
+      expect(m.fstype).toBe('tmpfs');
+      for (const o of ['ro', 'idmapped']) expect(m.opts).toContain(o);
+      // one mount there: the original was replaced, not covered
+      expect(mountinfo(sections(out).mountinfo).filter((l) => l.point === '/mnt/idt').length).toBe(1);
+    } finally {
+      fs.rmSync(path.join(rfs, 'mnt', 'idt'), { recursive: true, force: true });
+    }
+  });
+
+  it('in a container with its own user namespace: idmap without mappings uses the container\'s, so on-disk 0 is the container\'s root; its new files are 0 on disk', () => {
+    for (const d of ['i', 'e', 'plain']) fs.mkdirSync(path.join(rfs, 'mnt', 'u' + d), { recursive: true });
+    fs.chownSync(path.join(src, 'f1000'), 100000, 100000);
+    try {
+      const out = run('stat -c "%n %u:%g" /mnt/ui/f0 /mnt/ui/f1000 /mnt/ue/f0 /mnt/ue/f1000 /mnt/uplain/f0; touch /mnt/ui/new; '
+        + 'echo "== mountinfo"; cat /proc/self/mountinfo', (cfg) => {
+        cfg.linux.namespaces.push({ type: 'user' });
+        cfg.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        cfg.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        cfg.mounts.push(
+          { destination: '/mnt/ui', type: 'bind', source: src, options: ['bind', 'idmap'] },
+          // its own mapping, recursive: 0 -> 100000 (the container's root), nothing for 100000
+          { destination: '/mnt/ue', type: 'bind', source: src, options: ['rbind', 'ridmap'], uidMappings: [{ containerID: 0, hostID: 100000, size: 10 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 10 }] },
+          { destination: '/mnt/uplain', type: 'bind', source: src, options: ['bind'] },
+        );
+      });
+      expect(owners(out)).toEqual({
+        '/mnt/ui/f0': '0:0', '/mnt/ui/f1000': '65534:65534', '/mnt/ue/f0': '0:0', '/mnt/ue/f1000': '65534:65534', '/mnt/uplain/f0': '65534:65534',
+      });
+      expect(fs.statSync(path.join(src, 'new')).uid).toBe(0);
+      const mi = mountinfo(sections(out).mountinfo);
+      expect(mountAt(mi, '/mnt/ui')!.opts).toContain('idmapped');
+      expect(mountAt(mi, '/mnt/ue/sub')!.opts).toContain('idmapped');
+    } finally {
+      fs.rmSync(path.join(src, 'new'), { force: true });
+      fs.chownSync(path.join(src, 'f1000'), 1000, 1000);
+    }
+  });
+
+  it('refusals name the mount and the option or field, and leave nothing behind', () => {
+    const cases: Array<[(x: any) => void, RegExp]> = [
+      [(x) => x.mounts.push({ destination: '/mnt/i', type: 'bind', source: src, options: ['bind', 'idmap'] }),
+        /^runts: mounts\[\d+\]\.options\[1\]: "idmap": needs the mount's uidMappings and gidMappings, or a user namespace for the container\n$/],
+      [(x) => x.mounts.push({ destination: '/mnt/i', type: 'bind', source: src, options: ['bind', 'ridmap'], uidMappings: map1000 }),
+        /^runts: mounts\[\d+\]\.gidMappings: is required with uidMappings\n$/],
+      // proc cannot be id-mapped: the kernel's refusal, named
+      [(x) => x.mounts.push({ destination: '/mnt/p', type: 'proc', source: 'proc', options: ['idmap'], uidMappings: map1000, gidMappings: map1000 }),
+        /^runts: mounts\[\d+\]: option "idmap": id-map \/mnt\/p: invalid argument\n$/],
+      [(x) => {
+        x.linux.namespaces.push({ type: 'user' });
+        x.linux.uidMappings = x.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        x.mounts.push({ destination: '/mnt/t', type: 'tmpfs', source: 'tmpfs', options: ['idmap'] });
+      }, /^runts: mounts\[\d+\]\.options\[0\]: "idmap": in a user namespace only bind mounts can be id-mapped/],
+    ];
+    for (const [change, msg] of cases) {
+      const id = `rfidbad${process.pid}`;
+      const r = rt(c, ['run', '--bundle', bundle(c, cfgOf(['true'], change)), id]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(msg);
+      expect(fs.existsSync(path.join(c.root, id))).toBe(false);
+    }
   });
 });
 
