@@ -105,7 +105,12 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   const sourcesAt = s.length;
 
   // 2. namespaces: join by path (user first), then create
-  for (const j of ns.join) s.push(step('SETNS', str(j.path), u64(CLONE[j.type])));
+  for (const j of ns.join) {
+    s.push(step('SETNS', str(j.path), u64(CLONE[j.type])));
+    // as runc: root of the joined user namespace (the host's ids are not mapped there: what the stub creates
+    // would fail with EOVERFLOW)
+    if (j.type === 'user') s.push(step('SETID_ROOT'));
+  }
   if (ns.create.has('user')) {
     s.push(step('UNSHARE', u64(CLONE.user)), step('USERMAP'), step('SETID_ROOT'));
   }

@@ -610,6 +610,27 @@ describe.skipIf(!IDMAP_KERNEL)('id-mapped mounts', () => {
     }
   });
 
+  it('joining a user namespace by path: idmap without mappings uses that namespace', () => {
+    fs.mkdirSync(path.join(rfs, 'mnt', 'uj'), { recursive: true });
+    const userns = (x: any) => {
+      x.linux.uidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+      x.linux.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+    };
+    const holder = cfgOf(['sleep', '60'], (x) => { x.linux.namespaces.push({ type: 'user' }); userns(x); });
+    const hid = `rfidns${process.pid}`;
+    expect(rt(c, ['run', '-d', '--bundle', bundle(c, holder), hid]).status).toBe(0);
+    try {
+      const out = run('stat -c "%n %u:%g" /mnt/uj/f0; cat /proc/self/uid_map', (x) => {
+        x.linux.namespaces.push({ type: 'user', path: `/proc/${stateOf(c, hid).pid}/ns/user` });
+        x.mounts.push({ destination: '/mnt/uj', type: 'bind', source: src, options: ['bind', 'idmap'] });
+      });
+      expect(out.split('\n')[0]).toBe('/mnt/uj/f0 0:0');
+      expect(out.split('\n')[1].trim().split(/\s+/)).toEqual(['0', '200000', '65536']);
+    } finally {
+      rt(c, ['delete', '--force', hid]);
+    }
+  });
+
   it('refusals name the mount and the option or field, and leave nothing behind', () => {
     const cases: Array<[(x: any) => void, RegExp]> = [
       [(x) => x.mounts.push({ destination: '/mnt/i', type: 'bind', source: src, options: ['bind', 'idmap'] }),
