@@ -37,6 +37,23 @@ export interface Native {
   seccompFlagSupported(flag: number): boolean;
   /** load a BPF_PROG_TYPE_CGROUP_DEVICE program and attach it to a cgroup2 directory */
   attachDeviceFilter(cgroupDir: string, insns: Buffer): void;
+  /** a network device of runts' network namespace and its addresses (ENODEV when missing) */
+  netLinkAddrs(name: string): { index: number; addrs: NetAddr[] };
+  /** move a device into the network namespace behind nsFd, renamed to newName (one RTM_NEWLINK) */
+  netLinkMove(name: string, newName: string, nsFd: number): void;
+}
+
+export interface NetAddr {
+  /** AF_INET (2) or AF_INET6 (10) */
+  family: number;
+  prefixlen: number;
+  /** IFA_F_* (IFA_FLAGS when the kernel sends it) */
+  flags: number;
+  /** RT_SCOPE_* (0 universe = global) */
+  scope: number;
+  /** the address, as text */
+  local: string;
+  broadcast?: string;
 }
 
 let cached: Native | undefined;

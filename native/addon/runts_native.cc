@@ -12,7 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <string>
+#include <arpa/inet.h>
 #include <linux/bpf.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -88,6 +93,9 @@ const char *errnoName(int e) {
     case ECHILD: return "ECHILD";
     case EINTR: return "EINTR";
     case ETIMEDOUT: return "ETIMEDOUT";
+    case ENODEV: return "ENODEV";
+    case EBUSY: return "EBUSY";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
     default: return "EUNKNOWN";
   }
 }
@@ -567,6 +575,128 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// ---- netlink (linux.netDevices): runts' side of moving a device into the container's network namespace ----
+
+// One request on a fresh NETLINK_ROUTE socket of runts' own network namespace; each answer message goes to
+// onMsg (dumps until NLMSG_DONE). Returns 0 or -errno (the kernel's NLMSG_ERROR, or the socket's).
+template <typename F>
+int nlRequest(void *req, size_t len, F onMsg) {
+  int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (s < 0) return -errno;
+  struct sockaddr_nl sa;
+  memset(&sa, 0, sizeof sa);
+  sa.nl_family = AF_NETLINK;
+  struct nlmsghdr *h = (struct nlmsghdr *)req;
+  h->nlmsg_seq = 1;
+  if (sendto(s, req, len, 0, (struct sockaddr *)&sa, sizeof sa) < 0) { int e = errno; close(s); return -e; }
+  static char buf[32768];
+  for (;;) {
+    ssize_t n;
+    do n = recv(s, buf, sizeof buf, 0); while (n < 0 && errno == EINTR);
+    if (n < 0) { int e = errno; close(s); return -e; }
+    for (struct nlmsghdr *m = (struct nlmsghdr *)buf; NLMSG_OK(m, (size_t)n); m = NLMSG_NEXT(m, n)) {
+      if (m->nlmsg_type == NLMSG_DONE) { close(s); return 0; }
+      if (m->nlmsg_type == NLMSG_ERROR) {
+        int e = ((struct nlmsgerr *)NLMSG_DATA(m))->error;
+        close(s);
+        return e;
+      }
+      onMsg(m);
+    }
+  }
+}
+
+// append an attribute to the request in buf (room is the caller's: requests here are small and fixed)
+void nlAttr(char *buf, unsigned short type, const void *data, size_t len) {
+  struct nlmsghdr *h = (struct nlmsghdr *)buf;
+  struct rtattr *a = (struct rtattr *)(buf + NLMSG_ALIGN(h->nlmsg_len));
+  a->rta_type = type;
+  a->rta_len = (unsigned short)RTA_LENGTH(len);
+  memcpy(RTA_DATA(a), data, len);
+  h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
+}
+
+std::string addrText(int family, const void *p) {
+  char t[INET6_ADDRSTRLEN] = "";
+  inet_ntop(family, p, t, sizeof t);
+  return t;
+}
+
+// netLinkAddrs(name) -> { index, addrs: [{ family, prefixlen, flags, scope, local, broadcast }] }: a device of
+// runts' network namespace and its addresses (RTM_GETADDR dump; flags from IFA_FLAGS when the kernel sends it).
+// A missing device throws ENODEV.
+Napi::Value NetLinkAddrs(const Napi::CallbackInfo &info) {
+  ARGS("s");
+  Napi::Env env = info.Env();
+  std::string name = argStr(info, 0);
+  unsigned index = if_nametoindex(name.c_str());
+  if (index == 0) THROW_ERRNO("device " + name);
+  struct { struct nlmsghdr h; struct ifaddrmsg a; } req;
+  memset(&req, 0, sizeof req);
+  req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.a);
+  req.h.nlmsg_type = RTM_GETADDR;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.a.ifa_family = AF_UNSPEC;
+  Napi::Array addrs = Napi::Array::New(env);
+  uint32_t count = 0;
+  int r = nlRequest(&req, req.h.nlmsg_len, [&](struct nlmsghdr *m) {
+    if (m->nlmsg_type != RTM_NEWADDR) return;
+    struct ifaddrmsg *a = (struct ifaddrmsg *)NLMSG_DATA(m);
+    if (a->ifa_index != index || (a->ifa_family != AF_INET && a->ifa_family != AF_INET6)) return;
+    uint32_t flags = a->ifa_flags;
+    const void *local = nullptr, *address = nullptr, *brd = nullptr;
+    int len = (int)IFA_PAYLOAD(m);
+    for (struct rtattr *t = IFA_RTA(a); RTA_OK(t, len); t = RTA_NEXT(t, len)) {
+      if (t->rta_type == IFA_FLAGS && RTA_PAYLOAD(t) >= 4) memcpy(&flags, RTA_DATA(t), 4);
+      if (t->rta_type == IFA_LOCAL) local = RTA_DATA(t);
+      if (t->rta_type == IFA_ADDRESS) address = RTA_DATA(t);
+      if (t->rta_type == IFA_BROADCAST) brd = RTA_DATA(t);
+    }
+    if (!local) local = address;
+    if (!local) return;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("family", Napi::Number::New(env, a->ifa_family));
+    o.Set("prefixlen", Napi::Number::New(env, a->ifa_prefixlen));
+    o.Set("flags", Napi::Number::New(env, flags));
+    o.Set("scope", Napi::Number::New(env, a->ifa_scope));
+    o.Set("local", Napi::String::New(env, addrText(a->ifa_family, local)));
+    if (brd) o.Set("broadcast", Napi::String::New(env, addrText(a->ifa_family, brd)));
+    addrs.Set(count++, o);
+  });
+  if (r < 0) { errno = -r; THROW_ERRNO("list the addresses of " + name); }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("index", Napi::Number::New(env, index));
+  out.Set("addrs", addrs);
+  return out;
+}
+
+// netLinkMove(name, newName, nsFd): move a device of runts' network namespace into the namespace behind nsFd,
+// renamed in the same request (RTM_NEWLINK with IFLA_NET_NS_FD and IFLA_IFNAME, as runc does: no clash with a
+// name in either namespace in between). The kernel takes the device down and drops its addresses.
+Napi::Value NetLinkMove(const Napi::CallbackInfo &info) {
+  ARGS("ssn");
+  Napi::Env env = info.Env();
+  std::string name = argStr(info, 0), newName = argStr(info, 1);
+  uint32_t nsfd = (uint32_t)argInt(info, 2);
+  if (newName.size() >= IFNAMSIZ) return fail(env, "device name " + newName, EINVAL);
+  unsigned index = if_nametoindex(name.c_str());
+  if (index == 0) THROW_ERRNO("device " + name);
+  alignas(NLMSG_ALIGNTO) char req[128];
+  memset(req, 0, sizeof req);
+  struct nlmsghdr *h = (struct nlmsghdr *)req;
+  struct ifinfomsg *ifi = (struct ifinfomsg *)NLMSG_DATA(h);
+  h->nlmsg_len = NLMSG_LENGTH(sizeof *ifi);
+  h->nlmsg_type = RTM_NEWLINK;
+  h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = (int)index;
+  nlAttr(req, IFLA_IFNAME, newName.c_str(), newName.size() + 1);
+  nlAttr(req, IFLA_NET_NS_FD, &nsfd, sizeof nsfd);
+  int r = nlRequest(req, h->nlmsg_len, [](struct nlmsghdr *) {});
+  if (r < 0) { errno = -r; THROW_ERRNO("move " + name); }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sealedMemfdFrom", Napi::Function::New(env, SealedMemfdFrom));
   exports.Set("sealedMemfdFromBytes", Napi::Function::New(env, SealedMemfdFromBytes));
@@ -592,6 +722,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("socketPair", Napi::Function::New(env, SocketPair));
   exports.Set("seccompFlagSupported", Napi::Function::New(env, SeccompFlagSupported));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
+  exports.Set("netLinkAddrs", Napi::Function::New(env, NetLinkAddrs));
+  exports.Set("netLinkMove", Napi::Function::New(env, NetLinkMove));
   return exports;
 }
 

@@ -140,6 +140,8 @@ static void run_step(const struct rt_step *st)
 	case RT_OP_USERNS: op_userns(a[0].u, a[1].s, a[2].s, a[3].s); break;
 	case RT_OP_IDMAP_TREE: op_idmap_tree(a[0].u, a[1].u, a[2].u, a[3].u); break;
 	case RT_OP_IDMAP_MOUNT: op_idmap_mount(a[0].s, a[1].u, a[2].u, a[3].u); break;
+	case RT_OP_NETDEV_ADDR: op_netdev_addr(a[0].s, a[1].u, a[2].u, a[3].s, a[4].s); break;
+	case RT_OP_NETDEV_UP: op_netdev_up(a[0].s); break;
 	default:
 		/* the decoder refuses unknown ops; this is for an op known there but not here */
 		rt_failx("plan: unknown op %u", st->op);

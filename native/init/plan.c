@@ -66,6 +66,8 @@ static const struct op_info ops[RT_LAST_OPCODE + 1] = {
 	[RT_OP_USERNS] = {"USERNS", "USSS"},
 	[RT_OP_IDMAP_TREE] = {"IDMAP_TREE", "UUUU"},
 	[RT_OP_IDMAP_MOUNT] = {"IDMAP_MOUNT", "SUUU"},
+	[RT_OP_NETDEV_ADDR] = {"NETDEV_ADDR", "SUUSS"},
+	[RT_OP_NETDEV_UP] = {"NETDEV_UP", "S"},
 };
 
 const char *rt_op_name(uint32_t op)

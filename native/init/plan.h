@@ -70,8 +70,10 @@
 #define RT_OP_USERNS 52
 #define RT_OP_IDMAP_TREE 53
 #define RT_OP_IDMAP_MOUNT 54
+#define RT_OP_NETDEV_ADDR 55
+#define RT_OP_NETDEV_UP 56
 /* highest op number known to this stub (not an op itself) */
-#define RT_LAST_OPCODE 54
+#define RT_LAST_OPCODE 56
 
 /* frames of the sync protocol */
 #define RT_MSG_PLAN 1

@@ -116,6 +116,10 @@ void op_ioprio(const char *what, uint64_t value);
 void op_mempolicy(const char *what, uint64_t mode, const uint64_t *mask, uint32_t nwords);
 void op_affinity(const char *what, const uint64_t *mask, uint32_t nwords);
 
+/* netdev.c */
+void op_netdev_addr(const char *name, uint64_t family, uint64_t prefixlen, const char *local, const char *broadcast);
+void op_netdev_up(const char *name);
+
 /* hooks.c */
 void op_run_hook(const char *name, const char *path, char **argv, char **envp, uint64_t timeout);
 

@@ -63,6 +63,7 @@ export interface Linux {
   personality?: { domain: string; flags?: string[] };
   intelRdt?: unknown;
   memoryPolicy?: unknown;
+  netDevices?: Record<string, { name?: string }>;
 }
 export interface Spec {
   ociVersion: string;

@@ -10,9 +10,11 @@ import type { Spec } from '../config/types';
 import { buildPlan, LaunchFds } from '../plan/build';
 import { withCgroupJoin } from '../plan/cgroups';
 import { SyncCode } from '../plan/ops';
-import { hasMountNs, idMapText } from '../plan/namespaces';
+import { hasMountNs, idMapText, planNamespaces } from '../plan/namespaces';
 import { hostRootOf, removeHostMounts } from './hostmounts';
 import { parseMountinfo } from '../plan/mountinfo';
+import { NetDevice, netDevices } from '../plan/netdev';
+import type { NetAddr } from '../native';
 import { loadNative } from '../native';
 import { runHooks, runHooksWarn } from './hooks';
 import { forwardListener } from './seccomp';
@@ -102,7 +104,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   // --no-pivot: the planner decides which host mounts to detach (facts: mountinfo, the real rootfs path)
   const hostMounts = o.noPivot ? parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')) : undefined;
   const rootfsReal = o.noPivot ? fs.realpathSync(rootfs) : undefined;
-  const plan = buildPlan(spec, { id: o.id, bundle, rootfs, noPivot: !!o.noPivot, hostMounts, rootfsReal, fds, extraEnv, hostRoot: hostRootOf(dir) });
+  const devs = netDevices(spec, planNamespaces(spec));
+  const plan = buildPlan(spec, { id: o.id, bundle, rootfs, noPivot: !!o.noPivot, hostMounts, rootfsReal, fds, extraEnv, hostRoot: hostRootOf(dir), netAddrs: readNetAddrs(devs) });
   for (let fd = 3; fd < 3 + preserve; fd++) {
     try { fs.fstatSync(fd); } catch { throw new RuntimeError(`--preserve-fds: fd ${fd} is not open`); }
   }
@@ -161,6 +164,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         pidfd = native.pidfdOpen(pid);
         // into its cgroups while it waits, before it unshares the cgroup namespace or runs anything
         joinCgroups(pid, join.byRuntime);
+        moveNetDevices(devs, pid);
         return hookState({ ...base, pid }, 'creating');
       },
       onSync: (code, pid) => {
@@ -224,4 +228,42 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
  */
 function stubMayForkInto(spec: Spec): boolean {
   return !(spec.linux?.namespaces ?? []).some((n) => n.type === 'user' || (n.type === 'cgroup' && n.path));
+}
+
+/** The addresses of each device of linux.netDevices in runts' network namespace (undefined: no such device). */
+function readNetAddrs(devs: NetDevice[]): Record<string, NetAddr[] | undefined> {
+  const out: Record<string, NetAddr[] | undefined> = {};
+  if (!devs.length) return out;
+  const native = loadNative();
+  for (const d of devs) {
+    try {
+      out[d.host] = native.netLinkAddrs(d.host).addrs;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENODEV') throw new RuntimeError(`linux.netDevices: ${errnoText(e)}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Move the devices into the init's network namespace, renamed (runc's devChangeNetNamespace, from runts' side,
+ * once the init has its namespace and before it goes on). They are never moved back: when the namespace goes, a
+ * virtual device goes with it and a physical one returns to the host's initial namespace (config-linux.md).
+ */
+function moveNetDevices(devs: NetDevice[], pid: number): void {
+  if (!devs.length) return;
+  const native = loadNative();
+  const nsFd = fs.openSync(`/proc/${pid}/ns/net`, 'r');
+  try {
+    for (const d of devs) {
+      try {
+        native.netLinkMove(d.host, d.name, nsFd);
+      } catch (e) {
+        const as = d.name !== d.host ? ` as "${d.name}"` : '';
+        throw new RuntimeError(`linux.netDevices.${d.host}: move into the container's network namespace${as}: ${errnoText(e)}`);
+      }
+    }
+  } finally {
+    fs.closeSync(nsFd);
+  }
 }

@@ -13,6 +13,8 @@ import { processSteps } from './process';
 import { mountContext } from './lsm';
 import { seccompPlan, seccompStep } from './seccomp';
 import { ExecCPUAffinity, affinityPlan } from './procfields';
+import { netDeviceSteps, netDevices } from './netdev';
+import type { NetAddr } from '../native';
 
 export interface LaunchFds {
   /** number of fds passed through to the container (3 .. 3+preserve-1) */
@@ -38,6 +40,8 @@ export interface PlanOptions {
   extraEnv?: string[];
   /** without a mount namespace: the empty directory (in the state dir) the rootfs is bound onto */
   hostRoot?: string;
+  /** linux.netDevices: the addresses of each device in runts' network namespace (undefined: no such device) */
+  netAddrs?: Record<string, NetAddr[] | undefined>;
 }
 
 export interface Plan {
@@ -125,6 +129,13 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
 
   // 3. the container init
   s.push(step('FORK'), step('WAIT_PARENT'));
+  // runts has moved the network devices by now (at PID): their addresses and state, from inside
+  const nd = netDevices(spec, ns).map((d) => {
+    const addrs = o.netAddrs?.[d.host];
+    if (!addrs) throw new RuntimeError(`linux.netDevices: device "${d.host}" does not exist in runts' network namespace`);
+    return { ...d, addrs };
+  });
+  s.push(...netDeviceSteps(nd));
   // the init is in its cgroups: its CPU affinity is reset to every CPU the cpuset allows, not runts' own (as
   // runc); execCPUAffinity is for exec'd processes only (config.md), but is checked here already
   affinityPlan(proc.execCPUAffinity as ExecCPUAffinity | undefined);

@@ -60,6 +60,8 @@ export const Op = {
   USERNS: 52,
   IDMAP_TREE: 53,
   IDMAP_MOUNT: 54,
+  NETDEV_ADDR: 55,
+  NETDEV_UP: 56,
 } as const;
 export type OpName = keyof typeof Op;
 

@@ -1,0 +1,49 @@
+// linux.netDevices decisions: name rules (the kernel's dev_valid_name), the namespace rule, which addresses move.
+import { describe, expect, it } from 'vitest';
+import { movedAddresses, netDeviceSteps, netDevices, validIfName } from '../../src/plan/netdev';
+import { planNamespaces } from '../../src/plan/namespaces';
+
+const spec = (netDevices: any, namespaces: any[] = [{ type: 'mount' }, { type: 'network' }]) =>
+  ({ ociVersion: '1.3.0', linux: { namespaces, netDevices } }) as any;
+const devs = (s: any) => netDevices(s, planNamespaces(s));
+
+describe('linux.netDevices', () => {
+  it('validIfName follows dev_valid_name', () => {
+    for (const n of ['eth0', 'a', 'x'.repeat(15), 'veth-1.2', 'é']) expect(validIfName(n)).toBe(true);
+    for (const n of ['', '.', '..', 'x'.repeat(16), 'a/b', 'a:b', 'a b', 'a\tb', 'éééééééé']) expect(validIfName(n)).toBe(false);
+  });
+
+  it('renames when name is set, keeps the host name otherwise', () => {
+    expect(devs(spec({ vA: { name: 'eth0' }, vB: {}, vC: { name: '' } }))).toEqual([
+      { host: 'vA', name: 'eth0' }, { host: 'vB', name: 'vB' }, { host: 'vC', name: 'vC' },
+    ]);
+    expect(devs(spec(undefined))).toEqual([]);
+  });
+
+  it('errors name the field', () => {
+    expect(() => devs(spec({ vA: {} }, [{ type: 'mount' }]))).toThrow(/^linux\.netDevices: moving network devices needs a network namespace/);
+    expect(() => devs(spec({ vA: {} }, [{ type: 'mount' }, { type: 'network', path: '/proc/self/ns/net' }])))
+      .toThrow(/^linux\.netDevices: the network namespace \/proc\/self\/ns\/net is runts' own/);
+    expect(() => devs(spec({ 'a:b': {} }))).toThrow('linux.netDevices: invalid device name "a:b"');
+    expect(() => devs(spec({ vA: { name: 'x'.repeat(16) } }))).toThrow(/^linux\.netDevices\.vA\.name: invalid device name/);
+    expect(() => devs(spec({ vA: { name: 'eth0' }, vB: { name: 'eth0' } }))).toThrow('linux.netDevices.vB.name: "eth0" is given to two devices');
+  });
+
+  it('only permanent addresses of global scope move', () => {
+    const a = (flags: number, scope: number, local: string) => ({ family: 2, prefixlen: 24, flags, scope, local });
+    const kept = a(0x80, 0, '10.0.0.1');
+    expect(movedAddresses([kept, a(0, 0, '10.0.0.2'), a(0x80, 253, '10.0.0.3'), a(0x80, 254, '127.0.0.1')])).toEqual([kept]);
+  });
+
+  it('steps: each address, then up, under the container name', () => {
+    const steps = netDeviceSteps([{ host: 'vA', name: 'eth0', addrs: [
+      { family: 10, prefixlen: 64, flags: 0x80, scope: 0, local: 'fd00::1' },
+      { family: 2, prefixlen: 24, flags: 0x80, scope: 0, local: '10.0.0.1', broadcast: '10.0.0.255' },
+    ] }]);
+    expect(steps.map((s) => [s.op, ...s.args.map((x) => x.v)])).toEqual([
+      ['NETDEV_ADDR', 'eth0', 10, 64, 'fd00::1', ''],
+      ['NETDEV_ADDR', 'eth0', 2, 24, '10.0.0.1', '10.0.0.255'],
+      ['NETDEV_UP', 'eth0'],
+    ]);
+  });
+});
