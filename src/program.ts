@@ -159,6 +159,8 @@ program.command('update')
   .option('--memory-reservation <size>', 'memory soft limit')
   .option('--memory-swap <size>', 'memory plus swap limit (-1: none)')
   .option('--pids-limit <n>', 'maximum number of processes (0 or -1: none)')
+  .option('--l3-cache-schema <schema>', 'Intel RDT L3 cache schema (refused: Intel RDT is not supported)')
+  .option('--mem-bw-schema <schema>', 'Intel RDT memory bandwidth schema (refused: Intel RDT is not supported)')
   .action(action(() => require('./commands/update').update));
 
 program.command('events')

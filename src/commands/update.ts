@@ -4,6 +4,7 @@ import { checkId } from '../ids';
 import { RuntimeError } from '../errors';
 import { containerDir, lockDir, readSaved, statusOf, unlock, writeSaved } from '../container/state';
 import { updateResources, type Resources } from '../cgroups';
+import { checkRdtFlags } from '../container/rdt';
 
 /** runc's update flags (commander turns --cpu-period into cpuPeriod). */
 export interface UpdateOptions {
@@ -11,7 +12,7 @@ export interface UpdateOptions {
   blkioWeight?: string; cpuPeriod?: string; cpuQuota?: string; cpuBurst?: string; cpuRtPeriod?: string;
   cpuRtRuntime?: string; cpuShare?: string; cpusetCpus?: string; cpusetMems?: string; cpuIdle?: string;
   kernelMemory?: string; kernelMemoryTcp?: string; memory?: string; memoryReservation?: string;
-  memorySwap?: string; pidsLimit?: string;
+  memorySwap?: string; pidsLimit?: string; l3CacheSchema?: string; memBwSchema?: string;
 }
 
 /** "64m", "1g", "512k", "100" (bytes) or -1, as docker/runc read memory sizes (powers of 1024). */
@@ -90,6 +91,7 @@ export function update(g: Globals, id: string, o: UpdateOptions) {
     const s = readSaved(dir, id);
     if (statusOf(dir, s) === 'stopped') throw new RuntimeError('container not running');
     if (!s.cgroup) throw new RuntimeError('container has no cgroups to update');
+    checkRdtFlags(o);
     const delta = requested(o);
     const linux = (s.config.linux ??= {});
     const before = (linux.resources ?? {}) as Resources;

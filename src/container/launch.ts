@@ -18,6 +18,7 @@ import type { NetAddr } from '../native';
 import { loadNative } from '../native';
 import { runHooks, runHooksWarn } from './hooks';
 import { forwardListener } from './seccomp';
+import { checkIntelRdt } from './rdt';
 import { closeQuiet, runStub, stubMemfd, type StubChild } from './stub';
 import { OCI_VERSION, Saved, containerDir, ensureRoot, hookState, procStat, writeSaved } from './state';
 
@@ -100,6 +101,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const seccomp = spec.linux?.seccomp as { listenerPath: string; listenerMetadata?: string } | undefined;
   fds.memfd = next;
   const extraEnv = nListen ? [`LISTEN_FDS=${nListen}`, 'LISTEN_PID=1'] : [];
+  checkIntelRdt(spec.linux?.intelRdt);
   const dir = containerDir(o.root, o.id);
   // --no-pivot: the planner decides which host mounts to detach (facts: mountinfo, the real rootfs path)
   const hostMounts = o.noPivot ? parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')) : undefined;

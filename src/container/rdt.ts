@@ -1,0 +1,32 @@
+// linux.intelRdt and update --l3-cache-schema/--mem-bw-schema. runts does not write resctrl groups; like runc
+// (its validator since runc#4829), a config that sets intelRdt where no resctrl filesystem is mounted is an
+// error, and where one is mounted it is refused too rather than silently ignored.
+import * as fs from 'fs';
+import { RuntimeError } from '../errors';
+
+/** The resctrl mount point, from mountinfo (undefined: not mounted). */
+export function resctrlMount(): string | undefined {
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    if (sep > 0 && f[sep + 1] === 'resctrl') return f[4];
+  }
+  return undefined;
+}
+
+function why(): string {
+  const m = resctrlMount();
+  return m ? `Intel RDT (resctrl at ${m}) is not supported by runts` : 'Intel RDT is not enabled on this host (no resctrl filesystem mounted)';
+}
+
+/** create: linux.intelRdt, when present, cannot be honoured. */
+export function checkIntelRdt(rdt: unknown): void {
+  if (rdt === undefined || rdt === null) return;
+  throw new RuntimeError(`linux.intelRdt: is set, but ${why()}`);
+}
+
+/** update: the Intel RDT flags, when given, cannot be honoured. */
+export function checkRdtFlags(o: { l3CacheSchema?: string; memBwSchema?: string }): void {
+  if (o.l3CacheSchema !== undefined) throw new RuntimeError(`--l3-cache-schema: ${why()}`);
+  if (o.memBwSchema !== undefined) throw new RuntimeError(`--mem-bw-schema: ${why()}`);
+}
