@@ -34,9 +34,9 @@ export async function events(g: Globals, id: string, o: { stats: boolean; interv
   const s = readSaved(dir, id);
   if (statusOf(dir, s) === 'stopped') throw new RuntimeError('container not running');
   if (!s.cgroup) throw new RuntimeError('container has no cgroups');
-  const { readStats, oomKills } = require('../cgroups/stats') as typeof import('../cgroups/stats');
+  const { readStats, oomKills, jsonExact } = require('../cgroups/stats') as typeof import('../cgroups/stats');
   const cg: SavedCgroup = s.cgroup;
-  const emit = (type: string, data?: unknown) => stdout(JSON.stringify(data === undefined ? { type, id } : { type, id, data }) + '\n');
+  const emit = (type: string, data?: unknown) => stdout(jsonExact(data === undefined ? { type, id } : { type, id, data }) + '\n');
   if (o.stats) {
     emit('stats', readStats(cg));
     return;

@@ -614,6 +614,19 @@ describe('pause, resume, ps, update, kill --all', () => {
       remove(ct);
     }
   });
+
+  it('events --stats prints 64-bit counters exactly (an unlimited memory limit, as the kernel has it)', () => {
+    const ct = startCt('sleep 30');
+    try {
+      const r = rt(c, ['events', '--stats', ct.id]);
+      expect(r.status, r.stderr).toBe(0);
+      const limit = read('memory', ct.rel, 'memory.limit_in_bytes');
+      expect(BigInt(limit)).toBeGreaterThan(BigInt(Number.MAX_SAFE_INTEGER));
+      expect(r.stdout).toContain(`"usage":{"limit":${limit},`);
+    } finally {
+      remove(ct);
+    }
+  });
 });
 
 describe('errors leave nothing behind', () => {

@@ -275,3 +275,42 @@ describe('joinPlan and the stub\'s join steps', () => {
     expect(j).toEqual({ tasks: [], forkInto: '/sys/fs/cgroup/x', byRuntime: [] });
   });
 });
+
+describe('events --stats numbers', () => {
+  it('exactNum keeps 64-bit counters exact; jsonExact prints them as JSON numbers', async () => {
+    const { exactNum, jsonExact, mulExact } = await import('../../src/cgroups/stats');
+    expect(exactNum('9223372036854771712')).toBe(9223372036854771712n);
+    expect(exactNum('18446744073709551615')).toBe(18446744073709551615n);
+    expect(exactNum('4096\n')).toBe(4096);
+    expect(exactNum('max')).toBeUndefined();
+    expect(mulExact(2 ** 50, 1000)).toBe(1125899906842624000n);
+    expect(mulExact(12, 1000)).toBe(12000);
+    const text = jsonExact({ a: { limit: 9223372036854771712n, usage: 12, s: 'x"\u0000big:1"' }, l: [18446744073709551615n] });
+    expect(text).toBe('{"a":{"limit":9223372036854771712,"usage":12,"s":"x\\"\\u0000big:1\\""},"l":[18446744073709551615]}');
+  });
+});
+
+describe('events --stats on cgroup v2 files', () => {
+  it('an unlimited memory.max is the largest uint64, as runc reports it; big counters stay exact', async () => {
+    const { readStats, jsonExact } = await import('../../src/cgroups/stats');
+    const fs = await import('fs');
+    const os = await import('os');
+    const path = await import('path');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-stats-'));
+    try {
+      const files: Record<string, string> = {
+        'cpu.stat': 'usage_usec 9007199254740993\nuser_usec 1\nsystem_usec 2\n',
+        'memory.current': '4096\n', 'memory.max': 'max\n', 'memory.events': 'max 0\noom_kill 0\n',
+        'memory.stat': 'file 18446744073709551000\n', 'pids.current': '1\n', 'pids.max': 'max\n',
+      };
+      for (const [f, t] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), t);
+      const text = jsonExact(readStats({ version: 2, unified: dir } as any));
+      expect(text).toContain('"usage":{"limit":18446744073709551615,"usage":4096,"failcnt":0}');
+      expect(text).toContain('"total":9007199254740993000');
+      expect(text).toContain('"cache":18446744073709551000');
+      expect(text).toContain('"pids":{"current":1}');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
