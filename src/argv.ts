@@ -31,6 +31,7 @@ const CREATE_FLAGS: Flag[] = [
   { long: 'no-pivot', key: 'pivot', sets: false },
   { long: 'no-new-keyring', key: 'newKeyring', sets: false },
   { long: 'preserve-fds', key: 'preserveFds', value: 'int' },
+  { long: 'pidfd-socket', key: 'pidfdSocket', value: 'string' },
 ];
 
 interface CommandSpec {
@@ -52,8 +53,8 @@ const COMMANDS: Record<string, CommandSpec> = {
     load: () => require('./commands/create').create,
   },
   run: {
-    flags: [...CREATE_FLAGS, { long: 'detach', short: 'd', key: 'detach', sets: true }, { long: 'keep', key: 'keep', sets: true }],
-    defaults: { bundle: '.', pivot: true, newKeyring: true, preserveFds: 0, detach: false, keep: false },
+    flags: [...CREATE_FLAGS, { long: 'detach', short: 'd', key: 'detach', sets: true }, { long: 'keep', key: 'keep', sets: true }, { long: 'no-subreaper', key: 'subreaper', sets: false }],
+    defaults: { bundle: '.', pivot: true, newKeyring: true, preserveFds: 0, detach: false, keep: false, subreaper: true },
     required: 1, optional: 0,
     load: () => require('./commands/run').run,
   },

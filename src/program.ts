@@ -42,6 +42,7 @@ program.command('create')
   .option('--no-pivot', 'do not use pivot_root to jail the process inside the rootfs')
   .option('--no-new-keyring', 'do not create a new session keyring')
   .option('--preserve-fds <n>', 'pass N additional file descriptors to the container', int, 0)
+  .option('--pidfd-socket <path>', 'path to an AF_UNIX socket which will receive a pidfd of the init')
   .action(action(() => require('./commands/create').create));
 
 program.command('start')
@@ -60,6 +61,8 @@ program.command('run')
   .option('--no-new-keyring', 'do not create a new session keyring')
   .option('--preserve-fds <n>', 'pass N additional file descriptors to the container', int, 0)
   .option('--keep', 'do not delete the container after it exits', false)
+  .option('--pidfd-socket <path>', 'path to an AF_UNIX socket which will receive a pidfd of the init')
+  .option('--no-subreaper', 'reap only the container\'s init, not the processes it orphans')
   .action(action(() => require('./commands/run').run));
 
 program.command('state')
@@ -116,7 +119,8 @@ program.command('exec')
   .option('--preserve-fds <n>', 'pass N additional file descriptors to the process', int, 0)
   .option('--process-label <label>', 'SELinux label of the process (hosts with SELinux)')
   .option('--apparmor <profile>', 'AppArmor profile of the process (hosts with AppArmor)')
-  .option('--cgroup <path>', 'ignored (runts joins the container\'s cgroups)')
+  .option('--cgroup <[controller:]path>', 'run in an existing sub-cgroup of the container\'s (repeatable)', collect, [])
+  .option('--pidfd-socket <path>', 'path to an AF_UNIX socket which will receive a pidfd of the process')
   .option('--ignore-paused', 'allow exec in a paused container', false)
   .passThroughOptions()
   .action(action(() => require('./commands/exec').exec));

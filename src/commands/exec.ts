@@ -25,6 +25,8 @@ export interface ExecFlags {
   processLabel?: string;
   apparmor?: string;
   ignorePaused: boolean;
+  cgroup?: string[];
+  pidfdSocket?: string;
 }
 
 function fromFile(file: string): Process {
@@ -92,6 +94,6 @@ async function execCommand(g: Globals, id: string, args: string[], f: ExecFlags)
   }
   return execProcess({
     root: g.root, id, process: proc, detach: f.detach, pidFile: f.pidFile, consoleSocket: f.consoleSocket,
-    preserveFds: f.preserveFds, ignorePaused: f.ignorePaused,
+    preserveFds: f.preserveFds, ignorePaused: f.ignorePaused, subCgroups: f.cgroup, pidfdSocket: f.pidfdSocket,
   });
 }

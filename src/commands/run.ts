@@ -14,14 +14,14 @@ import { SIGNALS } from '../container/signals';
 import { logWarn } from '../log';
 import { StopRelay, TtyRelay, openTtyRelay } from '../container/tty';
 
-interface RunOpts { bundle: string; detach: boolean; pidFile?: string; consoleSocket?: string; pivot: boolean; preserveFds: number; keep: boolean }
+interface RunOpts { bundle: string; detach: boolean; pidFile?: string; consoleSocket?: string; pivot: boolean; preserveFds: number; keep: boolean; pidfdSocket?: string; subreaper?: boolean }
 
 const FORWARD = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
 export async function run(g: Globals, id: string, o: RunOpts): Promise<number> {
   checkId(id);
   const native = loadNative();
-  const base = { id, root: g.root, bundle: o.bundle, pidFile: o.pidFile, consoleSocket: o.consoleSocket, noPivot: !o.pivot, preserveFds: o.preserveFds };
+  const base = { id, root: g.root, bundle: o.bundle, pidFile: o.pidFile, consoleSocket: o.consoleSocket, noPivot: !o.pivot, preserveFds: o.preserveFds, pidfdSocket: o.pidfdSocket };
   if (o.detach) {
     const c = await createContainer(base);
     startCreated(c.dir, c.saved);
@@ -40,6 +40,9 @@ export async function run(g: Globals, id: string, o: RunOpts): Promise<number> {
     tty?.close();
     throw e;
   }
+  // --no-subreaper: runts adopted the init when the stub's first process exited (it must, to wait for it); it
+  // reaps nothing else: processes the container orphans later go to the next subreaper up, as with runc's flag
+  if (o.subreaper === false) native.setChildSubreaper(false);
   const pidfd = native.pidfdOpen(c.saved.pid);
   let relay: StopRelay | undefined;
   if (tty) relay = tty.relay();

@@ -16,6 +16,7 @@ import { closeQuiet, runStub, stubMemfd, type StubChild } from './stub';
 import { Saved, containerDir, hookState, lockDir, readSaved, statusOf, unlock } from './state';
 import type { TtyRelay } from './tty';
 import { SIGNALS } from './signals';
+import { connectPidfdSocket, sendPidfd } from './pidfd';
 
 export interface ExecOptions {
   root: string;
@@ -26,6 +27,10 @@ export interface ExecOptions {
   consoleSocket?: string;
   preserveFds: number;
   ignorePaused: boolean;
+  /** --cgroup: sub-cgroups of the container's to run in */
+  subCgroups?: string[];
+  /** --pidfd-socket: where a pidfd of the process goes */
+  pidfdSocket?: string;
 }
 
 /** Check a process object the way config.json's process is checked. */
@@ -45,6 +50,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
   let pidfd: number | undefined;
   let memfd: number | undefined;
   let consoleFd: number | undefined;
+  let pidfdSock: number | undefined;
   let tty: TtyRelay | undefined;
   let child: StubChild | undefined;
   let pid: number | undefined;
@@ -70,6 +76,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
         throw new RuntimeError('cannot allocate tty if runts will detach without setting console socket');
       }
     }
+    if (o.pidfdSocket) pidfdSock = connectPidfdSocket(o.pidfdSocket);
     const fds: ExecFds = { preserve: o.preserveFds, sync: 3 + o.preserveFds, memfd: 0 };
     let next = 4 + o.preserveFds;
     if (consoleFd !== undefined) fds.console = next++;
@@ -79,8 +86,10 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     const cgroups = saved.cgroup ? require('../cgroups') as typeof import('../cgroups') : undefined;
     // In a paused container, a stub that joined the v1 freezer cgroup itself would freeze before PID, with the
     // lock held: there we move its child into every cgroup at PID instead, and release the lock right after.
-    let join = cgroups?.joinPlan(saved.cgroup!, false);
-    if (join && status === 'paused') join = { tasks: [], byRuntime: [...Object.values(saved.cgroup!.paths), ...join.byRuntime] };
+    const cg = saved.cgroup && o.subCgroups?.length ? (require('../cgroups/sub') as typeof import('../cgroups/sub')).withSubCgroups(saved.cgroup, o.subCgroups) : saved.cgroup;
+    if (!cg && o.subCgroups?.length) throw new RuntimeError('--cgroup: the container has no cgroups');
+    let join = cg && cgroups?.joinPlan(cg, false);
+    if (join && status === 'paused') join = { tasks: [], byRuntime: [...Object.values(cg!.paths), ...join.byRuntime] };
     // a container without a mount namespace of its own is in ours: its root is the init's chroot
     const chroot = isHostNs('mount', `/proc/${saved.pid}/ns/mnt`);
     let steps = buildExecPlan(saved.config, saved.pid, proc, { rootfs: saved.rootfs, fds, chroot });
@@ -97,6 +106,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
       onPid: (p) => {
         pid = p;
         pidfd = native.pidfdOpen(p);
+        if (pidfdSock !== undefined) sendPidfd(pidfdSock, pidfd, 'setns', o.pidfdSocket!);
         if (join) cgroups!.joinCgroups(p, join.byRuntime);
         // the process holds the container's namespaces and is in its cgroups: delete would kill it with the
         // rest; from here it may be frozen until resume, which must be able to take the lock
@@ -128,6 +138,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     throw e;
   } finally {
     closeQuiet(memfd);
+    closeQuiet(pidfdSock);
     if (consoleFd !== undefined && !tty) closeQuiet(consoleFd);
     release();
   }

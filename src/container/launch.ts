@@ -19,6 +19,7 @@ import { loadNative } from '../native';
 import { runHooks, runHooksWarn } from './hooks';
 import { forwardListener } from './seccomp';
 import { checkIntelRdt } from './rdt';
+import { connectPidfdSocket, sendPidfd } from './pidfd';
 import { closeQuiet, runStub, stubMemfd, type StubChild } from './stub';
 import { OCI_VERSION, Saved, containerDir, ensureRoot, hookState, procStat, writeSaved } from './state';
 
@@ -32,6 +33,8 @@ export interface CreateOptions {
   consoleFd?: number;
   noPivot?: boolean;
   preserveFds?: number;
+  /** --pidfd-socket: where a pidfd of the init goes */
+  pidfdSocket?: string;
 }
 
 export interface Created {
@@ -128,6 +131,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   let pidfd: number | undefined;
   let listenFd: number | undefined;
   let consoleFd: number | undefined;
+  let pidfdSock: number | undefined;
   let memfd: number | undefined;
   let child: StubChild | undefined;
   let cgroup: SavedCgroup | undefined;
@@ -145,6 +149,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         }
       }
     }
+    if (o.pidfdSocket) pidfdSock = connectPidfdSocket(o.pidfdSocket);
     // the cgroups exist before the init does; the stub's start-up overlaps the kernel's first-migration wait
     cgroup = prepareCgroups(spec, o.id, dir);
     const join = joinPlan(cgroup, stubMayForkInto(spec));
@@ -164,6 +169,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       onPid: (pid) => {
         initPid = pid;
         pidfd = native.pidfdOpen(pid);
+        if (pidfdSock !== undefined) sendPidfd(pidfdSock, pidfd, 'standard', o.pidfdSocket!);
         // into its cgroups while it waits, before it unshares the cgroup namespace or runs anything
         joinCgroups(pid, join.byRuntime);
         moveNetDevices(devs, pid);
@@ -217,6 +223,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   } finally {
     closeQuiet(pidfd);
     closeQuiet(listenFd);
+    closeQuiet(pidfdSock);
     if (o.consoleFd === undefined) closeQuiet(consoleFd);
     closeQuiet(memfd);
     closeQuiet(lockFd);

@@ -16,7 +16,8 @@ describe('fastParse', () => {
     expect(fastParse(['delete', '-f', 'id4'])!.args).toEqual(['id4', { force: true }]);
     expect(fastParse(['delete', 'id4', '--force'])!.args).toEqual(['id4', { force: true }]);
     expect(fastParse(['state', 'id5'])!.args).toEqual(['id5']);
-    expect(fastParse(['run', '-d', '-b', '.', 'id6'])!.args).toEqual(['id6', { bundle: '.', pivot: true, newKeyring: true, preserveFds: 0, detach: true, keep: false }]);
+    expect(fastParse(['run', '-d', '-b', '.', 'id6'])!.args).toEqual(['id6', { bundle: '.', pivot: true, newKeyring: true, preserveFds: 0, detach: true, keep: false, subreaper: true }]);
+    expect(fastParse(['run', '--no-subreaper', '--pidfd-socket', '/s', 'id7'])!.args).toEqual(['id7', { bundle: '.', pivot: true, newKeyring: true, preserveFds: 0, detach: false, keep: false, subreaper: false, pidfdSocket: '/s' }]);
     expect(fastParse(['start', '--', '-weird'])!.args).toEqual(['-weird']);
   });
 
