@@ -40,6 +40,7 @@ export function featuresDoc(): Record<string, unknown> {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
+      netDevices: { enabled: true },
       mountExtensions: { idmap: { enabled: true } },
       memoryPolicy: { modes: Object.keys(MPOL_MODE), flags: Object.keys(MPOL_FLAGS) },
     },

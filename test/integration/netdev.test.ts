@@ -5,7 +5,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context } from '../helpers';
+import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, rt } from '../helpers';
 
 const ip = (...a: string[]) => spawnSync('ip', a, { encoding: 'utf8' });
 const NETNS = ip('netns', 'list').status === 0 && spawnSync('nsenter', ['--version']).status === 0;
@@ -119,4 +119,10 @@ describe.skipIf(!NETNS)('linux.netDevices', () => {
     expect(r.stderr).toBe('runts: linux.netDevices.vA.name: invalid device name "a/b"\n');
     expect(fs.existsSync(path.join(c.root, id))).toBe(false);
   });
+});
+
+it('features says netDevices are supported and Intel RDT is not', () => {
+  const f = JSON.parse(rt(c, ['features']).stdout);
+  expect(f.linux.netDevices).toEqual({ enabled: true });
+  expect(f.linux.intelRdt).toEqual({ enabled: false });
 });
