@@ -23,7 +23,6 @@ export type CommandFn = (g: Globals, ...a: any[]) => Promise<number | void> | nu
 export async function runAction(g: Globals, load: () => CommandFn, args: unknown[]): Promise<void> {
   configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
   try {
-    if (g.systemdCgroup) throw new RuntimeError('--systemd-cgroup: the systemd cgroup driver is not supported by runts yet; use the cgroupfs driver');
     if (!['auto', 'true', 'false'].includes(g.rootless)) throw new RuntimeError(`--rootless: must be auto, true or false, got "${g.rootless}"`);
     touchLog();
     const code = await load()(g, ...args);

@@ -14,7 +14,7 @@ program
   .option('--log <file>', 'set the log file to write runts logs to (default is stderr)')
   .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
   .option('--debug', 'enable debug logging', false)
-  .option('--systemd-cgroup', 'use the systemd cgroup driver (not supported yet)', false)
+  .option('--systemd-cgroup', 'use the systemd cgroup driver (a transient scope per container, over D-Bus)', false)
   .option('--rootless <value>', 'rootless mode: auto, true or false', 'auto')
   .option('--criu <path>', 'ignored (checkpoint/restore is not supported)');
 

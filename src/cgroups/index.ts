@@ -14,6 +14,7 @@ export type { SavedCgroup, Resources } from './types';
 const layoutMod = () => require('./layout') as typeof import('./layout');
 const v1Mod = () => require('./v1') as typeof import('./v1');
 const v2Mod = () => require('./v2') as typeof import('./v2');
+const systemdMod = () => require('./systemd') as typeof import('./systemd');
 
 /** The file (in the container's state directory) naming the cgroups before they exist: delete --force reads it. */
 export const CGROUP_FILE = 'cgroup.json';
@@ -59,22 +60,46 @@ export function joinPlan(s: SavedCgroup, stubMayForkInto: boolean): JoinPlan {
  * `<stateDir>/cgroup.json` before the first mkdir). On failure everything made is removed and the error names the
  * field. The init joins them with joinCgroups while it waits in WAIT_PARENT.
  */
-export function prepareCgroups(spec: Spec, id: string, stateDir: string): SavedCgroup {
+export function prepareCgroups(spec: Spec, id: string, stateDir: string, systemd = false): SavedCgroup {
   const { hostLayout, containerPath, dirIn } = layoutMod();
   const layout = hostLayout();
-  const cp = containerPath(spec.linux?.cgroupsPath, id);
-  const r = (spec.linux?.resources ?? {}) as Resources;
+  // the systemd driver: the scope's directory in every hierarchy, from the root (runc's v1/v2 systemd managers)
+  const sp = systemd ? systemdMod().systemdPath(spec.linux?.cgroupsPath, id) : undefined;
+  const cp = sp ? { path: path.posix.join(sp.slicePath, sp.unit), relative: false } : containerPath(spec.linux?.cgroupsPath, id);
   const s: SavedCgroup = { version: layout.mode === 'v2' ? 2 : 1, paths: {}, created: [] };
+  for (const h of layout.v1) s.paths[h.controllers.join(',')] = dirIn(h, cp);
+  if (layout.v2) s.unified = dirIn(layout.v2, cp);
+  if (sp) {
+    // nothing exists before the scope does: startSystemdCgroups makes the rest once the stub's pid is known
+    s.systemd = { unit: sp.unit, slice: sp.slice, started: false };
+    fs.writeFileSync(path.join(stateDir, CGROUP_FILE), JSON.stringify(s));
+    return s;
+  }
+  makeAndApply(s, spec, stateDir);
+  return s;
+}
+
+/**
+ * The systemd driver, once the stub runs (it waits for its plan): start the scope with the stub in it (its
+ * fork, the init, stays there), then make the directories systemd does not (the v1 hierarchies it does not
+ * manage) and write the resources to the files, as the cgroupfs driver does. On failure the unit is stopped
+ * and everything made removed.
+ */
+export function startSystemdCgroups(s: SavedCgroup, spec: Spec, stubPid: number, stateDir: string): void {
+  const sd = systemdMod();
+  const r = (spec.linux?.resources ?? {}) as Resources;
+  sd.startScope(s.systemd!, stubPid, r, s.version === 2);
+  s.systemd!.started = true;
+  makeAndApply(s, spec, stateDir);
+}
+
+/** Make the missing directories (recorded in cgroup.json first) and write linux.resources to the files. */
+function makeAndApply(s: SavedCgroup, spec: Spec, stateDir: string): void {
+  const layout = layoutMod().hostLayout();
+  const r = (spec.linux?.resources ?? {}) as Resources;
   const mounts = new Map<string, string>();
-  for (const h of layout.v1) {
-    const d = dirIn(h, cp);
-    s.paths[h.controllers.join(',')] = d;
-    mounts.set(d, h.mount);
-  }
-  if (layout.v2) {
-    s.unified = dirIn(layout.v2, cp);
-    mounts.set(s.unified, layout.v2.mount);
-  }
+  for (const h of layout.v1) mounts.set(s.paths[h.controllers.join(',')], h.mount);
+  if (layout.v2 && s.unified) mounts.set(s.unified, layout.v2.mount);
   for (const [d, mount] of mounts) s.created.push(...missingDirs(d, mount));
   fs.writeFileSync(path.join(stateDir, CGROUP_FILE), JSON.stringify(s));
   try {
@@ -104,7 +129,6 @@ export function prepareCgroups(spec: Spec, id: string, stateDir: string): SavedC
     try { destroyCgroups(s); } catch { /* the first error is the one to report */ }
     throw e;
   }
-  return s;
 }
 
 /** Move `pid` into the container's cgroups that the stub does not join itself (joinPlan's `byRuntime`). */
@@ -149,6 +173,10 @@ function removeTree(d: string): void {
 export function destroyCgroups(s: SavedCgroup | undefined): void {
   if (!s) return;
   const errors: string[] = [];
+  if (s.systemd?.started) {
+    // systemd kills what is left in the scope and removes its directories
+    try { systemdMod().stopScope(s.systemd.unit); } catch (e) { errors.push((e as Error).message); }
+  }
   const leaves = new Set(allDirs(s));
   for (const d of [...s.created].reverse()) {
     try {
@@ -228,7 +256,8 @@ export function setFrozen(s: SavedCgroup, frozen: boolean, timeoutMs = 10000): v
  * container has no cgroup to go by.
  */
 export function signalAll(s: SavedCgroup | undefined, sig: number): boolean {
-  if (!s) return false;
+  // a scope systemd refused to start for us (one of that name exists) is another container's
+  if (!s || (s.systemd && !s.systemd.started)) return false;
   const main = mainDir(s);
   if (!main || !fs.existsSync(main)) return false;
   if (sig === 9 && s.unified && readOpt(s.unified, 'cgroup.kill') !== undefined) {
@@ -255,6 +284,7 @@ export function signalAll(s: SavedCgroup | undefined, sig: number): boolean {
 
 /** update: apply new limits to a running container's cgroups. */
 export function updateResources(s: SavedCgroup, r: Resources): void {
+  if (s.systemd) systemdMod().setScopeProperties(s.systemd.unit, r, s.version === 2);
   if (s.version === 1) v1Mod().applyV1(s, r, true);
   else v2Mod().applyV2(s.unified!, r, true);
 }

@@ -95,7 +95,7 @@ export function hostLayout(): Layout {
 export function containerPath(cgroupsPath: string | undefined, id: string): { path: string; relative: boolean } {
   const p = cgroupsPath ?? '';
   if (p.includes(':') && !p.startsWith('/')) {
-    throw new RuntimeError(`linux.cgroupsPath: "${p}" is a systemd path (slice:prefix:name), which needs the systemd cgroup driver; runts only has the cgroupfs driver`);
+    throw new RuntimeError(`linux.cgroupsPath: "${p}" is a systemd path (slice:prefix:name), which needs the systemd cgroup driver (--systemd-cgroup)`);
   }
   if (p === '') return { path: id, relative: true };
   if (p.split('/').includes('..')) throw new RuntimeError(`linux.cgroupsPath: must not contain "..", got "${p}"`);

@@ -46,6 +46,8 @@ export interface SavedCgroup {
   unified?: string;
   /** the directories runts made, parents first: the only ones delete removes */
   created: string[];
+  /** the systemd driver: the container's scope (stopped by delete once `started`) */
+  systemd?: { unit: string; slice: string; started: boolean };
 }
 
 /** The directory of the v1 hierarchy that holds `controller` ("memory", "cpu", "name=systemd"...). */

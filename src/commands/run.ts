@@ -21,7 +21,7 @@ const FORWARD = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
 export async function run(g: Globals, id: string, o: RunOpts): Promise<number> {
   checkId(id);
   const native = loadNative();
-  const base = { id, root: g.root, bundle: o.bundle, pidFile: o.pidFile, consoleSocket: o.consoleSocket, noPivot: !o.pivot, preserveFds: o.preserveFds, pidfdSocket: o.pidfdSocket };
+  const base = { id, root: g.root, bundle: o.bundle, pidFile: o.pidFile, consoleSocket: o.consoleSocket, noPivot: !o.pivot, preserveFds: o.preserveFds, pidfdSocket: o.pidfdSocket, systemdCgroup: g.systemdCgroup };
   if (o.detach) {
     const c = await createContainer(base);
     startCreated(c.dir, c.saved);

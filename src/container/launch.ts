@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError, errnoText } from '../errors';
 import { logWarn } from '../log';
-import { SavedCgroup, destroyCgroups, joinCgroups, joinPlan, prepareCgroups, signalAll } from '../cgroups';
+import { SavedCgroup, destroyCgroups, joinCgroups, joinPlan, prepareCgroups, signalAll, startSystemdCgroups } from '../cgroups';
 import { loadConfig, resolveBundle } from '../config/load';
 import type { Spec } from '../config/types';
 import { buildPlan, LaunchFds } from '../plan/build';
@@ -35,6 +35,8 @@ export interface CreateOptions {
   preserveFds?: number;
   /** --pidfd-socket: where a pidfd of the init goes */
   pidfdSocket?: string;
+  /** --systemd-cgroup: the cgroup is a transient systemd scope */
+  systemdCgroup?: boolean;
 }
 
 export interface Created {
@@ -151,7 +153,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     }
     if (o.pidfdSocket) pidfdSock = connectPidfdSocket(o.pidfdSocket);
     // the cgroups exist before the init does; the stub's start-up overlaps the kernel's first-migration wait
-    cgroup = prepareCgroups(spec, o.id, dir);
+    cgroup = prepareCgroups(spec, o.id, dir, !!o.systemdCgroup);
     const join = joinPlan(cgroup, stubMayForkInto(spec));
     const steps = withCgroupJoin(plan.steps, join);
     memfd = await stubMemfd();
@@ -188,7 +190,11 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         forwardListener(pidfd!, fd, seccomp!, pid, st);
         return st;
       },
-    }, (c) => { child = c; });
+    }, (c) => {
+      child = c;
+      // the systemd driver: the scope starts with the stub in it, which is waiting for its plan
+      if (cgroup?.systemd) startSystemdCgroups(cgroup, spec, c.pid, dir);
+    });
 
     const st = procStat(initPid!);
     if (!st) throw new RuntimeError('container init exited before it was ready');

@@ -1,0 +1,151 @@
+// The systemd cgroup driver (--systemd-cgroup), against a real systemd 252 running as PID 1 of a container that
+// runts starts (test/systemd.ts); runts runs inside it and makes its containers' scopes over D-Bus.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ctx, baseConfig, cleanupContext, context } from '../helpers';
+import { INNER_BUSYBOX, SystemdBox, startSystemd, systemdRootfs } from '../systemd';
+
+const skip = process.getuid?.() !== 0 ? 'needs root' : systemdRootfs();
+if (skip) console.log(`systemd driver tests skipped: ${skip}`);
+
+let c: Ctx;
+let box: SystemdBox;
+let seq = 0;
+const uid = () => `sd${process.pid}x${++seq}`;
+
+beforeAll(async () => {
+  if (skip) return;
+  c = context('systemd');
+  box = await startSystemd(c, `sdouter${process.pid}`);
+}, 120_000);
+
+afterAll(async () => {
+  if (skip) return;
+  try { await box?.stop(); } finally { cleanupContext(c); }
+}, 60_000);
+
+/** runts inside the systemd container */
+const inner = (args: string[]) => box.exec(['runts', ...args], 60_000);
+const show = (unit: string, props: string) => {
+  const r = box.exec(['systemctl', 'show', '-p', props, unit]);
+  return Object.fromEntries(r.stdout.trim().split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+};
+const cat = (file: string) => box.exec(['cat', file]).stdout.trim();
+const sleeper = (cgroupsPath: string, resources: any = {}) => {
+  const cfg = baseConfig(['sleep', '1000'], INNER_BUSYBOX);
+  cfg.linux.cgroupsPath = cgroupsPath;
+  cfg.linux.resources = resources;
+  return cfg;
+};
+
+describe.skipIf(!!skip)('systemd cgroup driver', () => {
+  it('systemd runs as the container init (runts runs a systemd container)', () => {
+    expect(box.exec(['cat', '/proc/1/comm']).stdout.trim()).toBe('systemd');
+  });
+
+  it('create makes a transient scope with the init in it, limits in the files; update, pause, delete', () => {
+    const id = uid();
+    const unit = `runts-${id}.scope`;
+    const b = box.innerBundle(id, sleeper(`system.slice:runts:${id}`, { memory: { limit: 64 << 20 }, pids: { limit: 50 } }));
+    let r = inner(['--systemd-cgroup', 'run', '-d', '--bundle', b, id]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const p = show(unit, 'ActiveState,ControlGroup,Delegate,Slice,MemoryLimit,TasksMax');
+    expect(p).toMatchObject({ ActiveState: 'active', ControlGroup: `/system.slice/${unit}`, Delegate: 'yes', Slice: 'system.slice', MemoryLimit: String(64 << 20), TasksMax: '50' });
+    const pid = JSON.parse(inner(['state', id]).stdout).pid;
+    const cg = cat(`/proc/${pid}/cgroup`);
+    expect(cg).toMatch(new RegExp(`:memory:/system.slice/${unit}$`, 'm'));
+    expect(cg).toMatch(new RegExp(`:freezer:/system.slice/${unit}$`, 'm'));
+    expect(cg).toMatch(new RegExp(`^0::/system.slice/${unit}$`, 'm'));
+    expect(cat(`/sys/fs/cgroup/memory/system.slice/${unit}/memory.limit_in_bytes`)).toBe(String(64 << 20));
+    expect(cat(`/sys/fs/cgroup/pids/system.slice/${unit}/pids.max`)).toBe('50');
+
+    r = inner(['update', '--memory', '32m', '--pids-limit', '20', id]);
+    expect(r.stderr).toBe('');
+    expect(cat(`/sys/fs/cgroup/memory/system.slice/${unit}/memory.limit_in_bytes`)).toBe(String(32 << 20));
+    expect(show(unit, 'MemoryLimit,TasksMax')).toEqual({ MemoryLimit: String(32 << 20), TasksMax: '20' });
+
+    expect(inner(['pause', id]).status).toBe(0);
+    expect(cat(`/sys/fs/cgroup/freezer/system.slice/${unit}/freezer.state`)).toBe('FROZEN');
+    expect(JSON.parse(inner(['state', id]).stdout).status).toBe('paused');
+    expect(inner(['resume', id]).status).toBe(0);
+    expect(cat(`/sys/fs/cgroup/freezer/system.slice/${unit}/freezer.state`)).toBe('THAWED');
+    expect(JSON.parse(inner(['ps', '--format', 'json', id]).stdout)).toEqual([pid]);
+
+    r = inner(['delete', '--force', id]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(show(unit, 'LoadState').LoadState).toBe('not-found');
+    for (const ctrl of ['memory', 'pids', 'freezer', 'cpuset', 'unified', 'systemd']) {
+      expect(box.exec(['test', '-e', `/sys/fs/cgroup/${ctrl}/system.slice/${unit}`]).status, ctrl).not.toBe(0);
+    }
+  });
+
+  it('a parent slice that does not exist yet is made (nested names expanded)', () => {
+    const id = uid();
+    const slice = `runtst-n${id}.slice`;
+    const unit = `x-${id}.scope`;
+    const b = box.innerBundle(id, sleeper(`${slice}:x:${id}`));
+    const r = inner(['--systemd-cgroup', 'run', '-d', '--bundle', b, id]);
+    expect(r.stderr).toBe('');
+    expect(show(unit, 'ControlGroup').ControlGroup).toBe(`/runtst.slice/${slice}/${unit}`);
+    const pid = JSON.parse(inner(['state', id]).stdout).pid;
+    expect(cat(`/proc/${pid}/cgroup`)).toMatch(new RegExp(`^0::/runtst.slice/${slice}/${unit}$`, 'm'));
+    expect(inner(['delete', '--force', id]).status).toBe(0);
+    expect(show(unit, 'LoadState').LoadState).toBe('not-found');
+  });
+
+  it('two containers at once, each in its own scope; kill --all reaches the scope', () => {
+    const ids = [uid(), uid()];
+    for (const id of ids) {
+      const r = inner(['--systemd-cgroup', 'run', '-d', '--bundle', box.innerBundle(id, sleeper(`:runts:${id}`)), id]);
+      expect(r.stderr).toBe('');
+    }
+    for (const id of ids) expect(show(`runts-${id}.scope`, 'ActiveState').ActiveState).toBe('active');
+    expect(inner(['kill', '--all', ids[0], 'KILL']).status).toBe(0);
+    for (let i = 0; i < 50 && JSON.parse(inner(['state', ids[0]]).stdout).status !== 'stopped'; i++) box.exec(['sleep', '0.1']);
+    expect(JSON.parse(inner(['state', ids[0]]).stdout).status).toBe('stopped');
+    expect(JSON.parse(inner(['state', ids[1]]).stdout).status).toBe('running');
+    for (const id of ids) expect(inner(['delete', '--force', id]).status).toBe(0);
+  });
+
+  it('a unit that exists already: the error names the unit, nothing is left behind, the other unit survives', () => {
+    const id = uid();
+    const b = box.innerBundle(id, sleeper(`system.slice:runts:${id}`));
+    expect(inner(['--systemd-cgroup', 'run', '-d', '--bundle', b, id]).status).toBe(0);
+    // a second container whose cgroupsPath names the same scope
+    const r = inner(['--systemd-cgroup', 'create', '--bundle', b, `${id}b`]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`runts-${id}\\.scope.*(already exists|UnitExists)`));
+    expect(box.exec(['test', '-e', `/run/runts/${id}b`]).status).not.toBe(0);
+    expect(show(`runts-${id}.scope`, 'ActiveState').ActiveState).toBe('active');
+    expect(JSON.parse(inner(['state', id]).stdout).status).toBe('running');
+    expect(inner(['delete', '--force', id]).status).toBe(0);
+  });
+
+  it('a property systemd refuses fails create naming the unit; no unit, no cgroup, no state left', () => {
+    const id = uid();
+    // a cpuset that does not exist: the cgroup file refuses it after the scope was started
+    const b = box.innerBundle(id, sleeper(`system.slice:runts:${id}`, { cpu: { cpus: '4000' } }));
+    const r = inner(['--systemd-cgroup', 'create', '--bundle', b, id]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/linux\.resources\.cpu\.cpus/);
+    expect(show(`runts-${id}.scope`, 'LoadState').LoadState).toBe('not-found');
+    for (const ctrl of ['memory', 'cpuset', 'unified']) {
+      expect(box.exec(['test', '-e', `/sys/fs/cgroup/${ctrl}/system.slice/runts-${id}.scope`]).status, ctrl).not.toBe(0);
+    }
+    expect(box.exec(['test', '-e', `/run/runts/${id}`]).status).not.toBe(0);
+  });
+
+  it('a path that is not slice:prefix:name is refused with the field named', () => {
+    const id = uid();
+    const r = inner(['--systemd-cgroup', 'create', '--bundle', box.innerBundle(id, sleeper('/not/systemd')), id]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/linux\.cgroupsPath: expected "slice:prefix:name"/);
+    expect(box.exec(['test', '-e', `/run/runts/${id}`]).status).not.toBe(0);
+  });
+
+  it('features reports the systemd driver', () => {
+    expect(JSON.parse(inner(['features']).stdout).linux.cgroup.systemd).toBe(true);
+  });
+});
+
