@@ -124,7 +124,7 @@ describe.skipIf(!!skip)('systemd cgroup driver', () => {
     expect(inner(['delete', '--force', id]).status).toBe(0);
   });
 
-  it('a property systemd refuses fails create naming the unit; no unit, no cgroup, no state left', () => {
+  it('a resource refused after the scope started fails create naming the field; no unit, no cgroup, no state left', () => {
     const id = uid();
     // a cpuset that does not exist: the cgroup file refuses it after the scope was started
     const b = box.innerBundle(id, sleeper(`system.slice:runts:${id}`, { cpu: { cpus: '4000' } }));
