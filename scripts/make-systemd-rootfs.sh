@@ -2,7 +2,7 @@
 # Build (once) a Debian bookworm root filesystem with systemd 252 as /sbin/init, for the systemd cgroup driver's
 # tests (test/integration/systemd.test.ts): runts starts it as a container and runs runts inside it.
 #
-#   scripts/make-systemd-rootfs.sh [DIR]      (default test/.tmp/systemd-rootfs)
+#   scripts/make-systemd-rootfs.sh [DIR]      (default /var/cache/runts-test/systemd-rootfs)
 #
 # Idempotent: DIR/.complete marks a finished rootfs and the script then does nothing. A half-made DIR (no
 # marker) is removed and made again. debootstrap is installed when missing. Stay on bookworm: systemd after 252
@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd -P)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-dir=${1:-$here/../test/.tmp/systemd-rootfs}
+dir=${1:-/var/cache/runts-test/systemd-rootfs}
 mirror=${MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$(dirname "$dir")"
 dir=$(cd "$(dirname "$dir")" && pwd -P)/$(basename "$dir")

@@ -1,13 +1,15 @@
 // A real systemd (bookworm's 252) as PID 1 of a container that runts itself starts, for the systemd cgroup
 // driver's tests: runts runs inside it (bind-mounted) and talks to that systemd over D-Bus. The rootfs is made
-// once by scripts/make-systemd-rootfs.sh (debootstrap) and cached under test/.tmp/systemd-rootfs.
+// once by scripts/make-systemd-rootfs.sh (debootstrap) and cached outside the clone (RUNTS_TEST_CACHE, default
+// /var/cache/runts-test), so a fresh clone on the same machine does not debootstrap again; each run boots a copy
+// of it (systemd writes to its root), made in the test's own work dir.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CAPS } from '../src/plan/caps';
-import { Ctx, REPO, RUNTS, TMP, bundle, rootfs, rt, sleep } from './helpers';
+import { Ctx, REPO, RUNTS, bundle, rootfs, rt, sleep } from './helpers';
 
-export const SYSTEMD_ROOTFS = path.join(TMP, 'systemd-rootfs');
+export const SYSTEMD_ROOTFS = path.join(process.env.RUNTS_TEST_CACHE || '/var/cache/runts-test', 'systemd-rootfs');
 /** inside the outer container */
 export const INNER_BUSYBOX = '/opt/busybox';
 export const INNER_WORK = '/opt/work';
@@ -28,7 +30,7 @@ export function hostCaps(): string[] {
 }
 
 /** The outer container's config: systemd as /sbin/init, as verified with runc (see issue 21). */
-export function systemdConfig(work: string, cgroupsPath: string): any {
+export function systemdConfig(work: string, cgroupsPath: string, rootPath: string): any {
   const caps = hostCaps();
   const bind = (src: string, dst: string, ro = true) => ({ destination: dst, type: 'bind', source: src, options: ['rbind', ro ? 'ro' : 'rw'] });
   return {
@@ -41,7 +43,7 @@ export function systemdConfig(work: string, cgroupsPath: string): any {
       cwd: '/',
       capabilities: { bounding: caps, effective: caps, permitted: caps },
     },
-    root: { path: SYSTEMD_ROOTFS, readonly: false },
+    root: { path: rootPath, readonly: false },
     hostname: 'runts-systemd',
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc' },
@@ -80,7 +82,11 @@ export interface SystemdBox {
 export async function startSystemd(c: Ctx, id: string): Promise<SystemdBox> {
   const work = path.join(c.work, 'inner');
   fs.mkdirSync(work, { recursive: true });
-  const b = bundle(c, systemdConfig(work, `/runts-test-systemd/${id}`));
+  // a private copy of the cached rootfs: systemd writes to its root, and runs must not share one
+  const rootPath = path.join(c.work, 'systemd-rootfs');
+  const cp = spawnSync('cp', ['-a', SYSTEMD_ROOTFS, rootPath], { encoding: 'utf8' });
+  if (cp.status !== 0) throw new Error(`copy of ${SYSTEMD_ROOTFS}: ${cp.stderr}`);
+  const b = bundle(c, systemdConfig(work, `/runts-test-systemd/${id}`, rootPath));
   const r = rt(c, ['run', '--detach', '--bundle', b, id]);
   if (r.status !== 0) throw new Error(`start systemd container: ${r.stderr}`);
   const exec = (args: string[], timeout?: number) => rt(c, ['exec', id, ...args], { timeout });
