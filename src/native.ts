@@ -31,6 +31,12 @@ export interface Native {
   mkfifo(file: string, mode: number): void;
   /** umount2(MNT_DETACH | UMOUNT_NOFOLLOW) */
   detachMount(file: string): void;
+  /** mknod(2): `mode` carries the type bits (S_IFCHR, S_IFBLK, S_IFIFO) */
+  mknod(file: string, mode: number, major: number, minor: number): void;
+  /** lsetxattr(2), on a symlink itself */
+  lsetxattr(file: string, name: string, value: Buffer): void;
+  /** mount(2) of a new file system with no flags (image bundles: overlay) */
+  mountFs(source: string, target: string, fstype: string, data: string): void;
   /** a connected AF_UNIX stream pair, both ends O_CLOEXEC */
   socketPair(): [number, number];
   /** whether the kernel knows a SECCOMP_FILTER_FLAG_* bit (nothing is loaded) */

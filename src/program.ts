@@ -96,6 +96,15 @@ program.command('spec')
   .option('--rootless', 'generate a configuration for a rootless container', false)
   .action(action(() => require('./commands/spec').spec));
 
+program.command('bundle')
+  .description('make a bundle (config.json + rootfs) from an image, or remove one')
+  .argument('<dest>', 'the bundle directory to create (or remove)')
+  .option('--image <src>', 'the image: oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE')
+  .option('--cache <dir>', 'layer cache (default: .runts-cache beside DEST)')
+  .option('--copy', 'a plain rootfs directory instead of an overlay of the cached layers', false)
+  .option('--remove', 'unmount and remove a bundle made by runts bundle', false)
+  .action(action(() => require('./commands/bundle').bundle));
+
 program.command('features')
   .description('show what this runtime supports (runtime-spec features.md)')
   .action(action(() => require('./commands/features').features));

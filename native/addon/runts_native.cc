@@ -30,6 +30,8 @@
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -495,6 +497,38 @@ Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// mknod(path, mode, major, minor): mode holds the file type bits (S_IFCHR, S_IFBLK, S_IFIFO) and the
+// permissions (image layers: device nodes, and overlay whiteouts, a character device 0/0).
+Napi::Value Mknod(const Napi::CallbackInfo &info) {
+  ARGS("snnn");
+  Napi::Env env = info.Env();
+  std::string path = argStr(info, 0);
+  dev_t dev = makedev((unsigned)argInt(info, 2), (unsigned)argInt(info, 3));
+  if (mknod(path.c_str(), (mode_t)argInt(info, 1), dev) < 0) THROW_ERRNO("mknod " + path);
+  return env.Undefined();
+}
+
+// lsetxattr(path, name, value): on the link itself, never following a symlink.
+Napi::Value Lsetxattr(const Napi::CallbackInfo &info) {
+  ARGS("ssB");
+  Napi::Env env = info.Env();
+  std::string path = argStr(info, 0);
+  std::string name = argStr(info, 1);
+  Napi::Buffer<uint8_t> value = info[2].As<Napi::Buffer<uint8_t>>();
+  if (lsetxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), 0) < 0) THROW_ERRNO("setxattr " + name + " " + path);
+  return env.Undefined();
+}
+
+// mountFs(source, target, fstype, data): a new mount of a file system (image bundles: overlay), flags
+// MS_NOSUID|MS_NODEV are not set (the image's setuid files must work as in any engine).
+Napi::Value MountFs(const Napi::CallbackInfo &info) {
+  ARGS("ssss");
+  Napi::Env env = info.Env();
+  std::string source = argStr(info, 0), target = argStr(info, 1), fstype = argStr(info, 2), data = argStr(info, 3);
+  if (mount(source.c_str(), target.c_str(), fstype.c_str(), 0, data.c_str()) < 0) THROW_ERRNO("mount " + fstype + " on " + target);
+  return env.Undefined();
+}
+
 // socketPair() -> [a, b]: a connected AF_UNIX stream pair, both O_CLOEXEC (one end is handed to a child by
 // spawn, which dup2s it without the flag). Node's own pipes read in libuv and drop SCM_RIGHTS.
 Napi::Value SocketPair(const Napi::CallbackInfo &info) {
@@ -719,6 +753,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("statfsType", Napi::Function::New(env, StatfsType));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("detachMount", Napi::Function::New(env, DetachMount));
+  exports.Set("mknod", Napi::Function::New(env, Mknod));
+  exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
+  exports.Set("mountFs", Napi::Function::New(env, MountFs));
   exports.Set("socketPair", Napi::Function::New(env, SocketPair));
   exports.Set("seccompFlagSupported", Napi::Function::New(env, SeccompFlagSupported));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
