@@ -77,7 +77,7 @@ describe('bad input', () => {
     ['a namespace listed twice, once by path', () => writeBundle(cfg((x) => { x.linux.namespaces.push({ type: 'uts', path: '/proc/1/ns/uts' }); })), /linux\.namespaces\[5\]\.type: malformed spec file: duplicated ns "uts"/],
     ['a non-string arg', () => writeBundle(cfg((x) => { x.process.args = ['sh', 3]; })), /process\.args\[1\]: must be a string/],
     ['a relative cwd', () => writeBundle(cfg((x) => { x.process.cwd = 'tmp'; })), /process\.cwd: must be an absolute path/],
-    ['an unknown mount option', () => writeBundle(cfg((x) => { x.mounts[6].options = ['nosuid', 'bogusopt']; })), /mount tmpfs on \/tmp: invalid argument/],
+    ['an unknown mount option', () => writeBundle(cfg((x) => { x.mounts[6].options = ['nosuid', 'bogusopt']; })), /^runts: mounts\[6\]: mount tmpfs on \/tmp: option "bogusopt": invalid argument$/m],
     ['a relative root.path outside the bundle', () => writeBundle(cfg((x) => { x.root.path = '../../..'; })), /root\.path: .*outside the bundle/],
     ['a missing rootfs', () => writeBundle(cfg((x) => { x.root.path = 'nope'; })), /root\.path: .*no such file or directory/],
     ['no process', () => writeBundle(cfg((x) => { delete x.process; })), /process/],
