@@ -337,6 +337,10 @@ state = "${dir}/state"
         const seen = await exec(pod.container, ['cat', '/vol/fromhost/marker']);
         const mi = await exec(pod.container, ['cat', '/proc/self/mountinfo']);
         const listed = mi.out.split('\n').some((l) => l.split(' ')[4] === '/vol/fromhost');
+        // the volume's propagation as the container's mountinfo shows it (optional fields before " - ")
+        const volLine = mi.out.split('\n').find((l) => l.split(' ')[4] === '/vol') ?? '';
+        const tags = volLine.split(' - ')[0].split(' ').slice(6).join(' ');
+        expect(tags, volLine).toMatch({ rprivate: /^$/, rslave: /^master:\d+$/, rshared: /^shared:\d+$/ }[c.option]!);
         if (c.in) {
           expect(seen.code, why(seen.err, pod.container)).toBe(0);
           expect(seen.out).toBe(`host-${pod.container}\n`);
