@@ -1,13 +1,18 @@
 // runts: the command line, with runc's global flags and commands. The calls managers make on every container
 // take the fast path (argv.ts: no commander); the rest, help and version go to the full parser (program.ts).
-// Commands live in src/commands/<name>.ts and are loaded only when they run.
-import { fastParse } from './argv';
-import { runAction } from './action';
+// Commands live in src/commands/<name>.ts and are loaded only when they run. `delete --force` of a container
+// that is already gone is answered before any of that is loaded (gone.ts).
+import { deleteForceOfGone } from './gone';
 
 export type { Globals } from './action';
 
-const fast = fastParse(process.argv.slice(2));
+const argv = process.argv.slice(2);
+if (deleteForceOfGone(argv, (globalThis as { Bun?: { mmap(f: string): Uint8Array } }).Bun?.mmap)) process.exit(0);
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { fastParse } = require('./argv') as typeof import('./argv');
+const fast = fastParse(argv);
 // Everything these commands do is done when the action settles (output is written synchronously): exit then,
 // rather than let the engine wind down its event loop and threads first (≈ 1 ms of every call).
-if (fast) void runAction(fast.globals, fast.load, fast.args).then(() => process.exit());
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+if (fast) void (require('./action') as typeof import('./action')).runAction(fast.globals, fast.load, fast.args).then(() => process.exit());
 else require('./program');

@@ -55,3 +55,29 @@ describe('import graphs of the per-container commands', () => {
     });
   }
 });
+
+describe('delete --force of a container that is gone', () => {
+  it('is answered by cli.js and gone.js alone, before argv, action, log or io are loaded', () => {
+    // cli.js run as the engine would: Bun.mmap faked (nothing exists), process.exit caught to report the graph
+    const script = `
+      const Module = require('module');
+      const { relative } = require('path');
+      const builtins = new Set();
+      const load = Module._load;
+      Module._load = function (request) {
+        if (Module.isBuiltin(request)) builtins.add(request.replace(/^node:/, ''));
+        return load.apply(this, arguments);
+      };
+      globalThis.Bun = { mmap: (f) => { throw Object.assign(new Error(f), { code: 'ENOENT' }); } };
+      process.argv = [process.argv[0], 'runts', '--root', '/nonexistent-runts-root', 'delete', '--force', 'c1'];
+      process.exit = (code) => {
+        const modules = Object.keys(require.cache).map((f) => relative(${JSON.stringify(DIST)}, f));
+        console.log(JSON.stringify({ code, modules: modules.sort(), builtins: [...builtins].sort() }));
+        process.reallyExit(0);
+      };
+      require(${JSON.stringify(path.join(DIST, 'cli.js'))});
+    `;
+    const g = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+    expect(g).toEqual({ code: 0, modules: ['cli.js', 'gone.js'], builtins: [] });
+  });
+});
