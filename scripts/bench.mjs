@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // npm run bench [-- --runs N]: runts vs runc (when installed) on the same busybox bundle, side by side.
-// Times each CLI call from spawn to exit: `run` of /bin/true, then create / start / state / kill / delete.
+// Times each CLI call from spawn to exit: `run` of /bin/true, then create / start / state / kill / delete, the
+// `delete --force` of a container that is gone, and the sequence a containerd shim makes per container (create,
+// start, delete, delete --force; each a process). Then, with perf(1), the page faults of each call (exact and
+// repeatable where times are noisy), the floor of an empty executable of runts' engine, and what a fault costs
+// on this machine.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -63,7 +67,7 @@ function waitStopped(rt, root, id) {
   throw new Error(`${rt.name}: ${id} did not stop`);
 }
 
-const OPS = ['run /bin/true', 'create', 'start', 'state', 'kill', 'delete'];
+const OPS = ['run /bin/true', 'create', 'start', 'state', 'kill', 'delete', 'delete --force (gone)', 'shim sequence'];
 const SEQ_OP = `${Number(process.env.BENCH_SEQ ?? 100)} sequential runs`;
 const trueBundle = bundleFor(['true']);
 const sleepBundle = bundleFor(['sleep', '60']);
@@ -88,6 +92,15 @@ for (let i = -1; i < RUNS; i++) {
     rec('kill', call(rt, rt.root, ['kill', id, 'KILL']));
     waitStopped(rt, rt.root, id);
     rec('delete', call(rt, rt.root, ['delete', id]));
+    rec('delete --force (gone)', call(rt, rt.root, ['delete', '--force', id]));
+    // the containerd shim's calls for a short-lived container: create, start, (its wait), delete, delete --force
+    const sid = `${id}-shim`;
+    let seq = call(rt, rt.root, ['create', '--bundle', trueBundle, sid]);
+    seq += call(rt, rt.root, ['start', sid]);
+    waitStopped(rt, rt.root, sid);
+    seq += call(rt, rt.root, ['delete', sid]);
+    seq += call(rt, rt.root, ['delete', '--force', sid]);
+    rec('shim sequence', seq);
   }
 }
 // SEQ sequential containers, `run` of /bin/true each (run --rm equivalent), in blocks of 10 taken in turns; the
@@ -108,6 +121,80 @@ for (const rt of runtimes) {
   rss[rt.name] = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
   call(rt, rt.root, ['delete', '--force', 'rss']);
 }
+
+// Page faults per call (perf stat: exact, unlike times), median of 3 sequences per runtime
+const FAULT_OPS = ['run /bin/true', 'create', 'start', 'state', 'kill', 'delete', 'delete --force (gone)'];
+const faults = {};
+const havePerf = spawnSync('perf', ['--version'], { stdio: 'ignore' }).status === 0;
+// perf writes its count to a file, and the call's stderr goes to one: a created container inherits the
+// runtime's stdio, and a pipe would never see EOF
+function faultsOf(bin, args) {
+  const out = path.join(work, 'perf.out');
+  const err = fs.openSync(errFile, 'w');
+  const r = spawnSync('perf', ['stat', '-x,', '-e', 'page-faults', '-o', out, '--', bin, ...args], { stdio: ['ignore', devnull, err] });
+  fs.closeSync(err);
+  const line = fs.readFileSync(out, 'utf8').split('\n').find((l) => l.includes('page-faults'));
+  if (r.status !== 0 || !line) throw new Error(`perf stat ${bin} ${args.join(' ')}: exit ${r.status}: ${fs.readFileSync(errFile, 'utf8')}`);
+  return Number(line.split(',')[0]);
+}
+let emptyFaults;
+let faultCost;
+if (havePerf) {
+  for (const rt of runtimes) {
+    const f = (faults[rt.name] = Object.fromEntries(FAULT_OPS.map((o) => [o, []])));
+    const g = ['--root', rt.root];
+    for (let i = 0; i < 3; i++) {
+      const id = `${rt.name}-pf-${i}`;
+      f['run /bin/true'].push(faultsOf(rt.bin, [...g, 'run', '--bundle', trueBundle, `${id}-run`]));
+      f.create.push(faultsOf(rt.bin, [...g, 'create', '--bundle', sleepBundle, id]));
+      f.start.push(faultsOf(rt.bin, [...g, 'start', id]));
+      f.state.push(faultsOf(rt.bin, [...g, 'state', id]));
+      f.kill.push(faultsOf(rt.bin, [...g, 'kill', id, 'KILL']));
+      waitStopped(rt, rt.root, id);
+      f.delete.push(faultsOf(rt.bin, [...g, 'delete', id]));
+      f['delete --force (gone)'].push(faultsOf(rt.bin, [...g, 'delete', '--force', id]));
+    }
+  }
+  // the floor: an executable of the same engine and compile flags that does nothing
+  try {
+    const { compileEmpty } = await import('./bun-compile.mjs');
+    const empty = path.join(work, 'empty');
+    compileEmpty(empty);
+    emptyFaults = [0, 1, 2].map(() => faultsOf(empty, []));
+  } catch (e) {
+    console.log(`no empty executable to compare with: ${e.message}`);
+  }
+}
+// What a page fault costs here: a small C program touching fresh anonymous pages, ms per 1000 faults
+{
+  const src = path.join(work, 'touch.c');
+  fs.writeFileSync(src, `#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+int main(void) {
+  const long n = 20000;
+  double best[7];
+  for (int k = 0; k < 7; k++) {
+    char *p = mmap(0, n * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (long i = 0; i < n; i++) p[i * 4096] = 1;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    munmap(p, n * 4096);
+    best[k] = ((b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6) / (n / 1000.0);
+  }
+  for (int i = 0; i < 7; i++) for (int j = i + 1; j < 7; j++) if (best[j] < best[i]) { double t = best[i]; best[i] = best[j]; best[j] = t; }
+  printf("%.3f %.3f %.3f\\n", best[3], best[1], best[5]);
+  return 0;
+}
+`);
+  const exe = path.join(work, 'touch');
+  if (spawnSync('cc', ['-O2', '-o', exe, src], { stdio: 'ignore' }).status === 0) {
+    const [median, lo, hi] = spawnSync(exe, [], { encoding: 'utf8' }).stdout.trim().split(' ').map(Number);
+    faultCost = { median, lo, hi };
+  }
+}
 fs.rmSync(work, { recursive: true, force: true });
 
 const quantile = (a, q) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(s.length * q))]; };
@@ -122,9 +209,28 @@ for (const op of [...OPS, SEQ_OP]) {
 }
 const kb = runtimes.map((r) => rss[r.name]);
 rows.push(['RSS of a created container', ...kb.map((k) => `${(k / 1024).toFixed(2)} MiB`), ...(runc ? [`${(kb[0] / kb[1]).toFixed(2)}x`] : [])]);
-const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(`${RUNS} rounds, runtimes in turns (after one warm-up round); ${SEQ} sequential runs in blocks of ${BLOCK}; ${os.cpus().length} cpus, ${os.release()}\n`);
-rows.forEach((r, j) => {
-  console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
-  if (j === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-});
+const table = (rows) => {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  rows.forEach((r, j) => {
+    console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+    if (j === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  });
+};
+table(rows);
+console.log('\nshim sequence: create, start, delete, delete --force of a container running /bin/true, each a process (the wait for its exit is not counted)');
+if (havePerf) {
+  const med = (a) => quantile(a, 0.5);
+  const floor = emptyFaults ? med(emptyFaults) : undefined;
+  const frows = [['page faults per call (median of 3)', ...runtimes.map((r) => r.name), ...(runc ? ['runts - runc'] : []), ...(floor ? ['runts - empty'] : [])]];
+  if (floor) frows.push(['empty executable of runts\' engine', String(floor), ...(runc ? ['', ''] : []), '0']);
+  for (const op of FAULT_OPS) {
+    const m = runtimes.map((r) => med(faults[r.name][op]));
+    frows.push([op, ...m.map(String), ...(runc ? [String(m[0] - m[1])] : []), ...(floor ? [String(m[0] - floor)] : [])]);
+  }
+  console.log('');
+  table(frows);
+} else {
+  console.log('\nperf is not installed: no page fault counts (apt-get install linux-perf)');
+}
+if (faultCost) console.log(`\na page fault here (touching fresh anonymous memory): ${faultCost.median.toFixed(2)} ms per 1000 faults (${faultCost.lo.toFixed(2)}-${faultCost.hi.toFixed(2)} over 7 runs of 20000)`);
