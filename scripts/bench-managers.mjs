@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  IMAGE, IMAGE_TAR, cgroupDirs, ensureImage, missingTools, removeDir, removeNewCgroups, runCmd, sleep, until,
+  IMAGE, IMAGE_TAR, cgroupDirs, ensureImage, hardLimit, missingTools, removeDir, removeNewCgroups, runCmd, sleep, until,
 } from '../test/e2e/e2e.ts';
 import { REPO, scratchDir } from '../test/helpers.ts';
 
@@ -54,7 +54,11 @@ async function benchPodman() {
   const names = new Set();
   fs.mkdirSync(path.join(dir, 'net'));
   fs.mkdirSync(path.join(dir, 'tmp'));
+  // rlimits at the hard limits, as the e2e suite: without CAP_SYS_RESOURCE podman's defaults cannot be set
+  const nofile = hardLimit('Max open files') ?? 1048576;
+  const nproc = Math.min(hardLimit('Max processes') ?? 32768, 32768);
   fs.writeFileSync(path.join(dir, 'containers.conf'), `[containers]
+default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]
 netns = "none"
 log_driver = "k8s-file"
 [engine]
@@ -157,9 +161,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   }
 }
 
-if (missingTools(['podman', 'conmon']).length === 0) await benchPodman();
+if (missingTools(['podman', 'conmon']).length === 0) await benchPodman().catch((e) => failures.push(`podman: ${e.message}`));
 else console.log('podman or conmon is not installed (bash scripts/setup-e2e.sh): no podman figures');
-if (missingTools(['containerd', 'ctr', 'containerd-shim-runc-v2']).length === 0) await benchContainerd();
+if (missingTools(['containerd', 'ctr', 'containerd-shim-runc-v2']).length === 0) await benchContainerd().catch((e) => failures.push(`containerd: ${e.message}`));
 else console.log('containerd is not installed (bash scripts/setup-e2e.sh): no containerd figures');
 
 const quantile = (a, q) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(s.length * q))]; };
