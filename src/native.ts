@@ -41,6 +41,8 @@ export interface Native {
   socketPair(): [number, number];
   /** whether the kernel knows a SECCOMP_FILTER_FLAG_* bit (nothing is loaded) */
   seccompFlagSupported(flag: number): boolean;
+  /** the libseccomp version the init stub is built with (compile time, same headers) */
+  libseccompVersion: string;
   /** load a BPF_PROG_TYPE_CGROUP_DEVICE program and attach it to a cgroup2 directory */
   attachDeviceFilter(cgroupDir: string, insns: Buffer): void;
   /** a network device of runts' network namespace and its addresses (ENODEV when missing) */

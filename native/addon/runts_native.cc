@@ -35,6 +35,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+// only for its version macros: the init stub links libseccomp statically from the same headers (native/Makefile)
+#include <seccomp.h>
+
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
@@ -758,6 +761,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mountFs", Napi::Function::New(env, MountFs));
   exports.Set("socketPair", Napi::Function::New(env, SocketPair));
   exports.Set("seccompFlagSupported", Napi::Function::New(env, SeccompFlagSupported));
+  // the libseccomp the init stub is built with (same build, same headers): features' annotation
+  exports.Set("libseccompVersion", Napi::String::New(env, std::to_string(SCMP_VER_MAJOR) + "." +
+                                                          std::to_string(SCMP_VER_MINOR) + "." +
+                                                          std::to_string(SCMP_VER_MICRO)));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   exports.Set("netLinkAddrs", Napi::Function::New(env, NetLinkAddrs));
   exports.Set("netLinkMove", Napi::Function::New(env, NetLinkMove));

@@ -215,7 +215,8 @@ function versionMessages(doc: Obj): string[] {
   return [];
 }
 
-const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
+/** the hooks runts runs (config.md); `runts features` lists them */
+export const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
 
 /** The namespace a sysctl needs, or undefined when it is not namespaced (or we do not judge it). */
 function sysctlNamespace(key: string): string | undefined {
