@@ -19,6 +19,7 @@
 #include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -113,7 +114,17 @@ static const struct { const char *name; int res; } rlimits[] = {
   {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
-static const char *status_keys[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp"};
+static const char *status_keys[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp",
+                                    "Cpus_allowed_list", "Mems_allowed_list"};
+
+/* struct sched_attr (linux/sched/types.h), its first version */
+struct probe_sched_attr {
+  unsigned size, policy;
+  unsigned long long flags;
+  int nice;
+  unsigned priority;
+  unsigned long long runtime, deadline, period;
+};
 
 int main(int argc, char **argv) {
   first = 1;
@@ -254,6 +265,40 @@ int main(int argc, char **argv) {
   file_field("setgroups", "/proc/self/setgroups");
   file_field("timensOffsets", "/proc/self/timens_offsets");
   lines_field("cgroup", "/proc/self/cgroup");
+
+  /* process.scheduler: sched_getattr(2) */
+  {
+    struct probe_sched_attr a;
+    memset(&a, 0, sizeof a);
+    if (syscall(SYS_sched_getattr, 0, &a, sizeof a, 0) == 0) {
+      open_obj("sched");
+      num("policy", a.policy);
+      num("flags", (long long)a.flags);
+      num("nice", a.nice);
+      num("priority", a.priority);
+      num("runtime", (long long)a.runtime);
+      num("deadline", (long long)a.deadline);
+      num("period", (long long)a.period);
+      close_obj();
+    }
+  }
+  /* process.ioPriority: ioprio_get(IOPRIO_WHO_PROCESS, 0) = class << 13 | level */
+  {
+    long r = syscall(SYS_ioprio_get, 1, 0);
+    if (r >= 0) num("ioprio", r);
+  }
+  /* linux.memoryPolicy: get_mempolicy(2): the mode with its mode flags, and the first word of the node mask */
+  {
+    int mode = 0;
+    unsigned long mask[16];
+    memset(mask, 0, sizeof mask);
+    if (syscall(SYS_get_mempolicy, &mode, mask, sizeof mask * 8, NULL, 0UL) == 0) {
+      open_obj("mempolicy");
+      num("mode", mode);
+      num("nodes", (long long)mask[0]);
+      close_obj();
+    }
+  }
 
   open_obj("clocks");
   {

@@ -14,9 +14,10 @@ import hookChecks from './checks/hooks.mjs';
 import runtimeLinuxChecks from './checks/runtime-linux.mjs';
 import configChecks from './checks/config.mjs';
 import configLinuxChecks from './checks/config-linux.mjs';
+import v13Checks from './checks/v1.3.mjs';
 import { writeReport } from './report.mjs';
 
-export const ALL_CHECKS = [...runtimeChecks, ...hookChecks, ...runtimeLinuxChecks, ...configChecks, ...configLinuxChecks];
+export const ALL_CHECKS = [...runtimeChecks, ...hookChecks, ...runtimeLinuxChecks, ...configChecks, ...configLinuxChecks, ...v13Checks];
 const CHECK_TIMEOUT_MS = 60_000;
 
 const USAGE = `usage: npm run conformance -- [options]
