@@ -470,6 +470,11 @@ describe('features', () => {
     // this kernel knows all three; WAIT_KILLABLE_RECV is neither known nor supported
     expect(f.supportedFlags).toEqual(f.knownFlags);
   });
+
+  it('names the libseccomp the stub is built with (the embedded addon reports it)', () => {
+    const a = JSON.parse(rt(c, ['features']).stdout).annotations;
+    expect(a['io.github.seccomp.libseccomp.version']).toMatch(/^\d+\.\d+\.\d+$/);
+  });
 });
 
 describe('exec', () => {
