@@ -105,6 +105,12 @@ program.command('bundle')
   .option('--remove', 'unmount and remove a bundle made by runts bundle', false)
   .action(action(() => require('./commands/bundle').bundle));
 
+program.command('validate')
+  .description('check a bundle\'s config.json (schemas, every rule create applies, what this host supports) without creating anything')
+  .option('-b, --bundle <dir>', 'path to the root of the bundle directory', '.')
+  .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+  .action(action(() => require('./commands/validate').validate));
+
 program.command('features')
   .description('show what this runtime supports (runtime-spec features.md)')
   .action(action(() => require('./commands/features').features));

@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError } from '../errors';
+import { checkCgroupsPath, throwFirst } from '../config/rules';
 import { loadNative } from '../native';
 
 export const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -94,13 +95,9 @@ export function hostLayout(): Layout {
 /** The path inside each hierarchy: linux.cgroupsPath, or the container id under the runtime's own cgroup. */
 export function containerPath(cgroupsPath: string | undefined, id: string): { path: string; relative: boolean } {
   const p = cgroupsPath ?? '';
-  if (p.includes(':') && !p.startsWith('/')) {
-    throw new RuntimeError(`linux.cgroupsPath: "${p}" is a systemd path (slice:prefix:name), which needs the systemd cgroup driver (--systemd-cgroup)`);
-  }
+  throwFirst(checkCgroupsPath(p));
   if (p === '') return { path: id, relative: true };
-  if (p.split('/').includes('..')) throw new RuntimeError(`linux.cgroupsPath: must not contain "..", got "${p}"`);
   const norm = path.posix.normalize(p).replace(/\/+$/, '');
-  if (norm === '' || norm === '/' || norm === '.') throw new RuntimeError(`linux.cgroupsPath: "${p}" is the root cgroup`);
   return { path: norm, relative: !p.startsWith('/') };
 }
 

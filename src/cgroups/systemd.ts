@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import { RuntimeError } from '../errors';
 import { logDebug } from '../log';
+import { checkSystemdCgroupsPath, sliceNameValid, throwFirst } from '../config/rules';
 import { Connection, DBusError, type DBusValue, type Variant } from './dbus';
 import { deviceRules, blkioToIoWeight, sharesToWeight } from './fields';
 import type { DeviceRule, Resources } from './types';
@@ -26,13 +27,12 @@ export interface SystemdPath {
 /** runc's ExpandSlice: "a-b-c.slice" → "/a.slice/a-b.slice/a-b-c.slice"; "-.slice" is the root. */
 export function expandSlice(slice: string, field = 'linux.cgroupsPath'): string {
   const bad = () => new RuntimeError(`${field}: invalid slice name "${slice}"`);
-  if (!slice.endsWith('.slice') || slice.length <= 6 || slice.includes('/')) throw bad();
+  if (!sliceNameValid(slice)) throw bad();
   const name = slice.slice(0, -6);
   if (name === '-') return '/';
   let out = '';
   let prefix = '';
   for (const part of name.split('-')) {
-    if (part === '') throw bad();
     out += `/${prefix}${part}.slice`;
     prefix += `${part}-`;
   }
@@ -41,21 +41,11 @@ export function expandSlice(slice: string, field = 'linux.cgroupsPath'): string 
 
 /** cgroupsPath for the systemd driver, as runc parses it ("slice:prefix:name"; empty: system.slice, runts-<id>). */
 export function systemdPath(cgroupsPath: string | undefined, id: string): SystemdPath {
+  throwFirst(checkSystemdCgroupsPath(cgroupsPath));
   let slice = '';
   let prefix = 'runts';
   let name = id;
-  if (cgroupsPath) {
-    const parts = cgroupsPath.split(':');
-    if (parts.length !== 3) {
-      throw new RuntimeError(`linux.cgroupsPath: expected "slice:prefix:name" for the systemd cgroup driver, got "${cgroupsPath}"`);
-    }
-    [slice, prefix, name] = parts;
-  }
-  if (name === '') throw new RuntimeError(`linux.cgroupsPath: the name in "${cgroupsPath}" is empty`);
-  if (name.endsWith('.slice')) {
-    throw new RuntimeError(`linux.cgroupsPath: "${name}" is a slice; runts makes a scope for the container (a slice as the name is not supported)`);
-  }
-  if (/[/\\\s]/.test(name) || /[/\\\s]/.test(prefix)) throw new RuntimeError(`linux.cgroupsPath: "${cgroupsPath}" names an invalid unit`);
+  if (cgroupsPath) [slice, prefix, name] = cgroupsPath.split(':');
   if (slice === '') slice = 'system.slice';
   const unit = prefix === '' ? `${name}.scope` : `${prefix}-${name}.scope`;
   return { slice, slicePath: expandSlice(slice), unit };

@@ -3,7 +3,7 @@
 // create accepts (test/unit/features.test.ts checks each both ways against the schema and the planner).
 import type { Globals } from '../cli';
 import { SPEC_VERSION, VERSION } from '../action';
-import { HOOK_KINDS } from '../config/validate';
+import { HOOK_KINDS } from '../config/rules';
 import { stdout } from '../io';
 import { CAPS } from '../plan/caps';
 import { MOUNT_OPTIONS, knownMountOptions } from '../plan/mounts';

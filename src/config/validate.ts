@@ -5,6 +5,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ExactInts } from './json';
+import { DOC_RULES, Problem, checkVersion, fieldPath, problemText } from './rules';
+
+export { fieldPath };
 
 /** The part of an ajv ErrorObject we read (no import of ajv at run time). */
 interface SchemaError {
@@ -48,17 +51,6 @@ function validators(): Validators {
 
 type Seg = string | number;
 
-/** `linux.resources.memory.limit`, `process.args[0]`, `linux.sysctl["net.ipv4.ip_forward"]`. */
-export function fieldPath(segs: readonly Seg[]): string {
-  let out = '';
-  for (const s of segs) {
-    if (typeof s === 'number') out += `[${s}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(s)) out += out ? `.${s}` : s;
-    else out += `[${JSON.stringify(s)}]`;
-  }
-  return out;
-}
-
 /** JSON pointer (ajv instancePath) to segments; array indexes become numbers (decided by the document). */
 function pointerSegs(pointer: string, doc: unknown): Seg[] {
   if (!pointer) return [];
@@ -77,9 +69,8 @@ function pointerSegs(pointer: string, doc: unknown): Seg[] {
   return segs;
 }
 
-function line(segs: readonly Seg[], text: string): string {
-  const p = fieldPath(segs);
-  return p ? `${p}: ${text}` : text;
+function line(segs: readonly Seg[], text: string): Problem {
+  return { field: fieldPath(segs), message: text };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -104,7 +95,7 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return n === 1 ? `one ${one}` : `${n} ${many}`;
 }
 
-function schemaMessage(e: SchemaError, doc: unknown, exact?: ExactInts): string {
+function schemaMessage(e: SchemaError, doc: unknown, exact?: ExactInts): Problem {
   const segs = pointerSegs(e.instancePath, doc);
   const p = e.params || {};
   switch (e.keyword) {
@@ -186,7 +177,7 @@ function setAt(doc: unknown, pointer: string, value: unknown): void {
 /** Combinator and if/then errors only repeat what their branches said, when a branch said anything. */
 const SUMMARY_KEYWORDS = new Set(['anyOf', 'oneOf', 'if', 'not', '$ref']);
 
-function schemaMessages(errors: readonly SchemaError[] | null | undefined, doc: unknown, exact?: ExactInts): string[] {
+function schemaMessages(errors: readonly SchemaError[] | null | undefined, doc: unknown, exact?: ExactInts): Problem[] {
   if (!errors) return [];
   const kept = errors.filter((e) => {
     if (!SUMMARY_KEYWORDS.has(e.keyword)) return true;
@@ -197,139 +188,17 @@ function schemaMessages(errors: readonly SchemaError[] | null | undefined, doc: 
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Rules beyond the schema
+// Rules beyond the schema: config/rules.ts
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-const isAbs = (v: unknown): boolean => typeof v === 'string' && v.startsWith('/');
-
-const SEMVER = /^(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
-
-/** ociVersion problems come first: a document of another major version is likely wrong everywhere. */
-function versionMessages(doc: Obj): string[] {
-  const v = doc.ociVersion;
-  if (typeof v !== 'string') return [];
-  const m = SEMVER.exec(v);
-  if (!m) return [`ociVersion: must be a semantic version like 1.3.0 (got ${JSON.stringify(v)})`];
-  if (m[1] !== '1') return [`ociVersion: unsupported version ${JSON.stringify(v)}`];
-  return [];
-}
-
-/** the hooks runts runs (config.md); `runts features` lists them */
-export const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
-
-/** The namespace a sysctl needs, or undefined when it is not namespaced (or we do not judge it). */
-function sysctlNamespace(key: string): string | undefined {
-  if (key.startsWith('net.')) return 'network';
-  if (key === 'kernel.hostname' || key === 'kernel.domainname') return 'uts';
-  if (key.startsWith('fs.mqueue.') || key.startsWith('kernel.msg') || key.startsWith('kernel.shm') || key === 'kernel.sem') return 'ipc';
-  return undefined;
-}
-
-function configRules(doc: Obj): string[] {
-  const out: string[] = [];
-  const absolute = (segs: Seg[], v: unknown) => {
-    if (typeof v === 'string' && !isAbs(v)) out.push(line(segs, 'must be an absolute path'));
-  };
-
-  if (isObj(doc.root) && doc.root.path === '') out.push('root.path: must not be empty');
-
-  // mounts[].destination may be relative (deprecated): it is taken relative to / (src/plan/mounts.ts)
-
-  const proc = doc.process;
-  if (isObj(proc)) {
-    if (proc.args === undefined || (Array.isArray(proc.args) && proc.args.length === 0)) {
-      out.push('process.args: must contain at least one element');
-    }
-    absolute(['process', 'cwd'], proc.cwd);
-    if (Array.isArray(proc.rlimits)) {
-      const seen = new Set<string>();
-      proc.rlimits.forEach((r, i) => {
-        if (!isObj(r) || typeof r.type !== 'string') return;
-        if (seen.has(r.type)) out.push(line(['process', 'rlimits', i, 'type'], `duplicate rlimit ${JSON.stringify(r.type)}`));
-        seen.add(r.type);
-      });
-    }
-  }
-
-  if (isObj(doc.hooks)) {
-    for (const kind of HOOK_KINDS) {
-      const list = doc.hooks[kind];
-      if (Array.isArray(list)) list.forEach((h, i) => { if (isObj(h)) absolute(['hooks', kind, i, 'path'], h.path); });
-    }
-  }
-
-  if (isObj(doc.annotations) && Object.prototype.hasOwnProperty.call(doc.annotations, '')) {
-    out.push('annotations: keys must not be empty');
-  }
-
-  // Namespace-dependent settings. Without a linux object there are no namespaces.
-  const linux = isObj(doc.linux) ? doc.linux : {};
-  const nsTypes = new Set<string>();
-  if (Array.isArray(linux.namespaces)) {
-    const reported = new Set<string>();
-    linux.namespaces.forEach((ns, i) => {
-      if (!isObj(ns) || typeof ns.type !== 'string') return;
-      if (nsTypes.has(ns.type) && !reported.has(ns.type)) {
-        // an error, as in runc ("malformed spec file: duplicated ns"), also when one of them has a path
-        out.push(`linux.namespaces[${i}].type: malformed spec file: duplicated ns ${JSON.stringify(ns.type)}`);
-        reported.add(ns.type);
-      }
-      nsTypes.add(ns.type);
-      absolute(['linux', 'namespaces', i, 'path'], ns.path);
-    });
-  }
-  // When linux or its namespaces have the wrong type, the schema said so; do not guess what they meant.
-  const nsKnown = (doc.linux === undefined || isObj(doc.linux)) && (linux.namespaces === undefined || Array.isArray(linux.namespaces));
-  const needs = (segs: Seg[], ns: string) => {
-    if (nsKnown && !nsTypes.has(ns)) out.push(line(segs, `requires a new ${ns} namespace`));
-  };
-  if (typeof doc.hostname === 'string' && doc.hostname !== '') needs(['hostname'], 'uts');
-  if (typeof doc.domainname === 'string' && doc.domainname !== '') needs(['domainname'], 'uts');
-  for (const key of ['uidMappings', 'gidMappings']) {
-    const v = linux[key];
-    if (Array.isArray(v) && v.length > 0) needs(['linux', key], 'user');
-  }
-  if (isObj(linux.timeOffsets) && Object.keys(linux.timeOffsets).length > 0) needs(['linux', 'timeOffsets'], 'time');
-  if (isObj(linux.sysctl)) {
-    for (const key of Object.keys(linux.sysctl)) {
-      const ns = sysctlNamespace(key);
-      if (ns) needs(['linux', 'sysctl', key], ns);
-    }
-  }
-
-  if (Array.isArray(linux.devices)) {
-    linux.devices.forEach((d, i) => {
-      if (!isObj(d)) return;
-      absolute(['linux', 'devices', i, 'path'], d.path);
-      if (typeof d.type === 'string' && d.type !== 'p') {
-        for (const k of ['major', 'minor']) {
-          if (d[k] === undefined) out.push(line(['linux', 'devices', i, k], `is required for a device of type "${d.type}"`));
-        }
-      }
-    });
-  }
-  for (const key of ['maskedPaths', 'readonlyPaths']) {
-    const list = linux[key];
-    if (Array.isArray(list)) list.forEach((p, i) => absolute(['linux', key, i], p));
-  }
-  // a directory name under /sys/fs/resctrl: one path component, as runc checks it
-  if (isObj(linux.intelRdt) && typeof linux.intelRdt.closID === 'string') {
-    const id = linux.intelRdt.closID;
-    if (id === '.' || id === '..' || id.includes('/')) out.push(line(['linux', 'intelRdt', 'closID'], `must be a single path component (no "/", not "." or ".."), got ${JSON.stringify(id)}`));
-  }
-  if (isObj(linux.seccomp) && linux.seccomp.listenerMetadata !== undefined && linux.seccomp.listenerPath === undefined) {
-    out.push('linux.seccomp.listenerMetadata: requires linux.seccomp.listenerPath');
-  }
-  return out;
-}
 
 /**
  * Strings (and keys) holding a lone UTF-16 surrogate: a `\ud800` escape in the JSON that is not half of a pair.
  * It stands for no character; written to the kernel it would become U+FFFD or garbage.
  */
-function unicodeMessages(doc: unknown): string[] {
-  const out: string[] = [];
+function unicodeMessages(doc: unknown): Problem[] {
+  const out: Problem[] = [];
   const lone = /\p{Cs}/u;
   const hex = (s: string) => `\\u${s.match(lone)![0].charCodeAt(0).toString(16)}`;
   const walk = (v: unknown, segs: Seg[]) => {
@@ -348,14 +217,25 @@ function unicodeMessages(doc: unknown): string[] {
   return out;
 }
 
-function dedupe(list: string[]): string[] {
-  return [...new Set(list)];
+function dedupe(list: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return list.filter((p) => {
+    const t = problemText(p);
+    if (seen.has(t)) return false;
+    seen.add(t);
+    return true;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
 
 /** All problems of a config.json document, most relevant first; empty when it is valid. */
 export function validateConfig(doc: unknown, exact?: ExactInts): string[] {
+  return configProblems(doc, exact).map(problemText);
+}
+
+/** validateConfig's problems as { field, message }. */
+export function configProblems(doc: unknown, exact?: ExactInts): Problem[] {
   const v = validators().validateConfig;
   let ok: boolean;
   if (exact?.size) {
@@ -370,7 +250,7 @@ export function validateConfig(doc: unknown, exact?: ExactInts): string[] {
   }
   const schemaErrs = ok ? [] : schemaMessages(v.errors, doc, exact);
   if (!isObj(doc)) return dedupe(schemaErrs);
-  return dedupe([...versionMessages(doc), ...unicodeMessages(doc), ...schemaErrs, ...configRules(doc)]);
+  return dedupe([...checkVersion(doc), ...unicodeMessages(doc), ...schemaErrs, ...DOC_RULES.flatMap((rule) => rule(doc))]);
 }
 
 /** All problems of a state document (as `state` prints and hooks receive it); empty when it is valid. */
@@ -378,7 +258,7 @@ export function validateState(doc: unknown): string[] {
   const v = validators().validateState;
   const out = v(doc) ? [] : schemaMessages(v.errors, doc);
   if (isObj(doc) && (doc.status === 'created' || doc.status === 'running') && doc.pid === undefined) {
-    out.push(`pid: is required when status is "${doc.status}"`);
+    out.push({ field: 'pid', message: `is required when status is "${doc.status}"` });
   }
-  return dedupe(out);
+  return dedupe(out).map(problemText);
 }

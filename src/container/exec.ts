@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError, errnoText } from '../errors';
+import { checkCwd, throwFirst } from '../config/rules';
 import type { Process } from '../config/types';
 import type { ExactInts } from '../config/json';
 import { validateConfig } from '../config/validate';
@@ -62,7 +63,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     if (status === 'paused' && !o.ignorePaused) throw new RuntimeError('cannot exec in a paused container (use --ignore-paused to override)');
     const proc = o.process;
     if (!proc.args?.length) throw new RuntimeError('exec: args must not be empty');
-    if (!proc.cwd?.startsWith('/')) throw new RuntimeError(`exec: cwd must be an absolute path, got "${proc.cwd ?? ''}"`);
+    throwFirst(checkCwd(proc.cwd ?? '', 'exec: cwd'));
     for (let fd = 3; fd < 3 + o.preserveFds; fd++) {
       try { fs.fstatSync(fd); } catch { throw new RuntimeError(`--preserve-fds: fd ${fd} is not open`); }
     }

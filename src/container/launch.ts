@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError, errnoText } from '../errors';
+import { checkRootPath, throwFirst } from '../config/rules';
 import { logWarn } from '../log';
 import { SavedCgroup, destroyCgroups, joinCgroups, joinPlan, prepareCgroups, signalAll, startSystemdCgroups } from '../cgroups';
 import { loadConfig, resolveBundle } from '../config/load';
@@ -45,12 +46,8 @@ export interface Created {
 }
 
 function rootfsOf(spec: Spec, bundle: string): string {
-  if (!spec.root || !spec.root.path) throw new RuntimeError('root.path: is required');
-  const p = spec.root.path;
-  const rootfs = path.resolve(bundle, p);
-  if (!path.isAbsolute(p) && !(rootfs + '/').startsWith(bundle + '/')) {
-    throw new RuntimeError(`root.path: "${p}" is outside the bundle`);
-  }
+  throwFirst(checkRootPath(spec, bundle));
+  const rootfs = path.resolve(bundle, spec.root!.path);
   let st: fs.Stats;
   try {
     st = fs.statSync(rootfs);

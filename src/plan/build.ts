@@ -2,11 +2,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError } from '../errors';
+import { checkProcess, checkProcessPresent, checkRootfsPropagation, checkSysctl, checkSysctlNamespaces, throwFirst } from '../config/rules';
 import type { Hook, Spec } from '../config/types';
 import { How, SyncCode, UmountHow } from './ops';
 import { HostMount, revealingMounts } from './mountinfo';
 import { Step, step, str, strv, u64, u64v } from './encode';
-import { CLONE, NsPlan, hasMountNs, idMapText, isHostNs, planNamespaces, timeOffsets } from './namespaces';
+import { CLONE, NsPlan, NsType, hasMountNs, idMapText, isHostNs, planNamespaces, timeOffsets } from './namespaces';
 import { MS, MountContext, PROPAGATION, mountSteps } from './mounts';
 import { deviceSteps, devSymlinks } from './devices';
 import { processSteps } from './process';
@@ -51,25 +52,8 @@ export interface Plan {
   createHooks: boolean;
 }
 
-/** Sysctls and the namespace that must be private for them (runc's rule). */
-function checkSysctl(key: string, ns: NsPlan): void {
-  // a namespace joined by path counts unless it is the host's own (runc: "not allowed in host ... namespace")
-  const has = (t: keyof typeof CLONE) => ns.create.has(t) || ns.join.some((j) => j.type === t && !isHostNs(t, j.path));
-  const ipc = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
-  if (ipc.includes(key) || key.startsWith('fs.mqueue.')) {
-    if (!has('ipc')) throw new RuntimeError(`linux.sysctl: "${key}" needs a new ipc namespace`);
-    return;
-  }
-  if (key.startsWith('net.')) {
-    if (!has('network')) throw new RuntimeError(`linux.sysctl: "${key}" needs a new network namespace`);
-    return;
-  }
-  if (key === 'kernel.hostname' || key === 'kernel.domainname') {
-    if (!has('uts')) throw new RuntimeError(`linux.sysctl: "${key}" needs a new uts namespace`);
-    return;
-  }
-  throw new RuntimeError(`linux.sysctl: "${key}" is not in a separate kernel namespace`);
-}
+/** The host facts the rules need, read where the planner reads them today. */
+const hostNs = { isHostNs: (type: string, p: string) => isHostNs(type as NsType, p) };
 
 export function hookStep(h: Hook, name: string): Step {
   return step('RUN_HOOK', str(name), str(h.path), strv(h.args ?? [h.path]), strv(h.env ?? []), u64(h.timeout ?? 0));
@@ -88,10 +72,9 @@ function mountPointOf(p: string): string {
 }
 
 export function buildPlan(spec: Spec, o: PlanOptions): Plan {
-  const proc = spec.process;
-  if (!proc) throw new RuntimeError('process: is required to create a container');
-  if (!proc.args || proc.args.length === 0) throw new RuntimeError('process.args: must not be empty');
-  if (!proc.cwd || !proc.cwd.startsWith('/')) throw new RuntimeError(`process.cwd: must be an absolute path, got "${proc.cwd ?? ''}"`);
+  throwFirst(checkProcessPresent(spec));
+  const proc = spec.process!;
+  throwFirst(checkProcess(spec as never));
   if (proc.terminal && o.fds.console === undefined) throw new RuntimeError('cannot allocate tty if runts will detach without setting console socket');
   const linux = spec.linux ?? {};
   const ns = planNamespaces(spec);
@@ -158,9 +141,7 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
     // the runtime's mount namespace: "/" and the host's mounts are never touched. The rootfs is bound onto a
     // directory of the state dir and made private at once, so every mount below is a mount of this tree only
     // (nothing propagates to or from the host) and delete removes them all (container/hostmounts.ts).
-    if (rp && rp !== 'private' && rp !== 'rprivate') {
-      throw new RuntimeError(`linux.rootfsPropagation: "${rp}" needs a mount namespace (without one the container's mounts are kept private)`);
-    }
+    throwFirst(checkRootfsPropagation(spec, hostNs));
     if (!o.hostRoot) throw new RuntimeError('linux.namespaces: a container without a mount namespace needs a state directory');
     s.push(step('MOUNT', str(o.rootfs), str(o.hostRoot), str(''), u64(MS.BIND | MS.REC), str(''), u64(0)));
     s.push(step('MOUNT', str(''), str(o.hostRoot), str(''), u64(MS.PRIVATE | MS.REC), str(''), u64(0)));
@@ -237,9 +218,8 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   // names and sysctls: before the masks and read-only paths, which make /proc/sys read-only
   if (spec.hostname) s.push(step('HOSTNAME', str(spec.hostname)));
   if (spec.domainname) s.push(step('DOMAINNAME', str(spec.domainname)));
+  throwFirst([...checkSysctlNamespaces(spec as never), ...checkSysctl(spec, hostNs)]);
   for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
-    if (!/^[A-Za-z0-9_.\-/]+$/.test(k) || k.includes('..')) throw new RuntimeError(`linux.sysctl: invalid key "${k}"`);
-    checkSysctl(k.replace(/\//g, '.'), ns);
     s.push(step('WRITE_FILE', str('/proc/sys/' + k.replace(/\./g, '/')), str(v)));
   }
 
@@ -261,6 +241,6 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   // 11. wait for start, then exec
   s.push(step('READY'), step('WAIT_START', u64(o.fds.listen)));
   (hooks.startContainer ?? []).forEach((h, i) => s.push(hookStep(h, `startContainer hook #${i}`)));
-  s.push(...p.beforeExec, step('EXEC', strv(proc.args), strv(p.env)));
+  s.push(...p.beforeExec, step('EXEC', strv(proc.args!), strv(p.env)));
   return { steps: s, ns, createHooks };
 }

@@ -1,6 +1,5 @@
 // Capability names → bit masks.
 import { logWarn } from '../log';
-import { RuntimeError } from '../errors';
 
 export const CAPS = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
@@ -43,20 +42,4 @@ export function ambientMask(caps: { permitted?: string[]; inheritable?: string[]
     }
   }
   return amb;
-}
-
-/**
- * The rules capset(2) applies, checked up front for a message that names the capability: effective must be
- * within permitted, and inheritable within the bounding set (the runtime itself has no inheritable ones).
- */
-export function checkCapSets(caps: { bounding?: string[]; effective?: string[]; permitted?: string[]; inheritable?: string[] }): void {
-  const m = (names?: string[]) => capMask(names, '', false);
-  const check = (sub: bigint, sup: bigint, field: string, what: string) => {
-    for (let i = 0; i < CAPS.length; i++) {
-      const bit = 1n << BigInt(i);
-      if ((sub & bit) && !(sup & bit)) throw new RuntimeError(`process.capabilities.${field}: ${CAPS[i]} is not in the ${what} set`);
-    }
-  };
-  check(m(caps.effective), m(caps.permitted), 'effective', 'permitted');
-  check(m(caps.inheritable), m(caps.bounding), 'inheritable', 'bounding');
 }

@@ -1,6 +1,7 @@
 // /dev: default device nodes, linux.devices, and the standard symlinks.
 import * as fs from 'fs';
 import { RuntimeError } from '../errors';
+import { checkDevices, throwFirst } from '../config/rules';
 import type { Device, Spec } from '../config/types';
 import { Step, step, str, u64 } from './encode';
 
@@ -41,11 +42,9 @@ export function deviceSteps(spec: Spec, userns: boolean, withDefaults: boolean):
   const list: Array<{ d: Device; field: string }> = [];
   const configured = spec.linux?.devices ?? [];
   const seen = new Set<string>();
+  throwFirst(checkDevices(spec as never));
   configured.forEach((d, i) => {
     const field = `linux.devices[${i}]`;
-    if (!d.path || !d.path.startsWith('/')) throw new RuntimeError(`${field}.path: must be an absolute path`);
-    if (d.path.split('/').includes('..')) throw new RuntimeError(`${field}.path: must not contain ".."`);
-    if (d.type !== 'p' && (d.major === undefined || d.minor === undefined)) throw new RuntimeError(`${field}: major and minor are required for type "${d.type}"`);
     seen.add(d.path);
     list.push({ d, field });
   });

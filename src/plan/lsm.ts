@@ -1,9 +1,14 @@
 // AppArmor profile and SELinux labels: applied through /proc/self/attr before exec where the host has the LSM,
 // refused with a clear error where it has not (runc fails those containers too, later and less clearly).
 import * as fs from 'fs';
-import { RuntimeError } from '../errors';
 import type { Spec } from '../config/types';
 import { Step, step, str } from './encode';
+import { checkMountLabel, checkProcessLsm, throwFirst } from '../config/rules';
+
+/** Which LSMs this host has (host facts for the rules). */
+export function lsmFacts(): { apparmor: boolean; selinux: boolean } {
+  return { apparmor: apparmorEnabled(), selinux: selinuxEnabled() };
+}
 
 function read(file: string): string {
   try { return fs.readFileSync(file, 'utf8'); } catch { return ''; }
@@ -21,14 +26,13 @@ export function selinuxEnabled(): boolean {
 export function lsmSteps(spec: Spec): Step[] {
   const proc = spec.process!;
   const out: Step[] = [];
+  if (proc.apparmorProfile || proc.selinuxLabel) throwFirst(checkProcessLsm(spec, lsmFacts()));
   if (proc.apparmorProfile) {
-    if (!apparmorEnabled()) throw new RuntimeError(`process.apparmorProfile: "${proc.apparmorProfile}" is set, but AppArmor is not enabled on this host`);
     // the LSM-specific file of newer kernels, else the shared one
     const file = fs.existsSync('/proc/self/attr/apparmor/exec') ? '/proc/self/attr/apparmor/exec' : '/proc/self/attr/exec';
     out.push(step('WRITE_FILE', str(file), str(`exec ${proc.apparmorProfile}`)));
   }
   if (proc.selinuxLabel) {
-    if (!selinuxEnabled()) throw new RuntimeError('process.selinuxLabel: a SELinux label is set, but SELinux is disabled or not supported on this host');
     out.push(step('WRITE_FILE', str('/proc/self/attr/exec'), str(proc.selinuxLabel)));
   }
   return out;
@@ -38,6 +42,6 @@ export function lsmSteps(spec: Spec): Step[] {
 export function mountContext(spec: Spec): string | undefined {
   const label = spec.linux?.mountLabel;
   if (!label) return undefined;
-  if (!selinuxEnabled()) throw new RuntimeError('linux.mountLabel: a SELinux mount label is set, but SELinux is disabled or not supported on this host');
+  throwFirst(checkMountLabel(spec, { apparmor: false, selinux: selinuxEnabled() }));
   return `context="${label}"`;
 }

@@ -1,6 +1,6 @@
 // config `mounts` → MOUNT / MOUNT_SETATTR steps. All flag decisions are made here.
 import * as path from 'path';
-import { RuntimeError } from '../errors';
+import { checkMounts, throwFirst } from '../config/rules';
 import type { Mount, Spec } from '../config/types';
 import { How } from './ops';
 import { Step, step, str, u64 } from './encode';
@@ -153,12 +153,9 @@ export function parseOptions(options: string[] | undefined, field: string, isBin
   return p;
 }
 
-function cleanDest(dest: string, field: string): string {
-  if (!dest) throw new RuntimeError(`${field}.destination: is required`);
+function cleanDest(dest: string): string {
   // relative destinations are deprecated in the spec and taken relative to "/", as runc does
-  const d = path.posix.normalize('/' + dest);
-  if (d.split('/').includes('..')) throw new RuntimeError(`${field}.destination: must not contain ".."`);
-  return d;
+  return path.posix.normalize('/' + dest);
 }
 
 export interface MountContext {
@@ -222,17 +219,10 @@ function mountIdmap(m: Mount, field: string, p: ParsedOptions, ctx: MountContext
   const uid = m.uidMappings?.length ? m.uidMappings : undefined;
   const gid = m.gidMappings?.length ? m.gidMappings : undefined;
   if (!p.idmap && !uid && !gid) return undefined;
-  if (!uid !== !gid) throw new RuntimeError(`${field}.${uid ? 'gidMappings' : 'uidMappings'}: is required with ${uid ? 'uidMappings' : 'gidMappings'}`);
+  // checkMounts (config/rules.ts) has refused the mappings that cannot be: one of the two only, a cgroup
+  // mount, a filesystem made in the container's user namespace, no mappings and no user namespace
   const label = p.idmap ? `${field}: option "${p.idmap.option}"` : `${field}.uidMappings`;
-  const what = p.idmap ? `${field}.options[${p.idmap.index}]: "${p.idmap.option}"` : `${field}.uidMappings`;
-  if (m.type === 'cgroup') throw new RuntimeError(`${what}: a cgroup mount cannot be id-mapped`);
-  // the kernel id-maps a filesystem only for a caller privileged over both its owner and the mapping's namespace:
-  // one made in the container's user namespace belongs to that, the mapping's namespace to the host
-  if (!p.bind && ctx.userns) throw new RuntimeError(`${what}: in a user namespace only bind mounts can be id-mapped (a ${m.type} made there belongs to the container's namespace)`);
-  let ns: IdmapNs;
-  if (uid && gid) ns = { uidMap: idMapText(uid), gidMap: idMapText(gid), path: '' };
-  else if (ctx.containerUserns) ns = ctx.containerUserns;
-  else throw new RuntimeError(`${what}: needs the mount's uidMappings and gidMappings, or a user namespace for the container`);
+  const ns: IdmapNs = uid && gid ? { uidMap: idMapText(uid), gidMap: idMapText(gid), path: '' } : ctx.containerUserns!;
   return { ns, recursive: p.idmap?.recursive ?? false, label };
 }
 
@@ -263,9 +253,10 @@ export function mountSteps(spec: Spec, ctx: MountContext): MountSteps {
     return slot;
   };
   const errctx = (label: string) => step('ERRCTX', str(label));
+  throwFirst(checkMounts(spec));
   (spec.mounts ?? []).forEach((m: Mount, i: number) => {
     const field = `mounts[${i}]`;
-    const dest = cleanDest(m.destination, field);
+    const dest = cleanDest(m.destination!);
     const type = m.type ?? '';
     const p = parseOptions(m.options, field, type === 'bind');
     const idmap = mountIdmap(m, field, p, ctx);
@@ -273,8 +264,7 @@ export function mountSteps(spec: Spec, ctx: MountContext): MountSteps {
     // the options of the mount(2) call: the stub names the filesystem option it refuses itself, if any
     steps.push(errctx(optionsLabel(field, p.bind || p.data.length ? [] : p.mountOptions)));
     if (p.bind) {
-      if (!m.source) throw new RuntimeError(`${field}.source: is required for a bind mount`);
-      const src = path.resolve(ctx.bundle, m.source);
+      const src = path.resolve(ctx.bundle, m.source!);
       if (ctx.bindTrees !== undefined || idmap) {
         const slot = trees++;
         sources.push(errctx(idmap ? idmap.label : field));
@@ -299,10 +289,8 @@ export function mountSteps(spec: Spec, ctx: MountContext): MountSteps {
     } else if (type === 'cgroup') {
       steps.push(...cgroupMount(dest, p, ctx));
     } else {
-      if (!type) throw new RuntimeError(`${field}.type: is required for a mount that is not a bind mount`);
       // only bind sources are paths relative to the bundle; any other source goes to mount(2) as is
       const source = m.source ?? type;
-      if (p.copyUp && type !== 'tmpfs') throw new RuntimeError(`${field}.options: "tmpcopyup" is only for tmpfs mounts`);
       // the SELinux mount label goes to the file systems that take one (not proc, sysfs, cgroup)
       const data = ctx.mountContext && !['proc', 'sysfs', 'cgroup', 'cgroup2'].includes(type) ? [...p.data, ctx.mountContext] : p.data;
       let flags = p.flags;

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import { RuntimeError } from '../errors';
 import type { Spec } from '../config/types';
+import { checkNamespaces, checkUserNamespace, throwFirst } from '../config/rules';
 
 export const CLONE = {
   mount: 0x00020000,
@@ -30,33 +31,17 @@ export interface NsPlan {
 export function planNamespaces(spec: Spec): NsPlan {
   const join: NsPlan['join'] = [];
   const create = new Set<NsType>();
-  const seen = new Set<string>();
+  throwFirst([...checkNamespaces(spec as never), ...checkUserNamespace(spec)]);
   (spec.linux?.namespaces ?? []).forEach((ns, i) => {
-    const field = `linux.namespaces[${i}]`;
-    if (!(ns.type in CLONE)) throw new RuntimeError(`${field}.type: unknown namespace type "${ns.type}"`);
-    if (seen.has(ns.type)) throw new RuntimeError(`${field}.type: malformed spec file: duplicated ns "${ns.type}"`);
-    seen.add(ns.type);
+    if (!(ns.type in CLONE)) throw new RuntimeError(`linux.namespaces[${i}].type: unknown namespace type "${ns.type}"`);
     const type = ns.type as NsType;
     if (ns.path) {
-      if (!ns.path.startsWith('/')) throw new RuntimeError(`${field}.path: must be an absolute path, got "${ns.path}"`);
       join.push({ type, path: ns.path });
     } else {
       create.add(type);
     }
   });
   join.sort((a, b) => (a.type === 'user' ? -1 : b.type === 'user' ? 1 : 0));
-  const linux = spec.linux ?? {};
-  const hasUser = seen.has('user');
-  if (create.has('user') && !(linux.uidMappings?.length && linux.gidMappings?.length))
-    throw new RuntimeError('linux.uidMappings: a new user namespace needs uidMappings and gidMappings');
-  if (!hasUser && (linux.uidMappings?.length || linux.gidMappings?.length))
-    throw new RuntimeError('linux.uidMappings: id mappings are set but there is no user namespace');
-  if (linux.timeOffsets && Object.keys(linux.timeOffsets).length && !create.has('time'))
-    throw new RuntimeError('linux.timeOffsets: time offsets need a new time namespace');
-  if ((spec.hostname !== undefined && spec.hostname !== '') && !seen.has('uts'))
-    throw new RuntimeError('hostname: setting the hostname needs a uts namespace');
-  if ((spec.domainname !== undefined && spec.domainname !== '') && !seen.has('uts'))
-    throw new RuntimeError('domainname: setting the domainname needs a uts namespace');
   return { join, create };
 }
 

@@ -6,15 +6,10 @@ import { RuntimeError } from '../errors';
 import { lsmSteps } from './lsm';
 import type { Spec } from '../config/types';
 import { Step, step, str, u64, u64v } from './encode';
-import { ambientMask, capMask, checkCapSets } from './caps';
+import { ambientMask, capMask } from './caps';
 import { procFieldSteps } from './procfields';
+import { RLIMITS, checkCapabilities, checkRlimitDuplicates, checkRlimits, rlimitValue, throwFirst } from '../config/rules';
 
-const RLIMITS: Record<string, number> = {
-  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5, RLIMIT_NPROC: 6,
-  RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10, RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12,
-  RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
-};
-const INFINITY = (1n << 64n) - 1n;
 const PERSONALITY: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -68,15 +63,8 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
     s.push(step('CONSOLE', u64(o.consoleFd!), u64(proc.consoleSize?.height ?? 0), u64(proc.consoleSize?.width ?? 0),
       u64(o.mountConsole ? 1 : 0), u64(user.uid)));
   }
-  const seenRl = new Set<string>();
-  (proc.rlimits ?? []).forEach((r, i) => {
-    if (!(r.type in RLIMITS)) throw new RuntimeError(`process.rlimits[${i}].type: unknown rlimit "${r.type}"`);
-    if (seenRl.has(r.type)) throw new RuntimeError(`process.rlimits[${i}].type: duplicate rlimit "${r.type}"`);
-    seenRl.add(r.type);
-    const lim = (v: number) => (v < 0 || v >= Number.MAX_SAFE_INTEGER ? INFINITY : BigInt(v));
-    if (lim(r.soft) > lim(r.hard)) throw new RuntimeError(`process.rlimits[${i}]: soft limit ${r.soft} is above the hard limit ${r.hard}`);
-    s.push(step('RLIMIT', u64(RLIMITS[r.type]), u64(lim(r.soft)), u64(lim(r.hard))));
-  });
+  throwFirst([...checkRlimits(spec), ...checkRlimitDuplicates(spec as never)]);
+  for (const r of proc.rlimits ?? []) s.push(step('RLIMIT', u64(RLIMITS[r.type]), u64(rlimitValue(r.soft)), u64(rlimitValue(r.hard))));
   if (linux.personality) {
     const d = PERSONALITY[linux.personality.domain];
     if (d === undefined) throw new RuntimeError(`linux.personality.domain: must be LINUX or LINUX32, got "${linux.personality.domain}"`);
@@ -84,7 +72,7 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
   }
   const caps = proc.capabilities;
   if (caps) {
-    checkCapSets(caps);
+    throwFirst(checkCapabilities(spec));
     s.push(step('CAPS_BOUNDING', u64(capMask(caps.bounding, 'process.capabilities.bounding'))));
   }
   const effective = caps ? capMask(caps.effective, 'process.capabilities.effective') : undefined;

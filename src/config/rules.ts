@@ -1,0 +1,486 @@
+// The rules of config.json that a JSON Schema cannot state (cross-field rules, paths, namespaces), each once,
+// each a named function returning every problem it finds as { field, message }.
+//
+// Two callers: `create` (config/validate.ts runs DOC_RULES on every config.json it loads; the planner calls the
+// plan rules where it needs them) throws the first problem; `runts validate` (commands/validate.ts) collects
+// them all. DOC_RULES read the document defensively (it may have failed the schema); the plan rules assume a
+// document that passed the schema (validate guards them). Host facts are passed in, never read here.
+import * as path from 'path';
+import { RuntimeError } from '../errors';
+import { CAPS, capMask } from '../plan/caps';
+import type { Spec } from './types';
+
+export interface Problem {
+  /** the field, as `linux.resources.memory.limit`, `process.args[0]`; empty for the whole document */
+  field: string;
+  message: string;
+}
+
+/** `field: message`, the one-line form create prints and validate's text output uses. */
+export function problemText(p: Problem): string {
+  return p.field ? `${p.field}: ${p.message}` : p.message;
+}
+
+/** create's way: the first problem becomes the error. */
+export function throwFirst(problems: readonly Problem[]): void {
+  if (problems.length) throw new RuntimeError(problemText(problems[0]));
+}
+
+type Seg = string | number;
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isAbs = (v: unknown): boolean => typeof v === 'string' && v.startsWith('/');
+
+/** `linux.resources.memory.limit`, `process.args[0]`, `linux.sysctl["net.ipv4.ip_forward"]`. */
+export function fieldPath(segs: readonly Seg[]): string {
+  let out = '';
+  for (const s of segs) {
+    if (typeof s === 'number') out += `[${s}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(s)) out += out ? `.${s}` : s;
+    else out += `[${JSON.stringify(s)}]`;
+  }
+  return out;
+}
+
+const at = (segs: readonly Seg[], message: string): Problem => ({ field: fieldPath(segs), message });
+
+// ---------------------------------------------------------------------------------------------------------
+// Document rules (every config.json create loads; defensive about types)
+
+const SEMVER = /^(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+
+/** ociVersion: a semantic version of major version 1. */
+export function checkVersion(doc: Obj): Problem[] {
+  const v = doc.ociVersion;
+  if (typeof v !== 'string') return [];
+  const m = SEMVER.exec(v);
+  if (!m) return [at(['ociVersion'], `must be a semantic version like 1.3.0 (got ${JSON.stringify(v)})`)];
+  if (m[1] !== '1') return [at(['ociVersion'], `unsupported version ${JSON.stringify(v)}`)];
+  return [];
+}
+
+/** root.path: not empty. */
+export function checkRoot(doc: Obj): Problem[] {
+  return isObj(doc.root) && doc.root.path === '' ? [at(['root', 'path'], 'must not be empty')] : [];
+}
+
+/** A process's cwd (config.json's process.cwd, exec's --cwd or process.json): an absolute path. */
+export function checkCwd(cwd: unknown, field = 'process.cwd'): Problem[] {
+  return typeof cwd === 'string' && !isAbs(cwd) ? [{ field, message: 'must be an absolute path' }] : [];
+}
+
+/** process.args: at least one element; process.cwd: absolute. */
+export function checkProcess(doc: Obj): Problem[] {
+  const proc = doc.process;
+  if (!isObj(proc)) return [];
+  const out: Problem[] = [];
+  if (proc.args === undefined || (Array.isArray(proc.args) && proc.args.length === 0)) {
+    out.push(at(['process', 'args'], 'must contain at least one element'));
+  }
+  out.push(...checkCwd(proc.cwd));
+  return out;
+}
+
+/** process.rlimits: each type once. */
+export function checkRlimitDuplicates(doc: Obj): Problem[] {
+  const proc = doc.process;
+  if (!isObj(proc) || !Array.isArray(proc.rlimits)) return [];
+  const out: Problem[] = [];
+  const seen = new Set<string>();
+  proc.rlimits.forEach((r, i) => {
+    if (!isObj(r) || typeof r.type !== 'string') return;
+    if (seen.has(r.type)) out.push(at(['process', 'rlimits', i, 'type'], `duplicate rlimit ${JSON.stringify(r.type)}`));
+    seen.add(r.type);
+  });
+  return out;
+}
+
+/** the hooks runts runs (config.md); `runts features` lists them */
+export const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
+
+/** hooks.*[].path: absolute. */
+export function checkHooks(doc: Obj): Problem[] {
+  const out: Problem[] = [];
+  if (!isObj(doc.hooks)) return out;
+  for (const kind of HOOK_KINDS) {
+    const list = doc.hooks[kind];
+    if (Array.isArray(list)) list.forEach((h, i) => { if (isObj(h) && typeof h.path === 'string' && !isAbs(h.path)) out.push(at(['hooks', kind, i, 'path'], 'must be an absolute path')); });
+  }
+  return out;
+}
+
+/** annotations: no empty key. */
+export function checkAnnotations(doc: Obj): Problem[] {
+  return isObj(doc.annotations) && Object.prototype.hasOwnProperty.call(doc.annotations, '') ? [at(['annotations'], 'keys must not be empty')] : [];
+}
+
+/** The namespace a sysctl needs (runc's list), or undefined when the sysctl is not namespaced. */
+export function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | undefined {
+  const k = key.replace(/\//g, '.');
+  const ipc = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
+  if (ipc.includes(k) || k.startsWith('fs.mqueue.')) return 'ipc';
+  if (k.startsWith('net.')) return 'network';
+  if (k === 'kernel.hostname' || k === 'kernel.domainname') return 'uts';
+  return undefined;
+}
+
+/** The namespace types listed, or undefined when linux or its namespaces have the wrong type (the schema said so). */
+function listedNamespaces(doc: Obj): Map<string, { path?: unknown }> | undefined {
+  if (doc.linux !== undefined && !isObj(doc.linux)) return undefined;
+  const list = isObj(doc.linux) ? doc.linux.namespaces : undefined;
+  if (list !== undefined && !Array.isArray(list)) return undefined;
+  const out = new Map<string, { path?: unknown }>();
+  for (const ns of list ?? []) if (isObj(ns) && typeof ns.type === 'string' && !out.has(ns.type)) out.set(ns.type, ns);
+  return out;
+}
+
+/**
+ * linux.namespaces: each type once, paths absolute; the settings that need a namespace of their own have it
+ * (hostname and domainname: uts; id mappings: user; time offsets: a new time namespace).
+ */
+export function checkNamespaces(doc: Obj): Problem[] {
+  const out: Problem[] = [];
+  const linux = isObj(doc.linux) ? doc.linux : {};
+  if (Array.isArray(linux.namespaces)) {
+    const seen = new Set<string>();
+    const reported = new Set<string>();
+    linux.namespaces.forEach((ns, i) => {
+      if (!isObj(ns) || typeof ns.type !== 'string') return;
+      if (seen.has(ns.type) && !reported.has(ns.type)) {
+        // an error, as in runc ("malformed spec file: duplicated ns"), also when one of them has a path
+        out.push(at(['linux', 'namespaces', i, 'type'], `malformed spec file: duplicated ns ${JSON.stringify(ns.type)}`));
+        reported.add(ns.type);
+      }
+      seen.add(ns.type);
+      if (typeof ns.path === 'string' && !isAbs(ns.path)) out.push(at(['linux', 'namespaces', i, 'path'], 'must be an absolute path'));
+    });
+  }
+  const listed = listedNamespaces(doc);
+  if (!listed) return out;
+  const needs = (segs: Seg[], ns: string, created = false) => {
+    const e = listed.get(ns);
+    if (!e || (created && e.path)) out.push(at(segs, `requires a new ${ns} namespace`));
+  };
+  if (typeof doc.hostname === 'string' && doc.hostname !== '') needs(['hostname'], 'uts');
+  if (typeof doc.domainname === 'string' && doc.domainname !== '') needs(['domainname'], 'uts');
+  for (const key of ['uidMappings', 'gidMappings']) {
+    const v = linux[key];
+    if (Array.isArray(v) && v.length > 0) needs(['linux', key], 'user');
+  }
+  // offsets are written before any process is in the namespace: a namespace joined by path cannot take them
+  if (isObj(linux.timeOffsets) && Object.keys(linux.timeOffsets).length > 0) needs(['linux', 'timeOffsets'], 'time', true);
+  return out;
+}
+
+/** linux.sysctl: a namespaced sysctl needs that namespace in linux.namespaces. */
+export function checkSysctlNamespaces(doc: Obj): Problem[] {
+  const linux = isObj(doc.linux) ? doc.linux : undefined;
+  const listed = listedNamespaces(doc);
+  if (!linux || !isObj(linux.sysctl) || !listed) return [];
+  const out: Problem[] = [];
+  for (const key of Object.keys(linux.sysctl)) {
+    const ns = sysctlNamespace(key);
+    if (ns && !listed.has(ns)) out.push(at(['linux', 'sysctl', key], `requires a new ${ns} namespace`));
+  }
+  return out;
+}
+
+/** linux.devices: absolute paths without "..", major and minor for every type but p. */
+export function checkDevices(doc: Obj): Problem[] {
+  const linux = isObj(doc.linux) ? doc.linux : undefined;
+  if (!linux || !Array.isArray(linux.devices)) return [];
+  const out: Problem[] = [];
+  linux.devices.forEach((d, i) => {
+    if (!isObj(d)) return;
+    if (typeof d.path === 'string') {
+      if (!isAbs(d.path)) out.push(at(['linux', 'devices', i, 'path'], 'must be an absolute path'));
+      else if (d.path.split('/').includes('..')) out.push(at(['linux', 'devices', i, 'path'], 'must not contain ".."'));
+    }
+    if (typeof d.type === 'string' && d.type !== 'p') {
+      for (const k of ['major', 'minor']) {
+        if (d[k] === undefined) out.push(at(['linux', 'devices', i, k], `is required for a device of type "${d.type}"`));
+      }
+    }
+  });
+  return out;
+}
+
+/** linux.maskedPaths, linux.readonlyPaths: absolute. */
+export function checkMaskedPaths(doc: Obj): Problem[] {
+  const linux = isObj(doc.linux) ? doc.linux : undefined;
+  const out: Problem[] = [];
+  for (const key of ['maskedPaths', 'readonlyPaths']) {
+    const list = linux?.[key];
+    if (Array.isArray(list)) list.forEach((p, i) => { if (typeof p === 'string' && !isAbs(p)) out.push(at(['linux', key, i], 'must be an absolute path')); });
+  }
+  return out;
+}
+
+/** linux.intelRdt.closID: a directory name under /sys/fs/resctrl, one path component, as runc checks it. */
+export function checkIntelRdt(doc: Obj): Problem[] {
+  const rdt = isObj(doc.linux) ? doc.linux.intelRdt : undefined;
+  if (!isObj(rdt) || typeof rdt.closID !== 'string') return [];
+  const id = rdt.closID;
+  if (id === '.' || id === '..' || id.includes('/')) return [at(['linux', 'intelRdt', 'closID'], `must be a single path component (no "/", not "." or ".."), got ${JSON.stringify(id)}`)];
+  return [];
+}
+
+/** linux.seccomp.listenerMetadata goes with a listenerPath. */
+export function checkSeccompListener(doc: Obj): Problem[] {
+  const sc = isObj(doc.linux) ? doc.linux.seccomp : undefined;
+  if (isObj(sc) && sc.listenerMetadata !== undefined && sc.listenerPath === undefined) {
+    return [at(['linux', 'seccomp', 'listenerMetadata'], 'requires linux.seccomp.listenerPath')];
+  }
+  return [];
+}
+
+/** The rules config/validate.ts applies to every config.json, in order. */
+export const DOC_RULES: ReadonlyArray<(doc: Obj) => Problem[]> = [
+  checkRoot, checkProcess, checkRlimitDuplicates, checkHooks, checkAnnotations, checkNamespaces, checkSysctlNamespaces,
+  checkDevices, checkMaskedPaths, checkIntelRdt, checkSeccompListener,
+];
+
+// ---------------------------------------------------------------------------------------------------------
+// Plan rules (a document that passed the schema; called by the planner where it needs them)
+
+/** The facts of the host some rules need (gathered by the caller). */
+export interface HostNsFacts {
+  /** whether the namespace file at `nsPath` is the runtime's own namespace of that type */
+  isHostNs(type: string, nsPath: string): boolean;
+}
+
+/** process: create needs one. */
+export function checkProcessPresent(spec: Spec): Problem[] {
+  return spec.process ? [] : [{ field: 'process', message: 'is required to create a container' }];
+}
+
+/** Resource limit names and their numbers (setrlimit(2)). */
+export const RLIMITS: Record<string, number> = {
+  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5, RLIMIT_NPROC: 6,
+  RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10, RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12,
+  RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
+};
+const INFINITY = (1n << 64n) - 1n;
+/** An rlimit value as the kernel takes it (negative or beyond 2^53: unlimited). */
+export const rlimitValue = (v: number): bigint => (v < 0 || v >= Number.MAX_SAFE_INTEGER ? INFINITY : BigInt(v));
+
+/** process.rlimits: known types, soft not above hard. */
+export function checkRlimits(spec: Spec): Problem[] {
+  const out: Problem[] = [];
+  (spec.process?.rlimits ?? []).forEach((r, i) => {
+    if (!(r.type in RLIMITS)) out.push({ field: `process.rlimits[${i}].type`, message: `unknown rlimit "${r.type}"` });
+    else if (rlimitValue(r.soft) > rlimitValue(r.hard)) out.push({ field: `process.rlimits[${i}]`, message: `soft limit ${r.soft} is above the hard limit ${r.hard}` });
+  });
+  return out;
+}
+
+/** A new user namespace needs both id mappings (runts writes them). */
+export function checkUserNamespace(spec: Spec): Problem[] {
+  const linux = spec.linux ?? {};
+  const creates = (linux.namespaces ?? []).some((ns) => ns.type === 'user' && !ns.path);
+  if (creates && !(linux.uidMappings?.length && linux.gidMappings?.length)) {
+    return [{ field: 'linux.uidMappings', message: 'a new user namespace needs uidMappings and gidMappings' }];
+  }
+  return [];
+}
+
+/** Whether a namespace of `type` other than the host's is listed (created, or joined by a path not the host's). */
+function ownsNamespace(spec: Spec, type: string, facts?: HostNsFacts): boolean {
+  const ns = (spec.linux?.namespaces ?? []).find((n) => n.type === type);
+  return !!ns && (!ns.path || !facts || !facts.isHostNs(type, ns.path));
+}
+
+/** linux.sysctl: valid keys, each namespaced, in a namespace that is not the host's (runc's rule). */
+export function checkSysctl(spec: Spec, facts?: HostNsFacts): Problem[] {
+  const out: Problem[] = [];
+  for (const k of Object.keys(spec.linux?.sysctl ?? {})) {
+    if (!/^[A-Za-z0-9_.\-/]+$/.test(k) || k.includes('..')) { out.push({ field: 'linux.sysctl', message: `invalid key "${k}"` }); continue; }
+    const key = k.replace(/\//g, '.');
+    const ns = sysctlNamespace(key);
+    if (!ns) out.push({ field: 'linux.sysctl', message: `"${key}" is not in a separate kernel namespace` });
+    // a namespace joined by path counts unless it is the host's own (runc: "not allowed in host ... namespace");
+    // one that is not listed at all is checkSysctlNamespaces' finding
+    else if ((spec.linux?.namespaces ?? []).some((n) => n.type === ns) && !ownsNamespace(spec, ns, facts)) {
+      out.push({ field: 'linux.sysctl', message: `"${key}" needs a new ${ns} namespace` });
+    }
+  }
+  return out;
+}
+
+/** linux.rootfsPropagation: without a mount namespace of its own the container's mounts stay private. */
+export function checkRootfsPropagation(spec: Spec, facts?: HostNsFacts): Problem[] {
+  const rp = spec.linux?.rootfsPropagation;
+  if (!rp || rp === 'private' || rp === 'rprivate' || ownsNamespace(spec, 'mount', facts)) return [];
+  return [{ field: 'linux.rootfsPropagation', message: `"${rp}" needs a mount namespace (without one the container's mounts are kept private)` }];
+}
+
+/** process.capabilities: effective within permitted, inheritable within bounding (capset(2)'s rules). */
+export function checkCapabilities(spec: Spec): Problem[] {
+  const caps = spec.process?.capabilities;
+  if (!caps) return [];
+  const out: Problem[] = [];
+  const m = (names?: string[]) => capMask(names, '', false);
+  const check = (sub: bigint, sup: bigint, field: string, what: string) => {
+    for (let i = 0; i < CAPS.length; i++) {
+      const bit = 1n << BigInt(i);
+      if ((sub & bit) && !(sup & bit)) out.push({ field: `process.capabilities.${field}`, message: `${CAPS[i]} is not in the ${what} set` });
+    }
+  };
+  check(m(caps.effective), m(caps.permitted), 'effective', 'permitted');
+  check(m(caps.inheritable), m(caps.bounding), 'inheritable', 'bounding');
+  return out;
+}
+
+/** Whether a mount is a bind mount (its type, or a bind/rbind option). */
+export function isBindMount(m: { type?: string; options?: string[] }): boolean {
+  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+/**
+ * mounts[i]'s id mapping (idmap/ridmap, or the mount's own uidMappings/gidMappings): both mappings or none; not a
+ * cgroup mount; in a container's user namespace only bind mounts (the kernel id-maps a filesystem only for a caller
+ * privileged over its owner and the mapping's namespace); without mappings of its own, a user namespace for the
+ * container to take them from (as runc does).
+ */
+function mountIdmapProblems(spec: Spec, m: NonNullable<Spec['mounts']>[number], field: string): Problem[] {
+  const uid = !!m.uidMappings?.length;
+  const gid = !!m.gidMappings?.length;
+  let opt: { option: string; index: number } | undefined;
+  (m.options ?? []).forEach((o, index) => { if (o === 'idmap' || o === 'ridmap') opt = { option: o, index }; });
+  if (!opt && !uid && !gid) return [];
+  if (uid !== gid) return [{ field: `${field}.${uid ? 'gidMappings' : 'uidMappings'}`, message: `is required with ${uid ? 'uidMappings' : 'gidMappings'}` }];
+  const at = (message: string): Problem => opt
+    ? { field: `${field}.options[${opt.index}]`, message: `${JSON.stringify(opt.option)}: ${message}` }
+    : { field: `${field}.uidMappings`, message };
+  if (m.type === 'cgroup') return [at('a cgroup mount cannot be id-mapped')];
+  const userns = (spec.linux?.namespaces ?? []).some((ns) => ns.type === 'user');
+  if (!isBindMount(m) && userns) return [at(`in a user namespace only bind mounts can be id-mapped (a ${m.type} made there belongs to the container's namespace)`)];
+  if (!(uid && gid) && !userns) return [at('needs the mount\'s uidMappings and gidMappings, or a user namespace for the container')];
+  return [];
+}
+
+/** mounts[]: a destination without "..", a valid id mapping, a source for a bind mount, a type for the others, tmpcopyup only on tmpfs. */
+export function checkMounts(spec: Spec): Problem[] {
+  const out: Problem[] = [];
+  (spec.mounts ?? []).forEach((m, i) => {
+    const field = `mounts[${i}]`;
+    if (!m.destination) out.push({ field: `${field}.destination`, message: 'is required' });
+    else if (path.posix.normalize('/' + m.destination).split('/').includes('..')) out.push({ field: `${field}.destination`, message: 'must not contain ".."' });
+    out.push(...mountIdmapProblems(spec, m, field));
+    const type = m.type ?? '';
+    if (isBindMount(m)) {
+      if (!m.source) out.push({ field: `${field}.source`, message: 'is required for a bind mount' });
+    } else if (type !== 'cgroup') {
+      if (!type) out.push({ field: `${field}.type`, message: 'is required for a mount that is not a bind mount' });
+      else if (type !== 'tmpfs' && (m.options ?? []).includes('tmpcopyup')) out.push({ field: `${field}.options`, message: '"tmpcopyup" is only for tmpfs mounts' });
+    }
+  });
+  return out;
+}
+
+/** A systemd slice unit name ("a-b.slice"), as runc's ExpandSlice accepts it; "-.slice" is the root slice. */
+export function sliceNameValid(slice: string): boolean {
+  if (!slice.endsWith('.slice') || slice.length <= 6 || slice.includes('/')) return false;
+  const name = slice.slice(0, -6);
+  return name === '-' || !name.split('-').includes('');
+}
+
+/**
+ * linux.cgroupsPath for the systemd cgroup driver, as runc parses it: "slice:prefix:name" (empty: the default
+ * slice and a unit named after the container), a scope name that is not a slice, a valid slice.
+ */
+export function checkSystemdCgroupsPath(p: string | undefined): Problem[] {
+  const field = 'linux.cgroupsPath';
+  if (!p) return [];
+  const parts = p.split(':');
+  if (parts.length !== 3) return [{ field, message: `expected "slice:prefix:name" for the systemd cgroup driver, got "${p}"` }];
+  const [slice, prefix, name] = parts;
+  if (name === '') return [{ field, message: `the name in "${p}" is empty` }];
+  if (name.endsWith('.slice')) return [{ field, message: `"${name}" is a slice; runts makes a scope for the container (a slice as the name is not supported)` }];
+  if (/[/\\\s]/.test(name) || /[/\\\s]/.test(prefix)) return [{ field, message: `"${p}" names an invalid unit` }];
+  if (slice !== '' && !sliceNameValid(slice)) return [{ field, message: `invalid slice name "${slice}"` }];
+  return [];
+}
+
+/**
+ * linux.cgroupsPath: with the cgroupfs driver a path (not systemd's slice:prefix:name), without "..", not the
+ * root cgroup; with the systemd driver (--systemd-cgroup) checkSystemdCgroupsPath's form.
+ */
+export function checkCgroupsPath(p: string | undefined, systemd = false): Problem[] {
+  if (systemd) return checkSystemdCgroupsPath(p);
+  const field = 'linux.cgroupsPath';
+  if (!p) return [];
+  if (p.includes(':') && !p.startsWith('/')) {
+    return [{ field, message: `"${p}" is a systemd path (slice:prefix:name), which needs the systemd cgroup driver (--systemd-cgroup)` }];
+  }
+  if (p.split('/').includes('..')) return [{ field, message: `must not contain "..", got "${p}"` }];
+  const norm = path.posix.normalize(p).replace(/\/+$/, '');
+  if (norm === '' || norm === '/' || norm === '.') return [{ field, message: `"${p}" is the root cgroup` }];
+  return [];
+}
+
+/** root.path: given, and inside the bundle when relative. */
+export function checkRootPath(spec: Spec, bundle: string): Problem[] {
+  if (!spec.root || !spec.root.path) return [{ field: 'root.path', message: 'is required' }];
+  const p = spec.root.path;
+  const rootfs = path.resolve(bundle, p);
+  if (!path.isAbsolute(p) && !(rootfs + '/').startsWith(bundle + '/')) return [{ field: 'root.path', message: `"${p}" is outside the bundle` }];
+  return [];
+}
+
+/** The security modules the host has (read by the caller). */
+export interface LsmFacts {
+  apparmor: boolean;
+  selinux: boolean;
+}
+
+/** process.apparmorProfile, process.selinuxLabel: only where the host has that LSM. */
+export function checkProcessLsm(spec: Spec, host: LsmFacts): Problem[] {
+  const out: Problem[] = [];
+  const proc = spec.process;
+  if (proc?.apparmorProfile && !host.apparmor) out.push({ field: 'process.apparmorProfile', message: `"${proc.apparmorProfile}" is set, but AppArmor is not enabled on this host` });
+  if (proc?.selinuxLabel && !host.selinux) out.push({ field: 'process.selinuxLabel', message: 'a SELinux label is set, but SELinux is disabled or not supported on this host' });
+  return out;
+}
+
+/** linux.mountLabel: only where the host has SELinux. */
+export function checkMountLabel(spec: Spec, host: LsmFacts): Problem[] {
+  if (spec.linux?.mountLabel && !host.selinux) return [{ field: 'linux.mountLabel', message: 'a SELinux mount label is set, but SELinux is disabled or not supported on this host' }];
+  return [];
+}
+
+/** linux.seccomp: what the filter builder accepts (the planner's own code; it stops at the first problem). */
+export function checkSeccomp(spec: Spec): Problem[] {
+  if (spec.linux?.seccomp === undefined) return [];
+  const { seccompPlan } = require('../plan/seccomp') as typeof import('../plan/seccomp');
+  try {
+    seccompPlan(spec.linux.seccomp);
+    return [];
+  } catch (e) {
+    if (!(e instanceof RuntimeError)) throw e;
+    const m = /^([^\s:]+): (.*)$/s.exec(e.message);
+    return [m ? { field: m[1], message: m[2] } : { field: 'linux.seccomp', message: e.message }];
+  }
+}
+
+/**
+ * Every plan rule, for `runts validate` (create runs each where the planner needs it): the document passed the
+ * schema, or a rule that cannot read a field the schema refused says nothing.
+ */
+export function planProblems(spec: Spec, bundle: string, facts: HostNsFacts, o: { systemdCgroup?: boolean } = {}): Problem[] {
+  const rules: Array<() => Problem[]> = [
+    () => checkRootPath(spec, bundle),
+    () => checkProcessPresent(spec),
+    () => checkRlimits(spec),
+    () => checkCapabilities(spec),
+    () => checkUserNamespace(spec),
+    () => checkRootfsPropagation(spec, facts),
+    () => checkMounts(spec),
+    () => checkSysctl(spec, facts),
+    () => checkCgroupsPath(spec.linux?.cgroupsPath, o.systemdCgroup),
+    () => checkSeccomp(spec),
+  ];
+  return rules.flatMap((rule) => {
+    try { return rule(); } catch { return []; }
+  });
+}
