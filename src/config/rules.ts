@@ -8,6 +8,7 @@
 import * as path from 'path';
 import { RuntimeError } from '../errors';
 import { CAPS, capMask } from '../plan/caps';
+import { seccompPlan } from '../plan/seccomp';
 import type { Spec } from './types';
 
 export interface Problem {
@@ -452,7 +453,6 @@ export function checkMountLabel(spec: Spec, host: LsmFacts): Problem[] {
 /** linux.seccomp: what the filter builder accepts (the planner's own code; it stops at the first problem). */
 export function checkSeccomp(spec: Spec): Problem[] {
   if (spec.linux?.seccomp === undefined) return [];
-  const { seccompPlan } = require('../plan/seccomp') as typeof import('../plan/seccomp');
   try {
     seccompPlan(spec.linux.seccomp);
     return [];

@@ -1,0 +1,199 @@
+// Each cross-field rule of config/rules.ts on its own: what it reports, with the field, and that a good value
+// passes. create throws the first of these; `runts validate` reports them all.
+import { describe, expect, it } from 'vitest';
+import * as R from '../../src/config/rules';
+
+const fields = (ps: R.Problem[]) => ps.map(R.problemText);
+const noHost = { isHostNs: () => false };
+const allHost = { isHostNs: () => true };
+
+describe('document rules', () => {
+  it('checkVersion', () => {
+    expect(fields(R.checkVersion({ ociVersion: '1.3.0' }))).toEqual([]);
+    expect(fields(R.checkVersion({ ociVersion: '2.0.0' }))).toEqual(['ociVersion: unsupported version "2.0.0"']);
+  });
+  it('checkRoot', () => {
+    expect(fields(R.checkRoot({ root: { path: '' } }))).toEqual(['root.path: must not be empty']);
+    expect(R.checkRoot({ root: { path: 'rootfs' } })).toEqual([]);
+  });
+  it('checkCwd: one rule for config.json and exec', () => {
+    expect(R.checkCwd('/tmp')).toEqual([]);
+    expect(fields(R.checkCwd('tmp'))).toEqual(['process.cwd: must be an absolute path']);
+    expect(fields(R.checkCwd('tmp', 'exec: cwd'))).toEqual(['exec: cwd: must be an absolute path']);
+  });
+  it('checkProcess', () => {
+    expect(fields(R.checkProcess({ process: { args: [], cwd: 'x' } }))).toEqual(['process.args: must contain at least one element', 'process.cwd: must be an absolute path']);
+    expect(R.checkProcess({ process: { args: ['sh'], cwd: '/' } })).toEqual([]);
+  });
+  it('checkRlimitDuplicates', () => {
+    const rl = [{ type: 'RLIMIT_NOFILE' }, { type: 'RLIMIT_CORE' }, { type: 'RLIMIT_NOFILE' }];
+    expect(fields(R.checkRlimitDuplicates({ process: { rlimits: rl } }))).toEqual(['process.rlimits[2].type: duplicate rlimit "RLIMIT_NOFILE"']);
+  });
+  it('checkHooks', () => {
+    expect(fields(R.checkHooks({ hooks: { poststop: [{ path: '/bin/true' }, { path: 'x' }] } }))).toEqual(['hooks.poststop[1].path: must be an absolute path']);
+  });
+  it('checkAnnotations', () => {
+    expect(fields(R.checkAnnotations({ annotations: { '': 'x' } }))).toEqual(['annotations: keys must not be empty']);
+  });
+  it('checkNamespaces: duplicates, relative paths, and what needs a namespace', () => {
+    expect(fields(R.checkNamespaces({
+      hostname: 'h',
+      domainname: 'd',
+      linux: {
+        namespaces: [{ type: 'pid' }, { type: 'pid' }, { type: 'time', path: 'x' }],
+        uidMappings: [{ containerID: 0, hostID: 1, size: 1 }],
+        timeOffsets: { monotonic: { secs: 1 } },
+      },
+    }))).toEqual([
+      'linux.namespaces[1].type: malformed spec file: duplicated ns "pid"',
+      'linux.namespaces[2].path: must be an absolute path',
+      'hostname: requires a new uts namespace',
+      'domainname: requires a new uts namespace',
+      'linux.uidMappings: requires a new user namespace',
+      'linux.timeOffsets: requires a new time namespace', // joined by path: offsets need a new one
+    ]);
+    expect(R.checkNamespaces({ hostname: 'h', linux: { namespaces: [{ type: 'uts' }, { type: 'time' }], timeOffsets: { boottime: { secs: 1 } } } })).toEqual([]);
+    // linux.namespaces of the wrong type: the schema says so, the rule does not guess
+    expect(R.checkNamespaces({ hostname: 'h', linux: { namespaces: 'uts' } })).toEqual([]);
+  });
+  it('sysctlNamespace: runc\'s list, one classification for both sysctl rules', () => {
+    expect(R.sysctlNamespace('net.ipv4.ip_forward')).toBe('network');
+    expect(R.sysctlNamespace('net/ipv4/ip_forward')).toBe('network');
+    expect(R.sysctlNamespace('kernel.shm_rmid_forced')).toBe('ipc');
+    expect(R.sysctlNamespace('fs.mqueue.msg_max')).toBe('ipc');
+    expect(R.sysctlNamespace('kernel.domainname')).toBe('uts');
+    expect(R.sysctlNamespace('kernel.shmfoo')).toBeUndefined();
+    expect(R.sysctlNamespace('vm.swappiness')).toBeUndefined();
+  });
+  it('checkSysctlNamespaces', () => {
+    const doc = { linux: { namespaces: [{ type: 'ipc' }], sysctl: { 'net.core.somaxconn': '1', 'kernel.shmmax': '1', 'vm.swappiness': '1' } } };
+    expect(fields(R.checkSysctlNamespaces(doc))).toEqual(['linux.sysctl["net.core.somaxconn"]: requires a new network namespace']);
+  });
+  it('checkDevices', () => {
+    expect(fields(R.checkDevices({ linux: { devices: [{ path: 'dev/x', type: 'p' }, { path: '/dev/../x', type: 'c', major: 1 }, { path: '/dev/y', type: 'p' }] } }))).toEqual([
+      'linux.devices[0].path: must be an absolute path',
+      'linux.devices[1].path: must not contain ".."',
+      'linux.devices[1].minor: is required for a device of type "c"',
+    ]);
+  });
+  it('checkMaskedPaths', () => {
+    expect(fields(R.checkMaskedPaths({ linux: { maskedPaths: ['/a', 'b'], readonlyPaths: ['c'] } }))).toEqual(['linux.maskedPaths[1]: must be an absolute path', 'linux.readonlyPaths[0]: must be an absolute path']);
+  });
+  it('checkIntelRdt', () => {
+    expect(fields(R.checkIntelRdt({ linux: { intelRdt: { closID: 'a/b' } } }))).toEqual(['linux.intelRdt.closID: must be a single path component (no "/", not "." or ".."), got "a/b"']);
+    expect(R.checkIntelRdt({ linux: { intelRdt: { closID: 'g' } } })).toEqual([]);
+  });
+  it('checkSeccompListener', () => {
+    expect(fields(R.checkSeccompListener({ linux: { seccomp: { listenerMetadata: 'm' } } }))).toEqual(['linux.seccomp.listenerMetadata: requires linux.seccomp.listenerPath']);
+  });
+});
+
+describe('plan rules', () => {
+  const spec = (x: any): any => ({ ociVersion: '1.3.0', root: { path: 'rootfs' }, process: { args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 } }, ...x });
+  it('checkProcessPresent', () => {
+    expect(fields(R.checkProcessPresent({ ociVersion: '1.3.0' } as any))).toEqual(['process: is required to create a container']);
+  });
+  it('checkRlimits: known types, soft not above hard (-1 is unlimited)', () => {
+    const s = spec({ process: { rlimits: [{ type: 'RLIMIT_FOO', soft: 1, hard: 1 }, { type: 'RLIMIT_CORE', soft: 2, hard: 1 }, { type: 'RLIMIT_NOFILE', soft: 5, hard: -1 }] } });
+    expect(fields(R.checkRlimits(s))).toEqual(['process.rlimits[0].type: unknown rlimit "RLIMIT_FOO"', 'process.rlimits[1]: soft limit 2 is above the hard limit 1']);
+  });
+  it('checkUserNamespace', () => {
+    expect(fields(R.checkUserNamespace(spec({ linux: { namespaces: [{ type: 'user' }], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }] } }))))
+      .toEqual(['linux.uidMappings: a new user namespace needs uidMappings and gidMappings']);
+    expect(R.checkUserNamespace(spec({ linux: { namespaces: [{ type: 'user', path: '/proc/1/ns/user' }] } }))).toEqual([]);
+  });
+  it('checkSysctl: keys, namespaced, not the host\'s namespace (a host fact)', () => {
+    const s = spec({ linux: { namespaces: [{ type: 'network', path: '/proc/1/ns/net' }], sysctl: { 'vm.swappiness': '1', 'a..b': '1', 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '1' } } });
+    expect(fields(R.checkSysctl(s, noHost))).toEqual(['linux.sysctl: "vm.swappiness" is not in a separate kernel namespace', 'linux.sysctl: invalid key "a..b"']);
+    expect(fields(R.checkSysctl(s, allHost))).toContain('linux.sysctl: "net.ipv4.ip_forward" needs a new network namespace');
+  });
+  it('checkRootfsPropagation: only private without a mount namespace of its own', () => {
+    expect(fields(R.checkRootfsPropagation(spec({ linux: { rootfsPropagation: 'shared', namespaces: [] } }), noHost)))
+      .toEqual(['linux.rootfsPropagation: "shared" needs a mount namespace (without one the container\'s mounts are kept private)']);
+    expect(R.checkRootfsPropagation(spec({ linux: { rootfsPropagation: 'shared', namespaces: [{ type: 'mount' }] } }), noHost)).toEqual([]);
+    expect(R.checkRootfsPropagation(spec({ linux: { rootfsPropagation: 'shared', namespaces: [{ type: 'mount', path: '/proc/1/ns/mnt' }] } }), allHost)).toHaveLength(1);
+    expect(R.checkRootfsPropagation(spec({ linux: { rootfsPropagation: 'rprivate', namespaces: [] } }), noHost)).toEqual([]);
+  });
+  it('checkCapabilities: capset(2)\'s rules', () => {
+    const s = spec({ process: { capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL', 'CAP_CHOWN'], permitted: ['CAP_KILL'], inheritable: ['CAP_SYS_ADMIN'] } } });
+    expect(fields(R.checkCapabilities(s))).toEqual([
+      'process.capabilities.effective: CAP_CHOWN is not in the permitted set',
+      'process.capabilities.inheritable: CAP_SYS_ADMIN is not in the bounding set',
+    ]);
+  });
+  it('checkMounts', () => {
+    const s = spec({ mounts: [
+      { destination: '/a/../../b', type: 'tmpfs' }, // taken as /b, as runc cleans it
+      { destination: '/c', options: ['rbind', 'idmap'] },
+      { destination: '/d', source: 'x' },
+      { destination: '/e', type: 'proc', options: ['tmpcopyup'] },
+      { destination: '/f', type: 'tmpfs', options: ['tmpcopyup'] },
+      { destination: '/g', type: 'cgroup' },
+    ] });
+    expect(fields(R.checkMounts(s))).toEqual([
+      'mounts[1].options[1]: "idmap": needs the mount\'s uidMappings and gidMappings, or a user namespace for the container',
+      'mounts[1].source: is required for a bind mount',
+      'mounts[2].type: is required for a mount that is not a bind mount',
+      'mounts[3].options: "tmpcopyup" is only for tmpfs mounts',
+    ]);
+  });
+  it('checkMounts: id-mapped mounts', () => {
+    const map = [{ containerID: 0, hostID: 1000, size: 1 }];
+    const mounts = [
+      { destination: '/a', type: 'bind', source: '/x', options: ['idmap'] }, // the container's user namespace
+      { destination: '/b', type: 'bind', source: '/x', uidMappings: map }, // no gidMappings
+      { destination: '/c', type: 'cgroup', options: ['ridmap'] },
+      { destination: '/d', type: 'tmpfs', options: ['idmap'], uidMappings: map, gidMappings: map }, // made in the user namespace
+    ];
+    expect(fields(R.checkMounts(spec({ mounts, linux: { namespaces: [{ type: 'user' }, { type: 'mount' }] } })))).toEqual([
+      'mounts[1].gidMappings: is required with uidMappings',
+      'mounts[2].options[0]: "ridmap": a cgroup mount cannot be id-mapped',
+      'mounts[3].options[0]: "idmap": in a user namespace only bind mounts can be id-mapped (a tmpfs made there belongs to the container\'s namespace)',
+    ]);
+    // without a user namespace: the tmpfs is fine with mappings of its own, the bind mount has none to take
+    expect(fields(R.checkMounts(spec({ mounts: [mounts[0], mounts[3]], linux: { namespaces: [{ type: 'mount' }] } })))).toEqual([
+      'mounts[0].options[0]: "idmap": needs the mount\'s uidMappings and gidMappings, or a user namespace for the container',
+    ]);
+  });
+  it('checkCgroupsPath: the systemd driver\'s slice:prefix:name', () => {
+    expect(R.checkCgroupsPath('system.slice:runts:x', true)).toEqual([]);
+    expect(R.checkCgroupsPath(':docker:x', true)).toEqual([]);
+    expect(R.checkCgroupsPath(undefined, true)).toEqual([]);
+    expect(fields(R.checkCgroupsPath('/a/b', true))).toEqual(['linux.cgroupsPath: expected "slice:prefix:name" for the systemd cgroup driver, got "/a/b"']);
+    expect(fields(R.checkCgroupsPath('a.slice:p:', true))).toEqual(['linux.cgroupsPath: the name in "a.slice:p:" is empty']);
+    expect(fields(R.checkCgroupsPath('a.slice:p:b.slice', true))).toEqual(['linux.cgroupsPath: "b.slice" is a slice; runts makes a scope for the container (a slice as the name is not supported)']);
+    expect(fields(R.checkCgroupsPath('a.slice:p q:x', true))).toEqual(['linux.cgroupsPath: "a.slice:p q:x" names an invalid unit']);
+    expect(fields(R.checkCgroupsPath('a--b.slice:p:x', true))).toEqual(['linux.cgroupsPath: invalid slice name "a--b.slice"']);
+  });
+  it('checkCgroupsPath', () => {
+    expect(R.checkCgroupsPath('/a/b')).toEqual([]);
+    expect(R.checkCgroupsPath(undefined)).toEqual([]);
+    expect(fields(R.checkCgroupsPath('system.slice:runts:x'))).toEqual(['linux.cgroupsPath: "system.slice:runts:x" is a systemd path (slice:prefix:name), which needs the systemd cgroup driver (--systemd-cgroup)']);
+    expect(fields(R.checkCgroupsPath('/a/../b'))).toEqual(['linux.cgroupsPath: must not contain "..", got "/a/../b"']);
+    expect(fields(R.checkCgroupsPath('//'))).toEqual(['linux.cgroupsPath: "//" is the root cgroup']);
+  });
+  it('checkRootPath', () => {
+    expect(R.checkRootPath(spec({}), '/b')).toEqual([]);
+    expect(fields(R.checkRootPath(spec({ root: { path: '../x' } }), '/b'))).toEqual(['root.path: "../x" is outside the bundle']);
+    expect(R.checkRootPath(spec({ root: { path: '/abs' } }), '/b')).toEqual([]);
+  });
+  it('checkProcessLsm, checkMountLabel: host facts in', () => {
+    const s = spec({ process: { args: ['sh'], cwd: '/', apparmorProfile: 'p', selinuxLabel: 'l' }, linux: { mountLabel: 'm' } });
+    expect(R.checkProcessLsm(s, { apparmor: false, selinux: false }).map((p) => p.field)).toEqual(['process.apparmorProfile', 'process.selinuxLabel']);
+    expect(R.checkProcessLsm(s, { apparmor: true, selinux: true })).toEqual([]);
+    expect(R.checkMountLabel(s, { apparmor: false, selinux: false }).map((p) => p.field)).toEqual(['linux.mountLabel']);
+  });
+  it('checkSeccomp: the filter builder\'s finding, with its field', () => {
+    const s = spec({ linux: { seccomp: { defaultAction: 'SCMP_ACT_NOTIFY' } } });
+    expect(fields(R.checkSeccomp(s))).toEqual(['linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action']);
+  });
+  it('planProblems: every plan rule, a rule that cannot read a malformed field says nothing', () => {
+    const s = spec({ root: { path: '../r' }, process: { args: ['sh'], cwd: '/', rlimits: [{ type: 'RLIMIT_X', soft: 1, hard: 1 }] }, mounts: 'bad', linux: { cgroupsPath: '/' } });
+    expect(planProblems(s).map((p) => p.field)).toEqual(['root.path', 'process.rlimits[0].type', 'linux.cgroupsPath']);
+    function planProblems(x: any) { return R.planProblems(x, '/b', noHost); }
+  });
+  it('throwFirst: create\'s error is the first problem', () => {
+    expect(() => R.throwFirst([{ field: 'a.b', message: 'x' }, { field: 'c', message: 'y' }])).toThrow(/^a\.b: x$/);
+    expect(() => R.throwFirst([])).not.toThrow();
+  });
+});
