@@ -5,10 +5,9 @@ import type { Globals } from '../cli';
 import { SPEC_VERSION, VERSION } from '../action';
 import { HOOK_KINDS } from '../config/rules';
 import { stdout } from '../io';
-import { CAPS } from '../plan/caps';
+import { ACTIONS, ARCHS, CAPS, FLAGS, OPERATORS } from '../config/tables';
 import { MOUNT_OPTIONS, knownMountOptions } from '../plan/mounts';
 import { CLONE } from '../plan/namespaces';
-import { ACTIONS, ARCHS, FLAGS, OPERATORS } from '../plan/seccomp';
 import { MPOL_FLAGS, MPOL_MODE } from '../plan/procfields';
 import { loadNative } from '../native';
 

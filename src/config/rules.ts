@@ -7,8 +7,7 @@
 // document that passed the schema (validate guards them). Host facts are passed in, never read here.
 import * as path from 'path';
 import { RuntimeError } from '../errors';
-import { CAPS, capMask } from '../plan/caps';
-import { seccompPlan } from '../plan/seccomp';
+import { ACTIONS, ARCHS, CAPS, FLAGS, NEWER_ARCHS, OPERATORS, SCMP_ACT, WAIT_KILLABLE_RECV, capMask } from './tables';
 import type { Spec } from './types';
 
 export interface Problem {
@@ -450,18 +449,107 @@ export function checkMountLabel(spec: Spec, host: LsmFacts): Problem[] {
   return [];
 }
 
-/** linux.seccomp: what the filter builder accepts (the planner's own code; it stops at the first problem). */
-export function checkSeccomp(spec: Spec): Problem[] {
-  if (spec.linux?.seccomp === undefined) return [];
-  try {
-    seccompPlan(spec.linux.seccomp);
+const EPERM_ERRNO = 1;
+const SECCOMP_MAX_ARGS = 6;
+/**
+ * The one syscall the stub makes between loading the filter and handing the listener over (the SECCOMP_FD frame):
+ * NOTIFY on it would wait for an agent that has no fd yet. runc refuses the same.
+ */
+const NO_NOTIFY = ['write'];
+
+/** A seccomp action name and its errno (ERRNO and TRACE carry a 16-bit one, the others none). */
+function seccompActionProblems(name: unknown, errnoRet: unknown, field: string, errnoField: string): Problem[] {
+  if (typeof name !== 'string' || !(name in ACTIONS)) return [{ field, message: `unknown action ${JSON.stringify(name)}` }];
+  const base = ACTIONS[name];
+  if (base === SCMP_ACT.ERRNO || base === SCMP_ACT.TRACE) {
+    if (errnoRet !== undefined && (typeof errnoRet !== 'number' || !Number.isInteger(errnoRet) || errnoRet < 0 || errnoRet > 0xffff)) {
+      return [{ field: errnoField, message: `must be an errno between 0 and 65535, got ${JSON.stringify(errnoRet)}` }];
+    }
     return [];
-  } catch (e) {
-    if (!(e instanceof RuntimeError)) throw e;
-    const m = /^([^\s:]+): (.*)$/s.exec(e.message);
-    return [m ? { field: m[1], message: m[2] } : { field: 'linux.seccomp', message: e.message }];
   }
+  if (errnoRet !== undefined) return [{ field: errnoField, message: `${name} does not take an errno (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE do)` }];
+  return [];
 }
+
+/** A comparison value of a seccomp condition: an unsigned 64-bit integer, read exactly. */
+function seccompU64Problems(v: unknown, field: string): Problem[] {
+  if (typeof v === 'bigint') return v < 0n || v > 0xffffffffffffffffn ? [{ field, message: `out of range: ${v}` }] : [];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return [{ field, message: `must be an unsigned integer, got ${JSON.stringify(v)}` }];
+  // config.json is read with JSON.parse: above 2^53 the number is no longer the one written, and a filter
+  // comparing against another value than the one asked for is worse than no container
+  if (!Number.isSafeInteger(v)) return [{ field, message: `${v} is above 2^53 and cannot be read exactly` }];
+  return [];
+}
+
+/**
+ * linux.seccomp as the filter builder (plan/seccomp.ts) takes it: known actions, architectures (of the stub's
+ * libseccomp), flags and operators; errnos in range; argument indexes 0-5; exact 64-bit values; NOTIFY neither the
+ * default action nor on write, and with a listenerPath.
+ */
+export function seccompProblems(config: unknown): Problem[] {
+  const F = 'linux.seccomp';
+  if (!isObj(config)) return [{ field: F, message: 'must be an object' }];
+  const c = config;
+  const out: Problem[] = [];
+  if (c.defaultAction === 'SCMP_ACT_NOTIFY') out.push({ field: `${F}.defaultAction`, message: 'SCMP_ACT_NOTIFY cannot be the default action' });
+  else out.push(...seccompActionProblems(c.defaultAction, c.defaultErrnoRet, `${F}.defaultAction`, `${F}.defaultErrnoRet`));
+  if (Array.isArray(c.architectures)) {
+    c.architectures.forEach((a, i) => {
+      const field = `${F}.architectures[${i}]`;
+      if (typeof a === 'string' && NEWER_ARCHS.includes(a)) out.push({ field, message: `${a} is not supported by this build (libseccomp 2.5)` });
+      else if (typeof a !== 'string' || !(a in ARCHS)) out.push({ field, message: `unknown architecture ${JSON.stringify(a)}` });
+    });
+  }
+  if (Array.isArray(c.flags)) {
+    c.flags.forEach((fl, i) => {
+      const field = `${F}.flags[${i}]`;
+      if (fl === WAIT_KILLABLE_RECV) out.push({ field, message: `${fl} is not supported by runts (it needs libseccomp 2.6)` });
+      else if (typeof fl !== 'string' || !(fl in FLAGS)) out.push({ field, message: `unknown flag ${JSON.stringify(fl)}` });
+    });
+  }
+  let notify = false;
+  if (Array.isArray(c.syscalls)) {
+    c.syscalls.forEach((sc, i) => {
+      const f = `${F}.syscalls[${i}]`;
+      if (!isObj(sc)) { out.push({ field: f, message: 'must be an object' }); return; }
+      if (!Array.isArray(sc.names) || sc.names.length === 0) { out.push({ field: `${f}.names`, message: 'must list at least one syscall' }); return; }
+      const names = sc.names;
+      names.forEach((n, k) => {
+        if (typeof n !== 'string' || n === '' || n.includes('\0')) out.push({ field: `${f}.names[${k}]`, message: `invalid syscall name ${JSON.stringify(n)}` });
+      });
+      out.push(...seccompActionProblems(sc.action, sc.errnoRet, `${f}.action`, `${f}.errnoRet`));
+      if (Array.isArray(sc.args)) {
+        sc.args.forEach((a, k) => {
+          const af = `${f}.args[${k}]`;
+          if (!isObj(a)) { out.push({ field: af, message: 'must be an object' }); return; }
+          if (typeof a.index !== 'number' || !Number.isInteger(a.index) || a.index < 0 || a.index >= SECCOMP_MAX_ARGS) {
+            out.push({ field: `${af}.index`, message: `must be between 0 and ${SECCOMP_MAX_ARGS - 1}, got ${JSON.stringify(a.index)}` });
+          }
+          if (typeof a.op !== 'string' || !(a.op in OPERATORS)) out.push({ field: `${af}.op`, message: `unknown operator ${JSON.stringify(a.op)}` });
+          out.push(...seccompU64Problems(a.value, `${af}.value`));
+          if (a.valueTwo !== undefined) out.push(...seccompU64Problems(a.valueTwo, `${af}.valueTwo`));
+        });
+      }
+      if (sc.action === 'SCMP_ACT_NOTIFY') {
+        const bad = names.find((n) => NO_NOTIFY.includes(n as string));
+        if (bad) out.push({ field: `${f}.names`, message: `SCMP_ACT_NOTIFY cannot be used for ${bad}: runts needs it to hand over the listener` });
+        notify = true;
+      }
+    });
+  }
+  if (notify && (typeof c.listenerPath !== 'string' || c.listenerPath === '')) {
+    out.push({ field: `${F}.listenerPath`, message: 'is required when a rule uses SCMP_ACT_NOTIFY' });
+  }
+  return out;
+}
+
+/** linux.seccomp: seccompProblems of the document's filter. */
+export function checkSeccomp(spec: Spec): Problem[] {
+  return spec.linux?.seccomp === undefined ? [] : seccompProblems(spec.linux.seccomp);
+}
+
+/** The errno of a seccomp action that carries one: the given one, else EPERM. */
+export const seccompErrno = (errnoRet: unknown): number => (errnoRet === undefined ? EPERM_ERRNO : (errnoRet as number));
 
 /**
  * Every plan rule, for `runts validate` (create runs each where the planner needs it): the document passed the

@@ -187,6 +187,28 @@ describe('plan rules', () => {
     const s = spec({ linux: { seccomp: { defaultAction: 'SCMP_ACT_NOTIFY' } } });
     expect(fields(R.checkSeccomp(s))).toEqual(['linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action']);
   });
+  it('checkSeccomp: every problem of the filter, in the order create meets them', () => {
+    const s = spec({ linux: { seccomp: {
+      defaultAction: 'SCMP_ACT_ALLOW', defaultErrnoRet: 1, architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_NOPE'], flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
+      syscalls: [
+        { names: ['write'], action: 'SCMP_ACT_NOTIFY', args: [{ index: 6, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: -1, op: 'SCMP_CMP_XX' }] },
+        { names: [], action: 'SCMP_ACT_ERRNO' },
+        { names: ['getpid'], action: 'SCMP_ACT_ERRNO', errnoRet: 70000 },
+      ],
+    } } });
+    expect(fields(R.checkSeccomp(s))).toEqual([
+      'linux.seccomp.defaultErrnoRet: SCMP_ACT_ALLOW does not take an errno (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE do)',
+      'linux.seccomp.architectures[1]: unknown architecture "SCMP_ARCH_NOPE"',
+      'linux.seccomp.flags[0]: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is not supported by runts (it needs libseccomp 2.6)',
+      'linux.seccomp.syscalls[0].args[0].index: must be between 0 and 5, got 6',
+      'linux.seccomp.syscalls[0].args[1].op: unknown operator "SCMP_CMP_XX"',
+      'linux.seccomp.syscalls[0].args[1].value: must be an unsigned integer, got -1',
+      'linux.seccomp.syscalls[0].names: SCMP_ACT_NOTIFY cannot be used for write: runts needs it to hand over the listener',
+      'linux.seccomp.syscalls[1].names: must list at least one syscall',
+      'linux.seccomp.syscalls[2].errnoRet: must be an errno between 0 and 65535, got 70000',
+      'linux.seccomp.listenerPath: is required when a rule uses SCMP_ACT_NOTIFY',
+    ]);
+  });
   it('planProblems: every plan rule, a rule that cannot read a malformed field says nothing', () => {
     const s = spec({ root: { path: '../r' }, process: { args: ['sh'], cwd: '/', rlimits: [{ type: 'RLIMIT_X', soft: 1, hard: 1 }] }, mounts: 'bad', linux: { cgroupsPath: '/' } });
     expect(planProblems(s).map((p) => p.field)).toEqual(['root.path', 'process.rlimits[0].type', 'linux.cgroupsPath']);
