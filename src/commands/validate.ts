@@ -8,7 +8,7 @@ import { RuntimeError, errnoText } from '../errors';
 import { stdout } from '../io';
 import { parseJsonBytes } from '../config/json';
 import { resolveBundle } from '../config/load';
-import { Problem, checkMountLabel, checkProcessLsm, planProblems, problemText } from '../config/rules';
+import { Problem, checkIntelRdtSupport, checkMountLabel, checkProcessLsm, planProblems, problemText } from '../config/rules';
 import type { Spec } from '../config/types';
 import { configProblems } from '../config/validate';
 import { isHostNs, NsType } from '../plan/namespaces';
@@ -98,10 +98,6 @@ function cgroupWarnings(spec: Spec): Problem[] {
 function hostWarnings(spec: Spec, bundle: string): Problem[] {
   const out: Problem[] = [];
   out.push(...checkProcessLsm(spec, lsmFacts()), ...checkMountLabel(spec, lsmFacts()));
-  if (spec.linux?.intelRdt !== undefined) {
-    const resctrl = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.includes(' - resctrl '));
-    out.push({ field: 'linux.intelRdt', message: resctrl ? 'ignored: runts does not support Intel RDT' : 'ignored: runts does not support Intel RDT, and this host has no resctrl file system mounted' });
-  }
   out.push(...cgroupWarnings(spec));
   if (spec.root?.path) {
     const rootfs = path.resolve(bundle, spec.root.path);
@@ -138,7 +134,9 @@ export function validateBundle(bundleArg: string, o: { systemdCgroup?: boolean }
   if (isObj(parsed.doc)) {
     const spec = parsed.doc as unknown as Spec;
     const facts = { isHostNs: (type: string, p: string) => isHostNs(type as NsType, p) };
-    for (const p of planProblems(spec, bundle, facts, o)) {
+    const { resctrlMount } = require('../container/rdt') as typeof import('../container/rdt');
+    const host = [...planProblems(spec, bundle, facts, o), ...checkIntelRdtSupport(spec, { resctrl: resctrlMount() })];
+    for (const p of host) {
       if (!errors.some((e) => e.field !== '' && within(p.field, e.field))) errors.push(p);
     }
     try { warnings = hostWarnings(spec, bundle); } catch { /* a field of the wrong type: the errors say so */ }

@@ -449,6 +449,44 @@ export function checkMountLabel(spec: Spec, host: LsmFacts): Problem[] {
   return [];
 }
 
+/** The kernel's dev_valid_name(): 1-15 bytes, not "." or "..", no '/', ':' or whitespace. */
+export function validIfName(n: string): boolean {
+  if (n.length === 0 || Buffer.byteLength(n) >= 16) return false;
+  if (n === '.' || n === '..') return false;
+  return !/[/:\s]/.test(n);
+}
+
+/** linux.netDevices: a network namespace that is not runts' own, valid names, each name given once (runc's rules). */
+export function checkNetDevices(spec: Spec, facts?: HostNsFacts): Problem[] {
+  const devs = spec.linux?.netDevices;
+  if (!devs || Object.keys(devs).length === 0) return [];
+  const field = 'linux.netDevices';
+  const net = (spec.linux?.namespaces ?? []).find((n) => n.type === 'network');
+  if (!net) return [{ field, message: 'moving network devices needs a network namespace (linux.namespaces has no "network")' }];
+  if (net.path && facts?.isHostNs('network', net.path)) return [{ field, message: `the network namespace ${net.path} is runts' own; devices cannot move into it` }];
+  const out: Problem[] = [];
+  const names = new Set<string>();
+  for (const [host, d] of Object.entries(devs)) {
+    if (!validIfName(host)) { out.push({ field, message: `invalid device name "${host}"` }); continue; }
+    const name = d?.name ? d.name : host;
+    if (!validIfName(name)) out.push({ field: `${field}.${host}.name`, message: `invalid device name "${name}"` });
+    else if (names.has(name)) out.push({ field: `${field}.${host}.name`, message: `"${name}" is given to two devices` });
+    names.add(name);
+  }
+  return out;
+}
+
+/** linux.intelRdt: runts writes no resctrl groups, so a config that sets it is refused (as runc where resctrl is not mounted). */
+export function checkIntelRdtSupport(spec: Spec, host: { resctrl?: string }): Problem[] {
+  if (spec.linux?.intelRdt === undefined || spec.linux.intelRdt === null) return [];
+  return [{ field: 'linux.intelRdt', message: `is set, but ${intelRdtWhy(host)}` }];
+}
+
+/** Why Intel RDT cannot be honoured on this host (resctrl's mount point, if any). */
+export function intelRdtWhy(host: { resctrl?: string }): string {
+  return host.resctrl ? `Intel RDT (resctrl at ${host.resctrl}) is not supported by runts` : 'Intel RDT is not enabled on this host (no resctrl filesystem mounted)';
+}
+
 const EPERM_ERRNO = 1;
 const SECCOMP_MAX_ARGS = 6;
 /**
@@ -566,6 +604,7 @@ export function planProblems(spec: Spec, bundle: string, facts: HostNsFacts, o: 
     () => checkMounts(spec),
     () => checkSysctl(spec, facts),
     () => checkCgroupsPath(spec.linux?.cgroupsPath, o.systemdCgroup),
+    () => checkNetDevices(spec, facts),
     () => checkSeccomp(spec),
   ];
   return rules.flatMap((rule) => {

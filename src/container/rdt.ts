@@ -3,6 +3,8 @@
 // error, and where one is mounted it is refused too rather than silently ignored.
 import * as fs from 'fs';
 import { RuntimeError } from '../errors';
+import { checkIntelRdtSupport, intelRdtWhy, throwFirst } from '../config/rules';
+import type { Spec } from '../config/types';
 
 /** The resctrl mount point, from mountinfo (undefined: not mounted). */
 export function resctrlMount(): string | undefined {
@@ -15,14 +17,13 @@ export function resctrlMount(): string | undefined {
 }
 
 function why(): string {
-  const m = resctrlMount();
-  return m ? `Intel RDT (resctrl at ${m}) is not supported by runts` : 'Intel RDT is not enabled on this host (no resctrl filesystem mounted)';
+  return intelRdtWhy({ resctrl: resctrlMount() });
 }
 
-/** create: linux.intelRdt, when present, cannot be honoured. */
+/** create: linux.intelRdt, when present, cannot be honoured (checkIntelRdtSupport). */
 export function checkIntelRdt(rdt: unknown): void {
   if (rdt === undefined || rdt === null) return;
-  throw new RuntimeError(`linux.intelRdt: is set, but ${why()}`);
+  throwFirst(checkIntelRdtSupport({ linux: { intelRdt: rdt } } as Spec, { resctrl: resctrlMount() }));
 }
 
 /** update: the Intel RDT flags, when given, cannot be honoured. */

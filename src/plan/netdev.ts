@@ -3,11 +3,11 @@
 // from its own namespace once the init has its network namespace (launch.ts, at PID); the stub then restores
 // the addresses and brings each device up from inside (NETDEV_ADDR, NETDEV_UP). The addresses are facts runts
 // reads before the plan is built (launch.ts); here they are only filtered.
-import { RuntimeError } from '../errors';
+import { checkNetDevices, throwFirst, validIfName } from '../config/rules';
 import type { Spec } from '../config/types';
 import type { NetAddr } from '../native';
 import { Step, step, str, u64 } from './encode';
-import { NsPlan, isHostNs } from './namespaces';
+import { NsPlan, NsType, isHostNs } from './namespaces';
 
 export interface NetDevice {
   /** the name in runts' network namespace */
@@ -16,37 +16,17 @@ export interface NetDevice {
   name: string;
 }
 
-const IFNAMSIZ = 16;
 const IFA_F_PERMANENT = 0x80;
 const RT_SCOPE_UNIVERSE = 0;
 
-/** The kernel's dev_valid_name(): 1-15 bytes, not "." or "..", no '/', ':' or whitespace. */
-export function validIfName(n: string): boolean {
-  if (n.length === 0 || Buffer.byteLength(n) >= IFNAMSIZ) return false;
-  if (n === '.' || n === '..') return false;
-  return !/[/:\s]/.test(n);
-}
+export { validIfName };
 
-/** The devices of linux.netDevices, checked (names, a network namespace that is not runts' own). */
-export function netDevices(spec: Spec, ns: NsPlan): NetDevice[] {
+/** The devices of linux.netDevices, checked by checkNetDevices (config/rules.ts). */
+export function netDevices(spec: Spec, _ns: NsPlan): NetDevice[] {
   const devs = spec.linux?.netDevices;
   if (!devs || Object.keys(devs).length === 0) return [];
-  const joined = ns.join.find((j) => j.type === 'network');
-  if (!ns.create.has('network') && !joined)
-    throw new RuntimeError('linux.netDevices: moving network devices needs a network namespace (linux.namespaces has no "network")');
-  if (joined && isHostNs('network', joined.path))
-    throw new RuntimeError(`linux.netDevices: the network namespace ${joined.path} is runts' own; devices cannot move into it`);
-  const out: NetDevice[] = [];
-  const names = new Set<string>();
-  for (const [host, d] of Object.entries(devs)) {
-    if (!validIfName(host)) throw new RuntimeError(`linux.netDevices: invalid device name "${host}"`);
-    const name = d?.name ? d.name : host;
-    if (!validIfName(name)) throw new RuntimeError(`linux.netDevices.${host}.name: invalid device name "${name}"`);
-    if (names.has(name)) throw new RuntimeError(`linux.netDevices.${host}.name: "${name}" is given to two devices`);
-    names.add(name);
-    out.push({ host, name });
-  }
-  return out;
+  throwFirst(checkNetDevices(spec, { isHostNs: (type, p) => isHostNs(type as NsType, p) }));
+  return Object.entries(devs).map(([host, d]) => ({ host, name: d?.name ? d.name : host }));
 }
 
 /** The addresses that move with a device: permanent ones of global scope (runc's rule, RFC 3549). */
