@@ -55,39 +55,6 @@ static const char *cap_name(unsigned cap, char *buf, size_t n)
 
 /* ---- terminal ---- */
 
-/*
- * Send `fd` with SCM_RIGHTS over `sock` (the console socket), with
- * `data` as the message's bytes. Dies with "<what>: <errno>" on failure.
- */
-void rt_send_fd(int sock, int fd, const char *data, const char *what)
-{
-	struct iovec iov = {(void *)data, strlen(data)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof u);
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	ssize_t n;
-	for (;;) {
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-		if (n >= 0 || errno != EINTR) {
-			if (n >= 0 || errno != EAGAIN)
-				break;
-			/* a non-blocking socket shared with the caller: wait until it can take the message */
-			struct pollfd p = {.fd = sock, .events = POLLOUT};
-			poll(&p, 1, -1);
-		}
-	}
-	if (n < 0)
-		rt_fail(errno, "%s", what);
-}
-
 void op_console(uint64_t sockfd64, uint64_t rows, uint64_t cols, uint64_t mount_console, uint64_t uid)
 {
 	int sock = rt_fd_arg(sockfd64, "CONSOLE");
@@ -397,9 +364,6 @@ static void exit_on_signal(int sig)
 
 static const int start_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-/* set by rt_reset_signals, cleared when WAIT_START installs its handlers: EXEC resets only when needed */
-static int signals_clean;
-
 void op_wait_start(uint64_t fd64)
 {
 	int lfd = rt_fd_arg(fd64, "WAIT_START");
@@ -418,7 +382,7 @@ void op_wait_start(uint64_t fd64)
 	for (size_t i = 0; i < sizeof start_signals / sizeof start_signals[0]; i++)
 		sigaddset(&set, start_signals[i]);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	signals_clean = 0;
+	rt.signals_clean = 0;
 
 	int conn;
 	for (;;) {
@@ -450,30 +414,13 @@ void op_wait_start(uint64_t fd64)
 	}
 }
 
-void rt_reset_signals(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (int s = 1; s < NSIG; s++) {
-		if (s == SIGKILL || s == SIGSTOP)
-			continue;
-		sigaction(s, &sa, NULL); /* fails harmlessly for signals reserved by libc */
-	}
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signals_clean = 1;
-}
-
 _Noreturn void op_exec(char **argv, char **envp)
 {
 	if (!argv[0])
 		rt_failx("exec: no arguments");
 	const char *path = rt.exec_path ? rt.exec_path : argv[0];
 	/* after SECCOMP (which resets them before it loads the filter) only execve is left to do */
-	if (!signals_clean)
+	if (!rt.signals_clean)
 		rt_reset_signals();
 	execve(path, argv, envp);
 	rt_fail(errno, "exec \"%s\"", path);

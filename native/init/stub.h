@@ -17,7 +17,10 @@ struct rt_state {
 	size_t hook_state_len;
 	char *exec_path; /* found by LOOKUP */
 	int fork_cgroupfd; /* cgroup2 directory FORK places the child in (CLONE_INTO_CGROUP); -1 = none */
+	int signals_clean; /* set by rt_reset_signals, cleared by WAIT_START's handlers: EXEC resets only when needed */
 };
+
+/* defined in sync.c */
 
 extern struct rt_state rt;
 
@@ -39,6 +42,32 @@ int rt_send_frame(int fd, uint32_t type, const void *payload, size_t len);
 void rt_send_or_die(uint32_t type, const void *payload, size_t len);
 /* wait for ACK on the sync socket (payload becomes the hook state); ABORT/EOF exit 1 */
 void rt_wait_ack(void);
+/* ERRCTX: the context put before the next error messages */
+void op_errctx(const char *ctx);
+
+/* ---- shared helpers (util.c) ---- */
+/* a plan's fd number as an int ("plan: <what>: fd N out of range") */
+int rt_fd_arg(uint64_t v, const char *what);
+/* dup2(from, to) that also clears O_CLOEXEC when from == to */
+int rt_move_fd(int from, int to);
+/* "/proc/self/fd/N" */
+const char *rt_fdpath(int fd, char *buf, size_t n);
+/* send fd with SCM_RIGHTS and data as the message's bytes; dies with "<what>: <errno>" */
+void rt_send_fd(int sock, int fd, const char *data, const char *what);
+/* default signal dispositions and an empty mask */
+void rt_reset_signals(void);
+
+/* ---- in-root path resolution (inroot.c) ---- */
+/* dies when no ROOTFS ran yet */
+void rt_need_root(const char *what);
+int rt_in_root_open(const char *path, int flags); /* O_PATH fd or -1/errno */
+/* in_root 1: under the rootfs; 0: a plain path (relative to the cwd). The failing path goes to failed. */
+int rt_path_mkdir_p(int in_root, const char *path, mode_t mode, char *failed, size_t n); /* O_PATH dir fd or -1/errno */
+int rt_path_parent_dir(int in_root, const char *path, char *base, size_t basen, char *failed, size_t n); /* creates parents */
+int rt_path_create_file(int in_root, const char *path, char *failed, size_t n); /* 0 or -1/errno */
+/* the same, in root */
+int rt_parent_dir(const char *path, char *base, size_t basen, char *failed, size_t n);
+int rt_create_file(const char *path, char *failed, size_t n);
 
 /* ---- steps ---- */
 /* ns.c */
@@ -64,7 +93,6 @@ void op_open_tree(const char *src, const char *dest, uint64_t slot, uint64_t rec
 void op_mount_tree(uint64_t slot, const char *target, uint64_t how);
 void op_userns(uint64_t slot, const char *uid_map, const char *gid_map, const char *path);
 void op_idmap_tree(uint64_t slot, uint64_t ns_slot, uint64_t recursive, uint64_t close_ns);
-void op_errctx(const char *ctx);
 void op_idmap_mount(const char *target, uint64_t ns_slot, uint64_t recursive, uint64_t close_ns);
 void op_mkdir(const char *path, uint64_t mode);
 void op_symlink(const char *target, const char *linkpath);
@@ -74,14 +102,6 @@ void op_chroot(const char *path);
 void op_umount(const char *path, uint64_t how);
 void op_mask(const char *path);
 void op_readonly(const char *path);
-/* helpers shared with devices.c */
-int rt_in_root_open(const char *path, int flags);        /* O_PATH fd or -1/errno */
-int rt_mkdir_p(const char *path, mode_t mode, char *failed, size_t n); /* O_PATH dir fd or -1/errno */
-int rt_parent_dir(const char *path, char *base, size_t basen, char *failed, size_t n); /* creates parents */
-int rt_create_file(const char *path, char *failed, size_t n); /* 0 or -1/errno */
-void rt_need_root(const char *what);
-/* "/proc/self/fd/N" */
-const char *rt_fdpath(int fd, char *buf, size_t n);
 
 /* devices.c */
 void op_mknod(const char *path, uint64_t mode, uint64_t dev, uint64_t uid, uint64_t gid);
@@ -101,8 +121,6 @@ void op_lookup(const char *arg0, const char *path);
 void op_ready(void);
 void op_wait_start(uint64_t listenfd);
 _Noreturn void op_exec(char **argv, char **envp);
-void rt_send_fd(int sock, int fd, const char *data, const char *what);
-void rt_reset_signals(void);
 
 /* seccomp.c */
 void op_seccomp(uint64_t def, const uint64_t *archs, uint32_t narchs, uint64_t flags, char **names, uint32_t nnames,
@@ -123,9 +141,8 @@ void op_netdev_up(const char *name);
 /* hooks.c */
 void op_run_hook(const char *name, const char *path, char **argv, char **envp, uint64_t timeout);
 
-/* main.c */
-int rt_fd_arg(uint64_t v, const char *what);
-/* dup2(from, to) that also clears O_CLOEXEC when from == to */
-int rt_move_fd(int from, int to);
+/* fds.c */
+void op_cloexec_from(uint64_t from);
+void op_close(uint64_t fd);
 
 #endif

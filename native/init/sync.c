@@ -1,4 +1,4 @@
-/* runts-init: frames of the sync protocol and error reporting. */
+/* runts-init: the stub's state, frames of the sync protocol and error reporting. */
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -12,6 +12,13 @@
 #include "stub.h"
 
 #define RT_MSG_MAX 8192
+
+struct rt_state rt = {
+	.syncfd = -1,
+	.reportfd = -1,
+	.rootfd = -1,
+	.fork_cgroupfd = -1,
+};
 
 const char *rt_errstr(int err, char *buf, size_t n)
 {
