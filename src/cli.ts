@@ -4,8 +4,6 @@
 // that is already gone is answered before any of that is loaded (gone.ts).
 import { deleteForceOfGone } from './gone';
 
-export type { Globals } from './action';
-
 const argv = process.argv.slice(2);
 if (deleteForceOfGone(argv, (globalThis as { Bun?: { mmap(f: string): Uint8Array } }).Bun?.mmap)) process.exit(0);
 // eslint-disable-next-line @typescript-eslint/no-var-requires

@@ -1,6 +1,6 @@
 // bundle: make a bundle from an image (`--image SRC DEST [--cache DIR] [--copy]`), or remove one
 // (`--remove DEST`). The work is in src/image/.
-import type { Globals } from '../cli';
+import type { Globals } from '../action';
 import { RuntimeError } from '../errors';
 
 export function bundle(_g: Globals, dest: string, o: { image?: string; cache?: string; copy: boolean; remove: boolean }) {

@@ -1,4 +1,4 @@
-import type { Globals } from '../cli';
+import type { Globals } from '../action';
 import { checkId } from '../ids';
 import { containerDir, lockDir, unlock } from '../container/state';
 import { deleteContainer } from '../container/lifecycle';

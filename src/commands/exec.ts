@@ -1,7 +1,7 @@
 // exec ID [--process FILE | COMMAND ARGS...]: like runc, the process is --process's JSON, or the container's
 // own process with the command line and flags applied on top.
 import * as fs from 'fs';
-import type { Globals } from '../cli';
+import type { Globals } from '../action';
 import { checkId } from '../ids';
 import { RuntimeError, errnoText } from '../errors';
 import type { Process } from '../config/types';

@@ -1,8 +1,7 @@
 // features: what runts really supports, in the shape of the runtime-spec's features.md and features-linux.md
 // (v1.3). Every list comes from the table the validator or the planner itself uses, so it cannot drift from what
 // create accepts (test/unit/features.test.ts checks each both ways against the schema and the planner).
-import type { Globals } from '../cli';
-import { SPEC_VERSION, VERSION } from '../action';
+import { SPEC_VERSION, VERSION, type Globals } from '../action';
 import { HOOK_KINDS } from '../config/rules';
 import { stdout } from '../io';
 import { ACTIONS, ARCHS, CAPS, FLAGS, OPERATORS } from '../config/tables';

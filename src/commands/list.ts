@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import type { Globals } from '../cli';
+import type { Globals } from '../action';
 import { stdout } from '../io';
 import { StateView, containerDir, readSaved, statusOf, view } from '../container/state';
 

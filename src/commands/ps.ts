@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import type { Globals } from '../cli';
+import type { Globals } from '../action';
 import { checkId } from '../ids';
 import { stdout } from '../io';
 import { RuntimeError } from '../errors';

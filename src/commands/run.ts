@@ -3,7 +3,7 @@
 // orphaned when the stub's first process exits, is reparented to it and can be waited for.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Globals } from '../cli';
+import type { Globals } from '../action';
 import { checkId } from '../ids';
 import { loadNative } from '../native';
 import { createContainer } from '../container/launch';

@@ -2,7 +2,7 @@
 // ToRootless for --rootless), field by field and in the same key order; only ociVersion is runts' spec version.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Globals } from '../cli';
+import type { Globals } from '../action';
 import { RuntimeError } from '../errors';
 import { SPEC_VERSION } from '../action';
 

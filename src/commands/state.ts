@@ -1,4 +1,4 @@
-import type { Globals } from '../cli';
+import type { Globals } from '../action';
 import { print } from '../io';
 import { checkId } from '../ids';
 import { containerDir, readSaved, statusOfAsync, view } from '../container/state';

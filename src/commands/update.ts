@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import type { Globals } from '../cli';
+import type { Globals } from '../action';
 import { checkId } from '../ids';
 import { RuntimeError } from '../errors';
 import { containerDir, lockDir, readSaved, statusOf, unlock, writeSaved } from '../container/state';
