@@ -51,7 +51,7 @@ static void run_step(const struct rt_step *st)
 	case RT_OP_USER: op_user(a[0].u, a[1].u, a[2].u, a[3].uv, a[3].n); break;
 	case RT_OP_CAPS: op_caps(a[0].u, a[1].u, a[2].u, a[3].u); break;
 	case RT_OP_NO_NEW_PRIVS: op_no_new_privs(); break;
-	case RT_OP_CHDIR: op_chdir(a[0].s); break;
+	case RT_OP_CHDIR: op_chdir(a[0].s, a[1].u); break;
 	case RT_OP_LOOKUP: op_lookup(a[0].s, a[1].s); break;
 	case RT_OP_READY: op_ready(); break;
 	case RT_OP_WAIT_START: op_wait_start(a[0].u); break;

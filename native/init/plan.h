@@ -92,6 +92,10 @@
 /* `how` bits of UMOUNT */
 #define RT_UMOUNT_COVER 1
 
+/* `how` bits of CHDIR */
+#define RT_CHDIR_REFUSAL_OK 1
+#define RT_CHDIR_SAME_OK 2
+
 /* `how` bits of MOUNT and MOUNT_SETATTR */
 #define RT_HOW_TARGET_IN_ROOT 1
 #define RT_HOW_MKDIR 2

@@ -192,9 +192,6 @@ static int setgroups_denied(void)
 	return n > 0 && strncmp(buf, "deny", 4) == 0;
 }
 
-/* set once USER has run (see op_chdir) */
-static int user_done;
-
 void op_user(uint64_t uid, uint64_t gid, uint64_t set_groups, const uint64_t *groups, uint32_t ngroups)
 {
 	if (uid > UINT32_MAX - 1 || gid > UINT32_MAX - 1)
@@ -220,7 +217,6 @@ void op_user(uint64_t uid, uint64_t gid, uint64_t set_groups, const uint64_t *gr
 		rt_fail(errno, "setresuid %llu", (unsigned long long)uid);
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		rt_fail(errno, "prctl PR_SET_KEEPCAPS");
-	user_done = 1;
 }
 
 void op_caps(uint64_t eff, uint64_t perm, uint64_t inh, uint64_t amb)
@@ -252,11 +248,6 @@ void op_no_new_privs(void)
 }
 
 /*
- * CHDIR comes twice, as in runc: before USER (as root, for a cwd the user cannot enter) and after it (for a
- * cwd only the user can enter, e.g. on root-squashed NFS). A refused chdir (EACCES, EPERM) before USER is
- * left to the one after it, and after USER it is no error when the cwd already is that directory.
- */
-/*
  * The cwd must be inside the container's root: a magic link (/proc/self/fd/N of a preserved host directory)
  * can lead a chdir out of it. getcwd(2) then does not return an absolute path ("(unreachable)/..."); runc
  * checks the same way and uses the same message.
@@ -273,7 +264,11 @@ static void verify_cwd(void)
 		rt_failx("current working directory is outside of container mount namespace root -- possible container breakout detected");
 }
 
-void op_chdir(const char *path)
+/*
+ * `how` (the planner's choice, see src/plan/process.ts): RT_CHDIR_REFUSAL_OK skips a refused chdir (EACCES,
+ * EPERM); RT_CHDIR_SAME_OK makes a refused chdir no error when the cwd already is that directory.
+ */
+void op_chdir(const char *path, uint64_t how)
 {
 	if (chdir(path) == 0) {
 		verify_cwd();
@@ -281,12 +276,12 @@ void op_chdir(const char *path)
 	}
 	int err = errno;
 	if (err == EACCES || err == EPERM) {
-		if (!user_done)
+		if (how & RT_CHDIR_REFUSAL_OK)
 			return;
 		struct stat want, cur;
 		/* the cwd itself (AT_EMPTY_PATH): looking up "." would need the search permission we lack */
-		if (stat(path, &want) == 0 && fstatat(AT_FDCWD, "", &cur, AT_EMPTY_PATH) == 0 && want.st_dev == cur.st_dev &&
-		    want.st_ino == cur.st_ino)
+		if ((how & RT_CHDIR_SAME_OK) && stat(path, &want) == 0 && fstatat(AT_FDCWD, "", &cur, AT_EMPTY_PATH) == 0 &&
+		    want.st_dev == cur.st_dev && want.st_ino == cur.st_ino)
 			return;
 	}
 	rt_fail(err, "chdir %s", path);

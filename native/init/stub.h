@@ -116,7 +116,7 @@ void op_caps_bounding(uint64_t keep);
 void op_user(uint64_t uid, uint64_t gid, uint64_t set_groups, const uint64_t *groups, uint32_t ngroups);
 void op_caps(uint64_t eff, uint64_t perm, uint64_t inh, uint64_t amb);
 void op_no_new_privs(void);
-void op_chdir(const char *path);
+void op_chdir(const char *path, uint64_t how);
 void op_lookup(const char *arg0, const char *path);
 void op_ready(void);
 void op_wait_start(uint64_t listenfd);

@@ -88,6 +88,14 @@ export const UmountHow = {
   COVER: 1,
 } as const;
 
+/** `how` bits of CHDIR. */
+export const ChdirHow = {
+  /** a refused chdir (EACCES, EPERM) is no error: the step is skipped (a later CHDIR enters the directory) */
+  REFUSAL_OK: 1,
+  /** a refused chdir is no error when the cwd already is that directory */
+  SAME_OK: 2,
+} as const;
+
 /** `how` bits of MOUNT and MOUNT_SETATTR. */
 export const How = {
   TARGET_IN_ROOT: 1,

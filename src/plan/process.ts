@@ -6,6 +6,7 @@ import { RuntimeError } from '../errors';
 import { lsmSteps } from './lsm';
 import type { Spec } from '../config/types';
 import { Step, step, str, u64, u64v } from './encode';
+import { ChdirHow } from './ops';
 import { ambientMask, capMask } from './caps';
 import { procFieldSteps } from './procfields';
 import { RLIMITS, checkCapabilities, checkRlimitDuplicates, checkRlimits, rlimitValue, throwFirst } from '../config/rules';
@@ -90,8 +91,10 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
   s.push(...procFieldSteps(proc, linux));
   // AppArmor/SELinux exec labels while the process still may set them (as runc, before the user switch)
   s.push(...lsmSteps(spec));
-  // chdir as root first, for a cwd the user cannot enter; again after USER (runc's order, see op_chdir)
-  s.push(step('CHDIR', str(proc.cwd)));
+  // CHDIR comes twice, as in runc: before USER (as root, for a cwd the user cannot enter), where a refusal
+  // (EACCES, EPERM) is left to the one after it; and after USER (for a cwd only the user can enter, e.g. on
+  // root-squashed NFS), where a refusal is no error when the first one already entered that directory
+  s.push(step('CHDIR', str(proc.cwd), u64(ChdirHow.REFUSAL_OK)));
   if (early && user.uid !== 0) s.push(sc.step, step('SECCOMP_LOAD'));
   s.push(step('USER', u64(user.uid), u64(user.gid), u64(1), u64v(user.additionalGids ?? [])));
   if (early && user.uid === 0) s.push(sc.step, step('SECCOMP_LOAD'));
@@ -104,7 +107,7 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
   }
   if (proc.noNewPrivileges) s.push(step('NO_NEW_PRIVS'));
   s.push(step('UMASK', u64(user.umask ?? 0o022)));
-  s.push(step('CHDIR', str(proc.cwd)));
+  s.push(step('CHDIR', str(proc.cwd), u64(ChdirHow.SAME_OK)));
   const env = [...(proc.env ?? [])];
   if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${homeOf(o.rootfs, user.uid)}`);
   env.push(...(o.extraEnv ?? []));

@@ -22,8 +22,8 @@ const VERBOSE = !!process.env.VERBOSE;
 
 function headerNumbers() {
   const text = fs.readFileSync(path.join(REPO, 'native', 'init', 'plan.h'), 'utf8');
-  const out = { OP: {}, MSG: {}, HOW: {}, SYNC: {} };
-  for (const m of text.matchAll(/#define RT_(OP|MSG|HOW|SYNC)_(\w+)\s+(\d+)/g)) out[m[1]][m[2]] = Number(m[3]);
+  const out = { OP: {}, MSG: {}, HOW: {}, SYNC: {}, CHDIR: {} };
+  for (const m of text.matchAll(/#define RT_(OP|MSG|HOW|SYNC|CHDIR)_(\w+)\s+(\d+)/g)) out[m[1]][m[2]] = Number(m[3]);
   return out;
 }
 
@@ -35,13 +35,14 @@ function tsNumbers() {
     if (m) for (const e of m[1].matchAll(/(\w+):\s*(\d+)/g)) o[e[1]] = Number(e[2]);
     return o;
   };
-  return { OP: block('Op'), MSG: block('Msg'), HOW: block('How'), SYNC: block('SyncCode') };
+  return { OP: block('Op'), MSG: block('Msg'), HOW: block('How'), SYNC: block('SyncCode'), CHDIR: block('ChdirHow') };
 }
 
 const N = headerNumbers();
 const Op = N.OP;
 const Msg = N.MSG;
 const How = N.HOW;
+const ChdirHow = N.CHDIR;
 
 // mount(2) flags, clone flags, capabilities
 const MS = {
@@ -331,7 +332,7 @@ async function main() {
 
   await test('plan.h numbers equal src/plan/ops.ts', async () => {
     const ts = tsNumbers();
-    for (const k of ['OP', 'MSG', 'HOW', 'SYNC']) {
+    for (const k of ['OP', 'MSG', 'HOW', 'SYNC', 'CHDIR']) {
       check(`${k} numbers`, JSON.stringify(Object.entries(N[k]).sort()) === JSON.stringify(Object.entries(ts[k]).sort()), `${JSON.stringify(N[k])}\n${JSON.stringify(ts[k])}`);
     }
   });
@@ -445,7 +446,7 @@ async function main() {
       step('CAPS', U(bounding), U(bounding), U(amb), U(amb)),
       step('NO_NEW_PRIVS'),
       step('UMASK', U(0o027)),
-      step('CHDIR', S('/work/dir')),
+      step('CHDIR', S('/work/dir'), U(0)),
       step('LOOKUP', S('sh'), S('/usr/bin:/bin')),
       step('READY'),
       step('WAIT_START', U(4)),
@@ -748,6 +749,37 @@ async function main() {
   });
 
   // ---------------------------------------------------------------------------------------------------------
+  await test('CHDIR: what a refused chdir means is in the step (no state of the stub)', async () => {
+    // a directory only root may enter (mode 0700): uid 1000 gets EACCES
+    const dir = path.join(WORK, 'chdir-private');
+    fs.mkdirSync(dir, { mode: 0o700 });
+    fs.chmodSync(dir, 0o700);
+    const user = step('USER', U(1000), U(1000), U(1), W([]));
+    const pwd = step('EXEC', V(['/bin/sh', '-c', 'pwd']), V(['PATH=/bin:/usr/bin']));
+    const run = async (name, plan, want) => {
+      const r = await runStub({ plan });
+      if (want instanceof RegExp || want.startsWith('chdir ')) {
+        check(`${name}: error`, typeof want === 'string' ? r.error === want : want.test(r.error ?? ''), `got: ${r.error}`);
+        check(`${name}: exit status 1`, r.exits.get(r.stubPid)?.code === 1, JSON.stringify([...r.exits]));
+      } else {
+        check(`${name}: no error`, !r.error, r.error);
+        check(`${name}: cwd ${want}`, r.stdout === `${want}\n`, `stdout: ${r.stdout} stderr: ${r.stderr}`);
+      }
+    };
+    const denied = `chdir ${dir}: permission denied`;
+    // runc's order as the planner writes it: as root first, again as the user
+    await run('before USER, then again after it', [step('CHDIR', S(dir), U(ChdirHow.REFUSAL_OK)), user, step('CHDIR', S(dir), U(ChdirHow.SAME_OK)), pwd], dir);
+    // REFUSAL_OK skips a refusal also after USER: the step says so, not whether USER ran
+    await run('REFUSAL_OK after USER: skipped', [user, step('CHDIR', S(dir), U(ChdirHow.REFUSAL_OK)), pwd], process.cwd());
+    await run('no flag after USER: refused', [user, step('CHDIR', S(dir), U(0))], denied);
+    // SAME_OK only where the cwd already is that directory
+    await run('SAME_OK elsewhere: refused', [user, step('CHDIR', S(dir), U(ChdirHow.SAME_OK))], denied);
+    await run('no flag when already there: refused', [step('CHDIR', S(dir), U(0)), user, step('CHDIR', S(dir), U(0))], denied);
+    // a refusal is the only thing the flags forgive
+    await run('REFUSAL_OK and a missing directory', [step('CHDIR', S(path.join(WORK, 'nope')), U(ChdirHow.REFUSAL_OK | ChdirHow.SAME_OK))],
+      `chdir ${path.join(WORK, 'nope')}: no such file or directory`);
+  });
+
   await test('error messages', async () => {
     const E = async (name, plan, want, extra = {}) => {
       const r = await runStub({ plan, ...extra });
@@ -768,7 +800,7 @@ async function main() {
     await E('LOOKUP of a non-executable', [step('LOOKUP', S(path.join(WORK, 'rootfs/etc/not-executable')), S(''))], `exec "${path.join(WORK, 'rootfs/etc/not-executable')}": permission denied`);
     await E('EXEC failure', [step('EXEC', V([path.join(WORK, 'rootfs/etc/not-executable')]), V([]))], `exec "${path.join(WORK, 'rootfs/etc/not-executable')}": permission denied`);
     await E('SETNS', [step('SETNS', S('/proc/1/ns/nope'), U(0))], 'join namespace at /proc/1/ns/nope: no such file or directory');
-    await E('CHDIR', [step('CHDIR', S('/nope'))], 'chdir /nope: no such file or directory');
+    await E('CHDIR', [step('CHDIR', S('/nope'), U(0))], 'chdir /nope: no such file or directory');
     await E('RLIMIT', [step('RLIMIT', U(7), U(100), U(10))], 'setrlimit RLIMIT_NOFILE: invalid argument');
     await E('RLIMIT raise as non-root', [step('USER', U(1000), U(1000), U(1), W([])), step('RLIMIT', U(7), U(-1n), U(-1n))], 'setrlimit RLIMIT_NOFILE: operation not permitted');
     await E('setresuid without privilege', [step('USER', U(1000), U(1000), U(1), W([])), step('USER', U(0), U(0), U(0), W([]))], 'setresgid 0: operation not permitted');
@@ -834,7 +866,7 @@ async function main() {
       check(`${name}: ${want}`, r.error === want, `got: ${r.error}`);
       check(`${name}: nothing ran`, r.frames.length === 1);
     };
-    const good = encodePlan([step('CHDIR', S('/'))]);
+    const good = encodePlan([step('CHDIR', S('/'), U(0))]);
     await bad('truncated header', frame(Msg.PLAN, Buffer.from('RTPL')), 'plan: truncated');
     await bad('bad magic', frame(Msg.PLAN, Buffer.from('XXXX\x01\x00\x00\x00')), 'plan: bad magic');
     await bad('bad version', frame(Msg.PLAN, Buffer.concat([Buffer.from('RTPL'), u32(2)])), 'plan: unsupported version 2');
@@ -845,10 +877,10 @@ async function main() {
     await bad('huge vector count', frame(Msg.PLAN, Buffer.concat([Buffer.from('RTPL'), u32(1), u32(Op.EXEC), u32(8), u32(0xffffffff), u32(0)])), 'plan: step 0 (EXEC): truncated');
     await bad('wrong first frame', frame(Msg.ACK), 'sync: expected PLAN, got message 3');
     // ABORT: exit 1 without a message
-    const r = await runStub({ plan: [step('FORK'), step('WAIT_PARENT'), step('CHDIR', S('/nope'))], abortOn: Msg.PID });
+    const r = await runStub({ plan: [step('FORK'), step('WAIT_PARENT'), step('CHDIR', S('/nope'), U(0))], abortOn: Msg.PID });
     check('ABORT: exit 1, no ERROR frame', r.exits.get(r.initPid)?.code === 1 && !r.error, JSON.stringify([...r.exits]) + r.error);
     // EOF on the sync socket: exit 1
-    const r2 = await runStub({ plan: [step('FORK'), step('WAIT_PARENT'), step('CHDIR', S('/nope'))], closeOn: Msg.PID });
+    const r2 = await runStub({ plan: [step('FORK'), step('WAIT_PARENT'), step('CHDIR', S('/nope'), U(0))], closeOn: Msg.PID });
     check('EOF instead of ACK: exit 1, no ERROR frame', r2.exits.get(r2.initPid)?.code === 1 && !r2.error, JSON.stringify([...r2.exits]) + r2.error);
     const r3 = await runStub({ plan: [step('FORK'), step('WAIT_PARENT')] });
     check('a plan without EXEC: exit 0 at its end', r3.exits.get(r3.initPid)?.code === 0, JSON.stringify([...r3.exits]));
