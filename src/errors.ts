@@ -1,9 +1,21 @@
-// A user-facing error: its message is printed as is (one line), exit status 1.
+/** The top-level keys of config.json: a message "<field>: <reason>" names a field when it starts with one. */
+const FIELD_RE = /^((?:ociVersion|process|root|hostname|domainname|mounts|hooks|annotations|linux|solaris|windows|vm|zos)(?:[.[][^\s:]*)?): /;
+
+// A user-facing error: its message is printed as is (one line), exit status 1. `field` is the config.json field
+// the error is about (`process.cwd`, `mounts[2].options`), given or read from the message ("<field>: <reason>").
 export class RuntimeError extends Error {
-  constructor(message: string, public readonly exitCode = 1) {
+  readonly field?: string;
+  constructor(message: string, public readonly exitCode = 1, field?: string) {
     super(message);
     this.name = 'RuntimeError';
+    const f = field ?? fieldOf(message);
+    if (f !== undefined) this.field = f;
   }
+}
+
+/** The config.json field a message "<field>: <reason>" names, if it names one. */
+export function fieldOf(message: string): string | undefined {
+  return FIELD_RE.exec(message)?.[1];
 }
 
 /** Lower-case the first letter of an errno text, the way runc prints errors. */

@@ -1,22 +1,7 @@
 import type { Globals } from '../action';
-import { checkId } from '../ids';
-import { containerDir, lockDir, readSaved, unlock } from '../container/state';
-import { parseSignal } from '../container/signals';
-import { signalInit } from '../container/lifecycle';
+import { killContainer } from '../container/lifecycle';
 
+// --all loads the cgroups code; nothing else here does
 export function kill(g: Globals, id: string, signal: string, o: { all: boolean }) {
-  checkId(id);
-  const sig = parseSignal(signal);
-  const dir = containerDir(g.root, id);
-  const lock = lockDir(dir);
-  try {
-    const s = readSaved(dir, id);
-    // --all: every process in the container's cgroups (the init alone when it has none); only --all loads the
-    // cgroups code
-    // signal 0 only asks whether the container is alive: its init answers that (no freezing for --all)
-    const all = o.all && sig !== 0 && (require('../cgroups') as typeof import('../cgroups')).signalAll(s.cgroup, sig);
-    if (!all) signalInit(s, sig);
-  } finally {
-    unlock(lock);
-  }
+  killContainer(g.root, id, signal, o.all);
 }

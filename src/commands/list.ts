@@ -1,21 +1,9 @@
-import * as fs from 'fs';
 import type { Globals } from '../action';
 import { stdout } from '../io';
-import { StateView, containerDir, readSaved, statusOf, view } from '../container/state';
+import { listContainers } from '../container/state';
 
 export function list(g: Globals, o: { format: 'table' | 'json'; quiet: boolean }) {
-  let ids: string[] = [];
-  try {
-    ids = fs.readdirSync(g.root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-  } catch { /* no root yet: no containers */ }
-  const rows: StateView[] = [];
-  for (const id of ids) {
-    const dir = containerDir(g.root, id);
-    try {
-      const s = readSaved(dir, id);
-      rows.push(view(s, statusOf(dir, s)));
-    } catch { /* being created or deleted */ }
-  }
+  const rows = listContainers(g.root);
   if (o.quiet) {
     for (const r of rows) stdout(r.id + '\n');
     return;

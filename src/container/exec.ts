@@ -4,7 +4,7 @@
 // returns its exit status.
 import * as fs from 'fs';
 import * as path from 'path';
-import { RuntimeError, errnoText } from '../errors';
+import { RuntimeError, errnoText, fieldOf } from '../errors';
 import { checkCwd, throwFirst } from '../config/rules';
 import type { Process } from '../config/types';
 import type { ExactInts } from '../config/json';
@@ -32,13 +32,15 @@ export interface ExecOptions {
   subCgroups?: string[];
   /** --pidfd-socket: where a pidfd of the process goes */
   pidfdSocket?: string;
+  /** told the process's host pid once it runs in the container (and the pid file is written) */
+  onStarted?: (pid: number) => void;
 }
 
 /** Check a process object the way config.json's process is checked. */
 export function validateProcess(proc: unknown, exact?: ExactInts): Process {
   const under = exact && new Map([...exact].map(([p, v]) => [`/process${p}`, v]));
   const errors = validateConfig({ ociVersion: '1.3.0', root: { path: '/' }, process: proc }, under);
-  if (errors.length) throw new RuntimeError(`process: ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`);
+  if (errors.length) throw new RuntimeError(`process: ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, 1, fieldOf(errors[0]));
   return proc as Process;
 }
 
@@ -143,6 +145,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     if (consoleFd !== undefined && !tty) closeQuiet(consoleFd);
     release();
   }
+  o.onStarted?.(pid!);
   if (o.detach) {
     closeQuiet(pidfd);
     return 0;

@@ -5,7 +5,9 @@ import { RuntimeError, errnoText } from '../errors';
 import { loadNative } from '../native';
 import { Msg } from '../plan/ops';
 import { frame, parseFrames } from '../plan/encode';
-import { Saved, Status, hookState, initAlive, procStat, readSaved, statusOf } from './state';
+import { checkId } from '../ids';
+import { parseSignal } from './signals';
+import { Saved, Status, containerDir, hookState, initAlive, lockDir, procStat, readSaved, statusOf, unlock } from './state';
 
 /** hooks.ts spawns processes: loaded only when a container has hooks to run */
 const hooks = () => require('./hooks') as typeof import('./hooks');
@@ -134,6 +136,53 @@ export function deleteContainer(dir: string, id: string, force: boolean): void {
   }
   if (status !== 'stopped') killAndWait(s);
   destroy(dir, s);
+}
+
+/** `start ID`: run the user process of a created container (under its lock). */
+export function startContainer(root: string, id: string): void {
+  checkId(id);
+  const dir = containerDir(root, id);
+  const lock = lockDir(dir);
+  try {
+    startCreated(dir, readSaved(dir, id));
+  } finally {
+    unlock(lock);
+  }
+}
+
+/**
+ * `kill ID SIGNAL [--all]`: a signal by name (`KILL`, `SIGKILL`) or number; 0 only checks that the container
+ * is alive. `all`: every process in the container's cgroups (the init alone when it has none).
+ */
+export function killContainer(root: string, id: string, signal: string | number, all = false): void {
+  checkId(id);
+  const sig = parseSignal(String(signal));
+  const dir = containerDir(root, id);
+  const lock = lockDir(dir);
+  try {
+    const s = readSaved(dir, id);
+    // signal 0 only asks whether the container is alive: its init answers that (no freezing for --all)
+    const done = all && sig !== 0 && cgroups().signalAll(s.cgroup, sig);
+    if (!done) signalInit(s, sig);
+  } finally {
+    unlock(lock);
+  }
+}
+
+/** `delete ID [--force]`: `force` kills first and succeeds when the container does not exist. */
+export function deleteById(root: string, id: string, force = false): void {
+  checkId(id);
+  const dir = containerDir(root, id);
+  const lock = lockDir(dir);
+  if (lock === undefined) {
+    if (force) return;
+    throw new RuntimeError(`container "${id}" does not exist`);
+  }
+  try {
+    deleteContainer(dir, id, force);
+  } finally {
+    unlock(lock);
+  }
 }
 
 export { procStat };

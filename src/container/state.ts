@@ -2,6 +2,7 @@
 // Status is derived each time from the init process, never trusted from the file.
 // node:fs is loaded on first use and node:path not at all: `state` reads through io.ts without them.
 import { RuntimeError } from '../errors';
+import { checkId } from '../ids';
 import type { Spec } from '../config/types';
 import { freezeFile, frozenIn, type SavedCgroup } from '../cgroups/types';
 import { existsAsync, nodeFs, readOptText, readOptTextAsync, readText } from '../io';
@@ -132,6 +133,31 @@ export function view(s: Saved, status: Status): StateView {
   };
   if (s.annotations && Object.keys(s.annotations).length) v.annotations = s.annotations;
   return v;
+}
+
+/** `state ID`: the OCI state of a container. No lock, as in runc: a state is a snapshot. */
+export async function containerState(root: string, id: string): Promise<StateView> {
+  checkId(id);
+  const dir = containerDir(root, id);
+  const s = readSaved(dir, id);
+  return view(s, await statusOfAsync(dir, s));
+}
+
+/** `list`: the state of every container under root, by id; those being created or deleted are left out. */
+export function listContainers(root: string): StateView[] {
+  let ids: string[] = [];
+  try {
+    ids = nodeFs().readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  } catch { /* no root yet: no containers */ }
+  const rows: StateView[] = [];
+  for (const id of ids) {
+    const dir = containerDir(root, id);
+    try {
+      const s = readSaved(dir, id);
+      rows.push(view(s, statusOf(dir, s)));
+    } catch { /* being created or deleted */ }
+  }
+  return rows;
 }
 
 /** The OCI state given to hooks on stdin. */
