@@ -1,10 +1,10 @@
-/** The top-level keys of config.json: a message "<field>: <reason>" names a field when it starts with one. */
-const FIELD_RE = /^((?:ociVersion|process|root|hostname|domainname|mounts|hooks|annotations|linux|solaris|windows|vm|zos)(?:[.[][^\s:]*)?): /;
+/** A message "[config.json: ]<field>: <reason>" names a field when it starts with a top-level key of config.json. */
+const FIELD_RE = /^(?:config\.json: )?((?:ociVersion|process|root|hostname|domainname|mounts|hooks|annotations|linux|solaris|windows|vm|zos)(?:[.[][^\s:]*)?): /;
 
 // A user-facing error: its message is printed as is (one line), exit status 1. `field` is the config.json field
 // the error is about (`process.cwd`, `mounts[2].options`), given or read from the message ("<field>: <reason>").
 export class RuntimeError extends Error {
-  readonly field?: string;
+  declare readonly field?: string;
   constructor(message: string, public readonly exitCode = 1, field?: string) {
     super(message);
     this.name = 'RuntimeError';

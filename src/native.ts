@@ -19,7 +19,8 @@ export interface Native {
   reapPidfd(pidfd: number): boolean;
   /** reap a child (or an orphan reparented to us as subreaper) */
   waitPidfd(pidfd: number): Promise<{ code: number | null; signal: number | null }>;
-  setChildSubreaper(on: boolean): void;
+  /** PR_SET_CHILD_SUBREAPER; returns whether it was set before */
+  setChildSubreaper(on: boolean): boolean;
   unixListen(file: string, backlog: number): number;
   unixConnect(file: string): number;
   unixAccept(fd: number): number;

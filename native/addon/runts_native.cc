@@ -329,8 +329,10 @@ Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info) {
   ARGS("?*");
   Napi::Env env = info.Env();
   bool on = info.Length() == 0 || info[0].ToBoolean();
+  int was = 0;
+  if (prctl(PR_GET_CHILD_SUBREAPER, &was, 0, 0, 0) < 0) THROW_ERRNO("prctl(PR_GET_CHILD_SUBREAPER)");
   if (prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0) < 0) THROW_ERRNO("prctl(PR_SET_CHILD_SUBREAPER)");
-  return env.Undefined();
+  return Napi::Boolean::New(env, was != 0);
 }
 
 // Build a sockaddr_un; long paths go through an O_PATH fd of the directory (/proc/self/fd/N/name).

@@ -58,6 +58,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
   let child: StubChild | undefined;
   let pid: number | undefined;
   let saved: Saved;
+  let wasSubreaper: boolean | undefined;
   try {
     saved = readSaved(dir, o.id);
     const status = statusOf(dir, saved);
@@ -98,7 +99,8 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     let steps = buildExecPlan(saved.config, saved.pid, proc, { rootfs: saved.rootfs, fds, chroot });
     if (join) steps = (require('../plan/cgroups') as typeof import('../plan/cgroups')).withCgroupJoin(steps, join);
     // the exec'd process's parent (the stub's first process) exits: it must be reparented to us to be waited for
-    if (!o.detach) native.setChildSubreaper(true);
+    // (then back as it was: a caller that goes on, the API's, must not adopt what the container orphans later)
+    if (!o.detach) wasSubreaper = native.setChildSubreaper(true);
     memfd = await stubMemfd();
     const before: number[] = [];
     for (let fd = 3; fd < 3 + o.preserveFds; fd++) before.push(fd);
@@ -134,8 +136,14 @@ export async function execProcess(o: ExecOptions): Promise<number> {
       }
     }
   } catch (e) {
+    if (wasSubreaper === false) native.setChildSubreaper(false);
     child?.kill();
-    if (pidfd !== undefined) try { native.pidfdSendSignal(pidfd, 9); } catch { /* gone */ }
+    if (pidfd !== undefined) {
+      try { native.pidfdSendSignal(pidfd, 9); } catch { /* gone */ }
+      // adopted already (not detached): reap it, or it would stay a zombie of ours in the container's pid
+      // namespace, and the container's init could never finish exiting
+      try { if (!o.detach && native.pollPidfdExited(pidfd, 2000)) native.reapPidfd(pidfd); } catch { /* not ours */ }
+    }
     closeQuiet(pidfd);
     tty?.close();
     throw e;
@@ -157,6 +165,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     return [sig, h] as const;
   });
   const r = await native.waitPidfd(pidfd!);
+  if (wasSubreaper === false) native.setChildSubreaper(false);
   for (const [sig, h] of forward) process.off(sig, h);
   closeQuiet(pidfd);
   await stop?.({ untilClosed: false });
