@@ -6,7 +6,6 @@ import { loadNative } from '../native';
 import { Msg } from '../plan/ops';
 import { frame, parseFrames } from '../plan/encode';
 import { checkId } from '../ids';
-import { parseSignal } from './signals';
 import { Saved, Status, containerDir, hookState, initAlive, lockDir, procStat, readSaved, statusOf, unlock } from './state';
 
 /** hooks.ts spawns processes: loaded only when a container has hooks to run */
@@ -156,7 +155,7 @@ export function startContainer(root: string, id: string): void {
  */
 export function killContainer(root: string, id: string, signal: string | number, all = false): void {
   checkId(id);
-  const sig = parseSignal(String(signal));
+  const sig = (require('./signals') as typeof import('./signals')).parseSignal(String(signal));
   const dir = containerDir(root, id);
   const lock = lockDir(dir);
   try {
