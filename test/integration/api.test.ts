@@ -2,10 +2,11 @@
 // its name, through a node_modules/runts link to this repository, and drives a container's whole lifecycle;
 // what the container sees and what the host sees are checked, and failures are RuntimeErrors naming the field.
 import { execFileSync, spawnSync } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ctx, REPO, baseConfig, bundle, cleanupContext, context } from '../helpers';
+import { Ctx, REPO, baseConfig, bundle, cleanupContext, context, rootfs } from '../helpers';
 
 let c: Ctx;
 let app: string;
@@ -17,6 +18,7 @@ beforeAll(() => {
   fs.symlinkSync(REPO, path.join(app, 'node_modules', 'runts'));
   fs.writeFileSync(path.join(app, 'lifecycle.mjs'), LIFECYCLE);
   fs.writeFileSync(path.join(app, 'errors.mjs'), ERRORS);
+  fs.writeFileSync(path.join(app, 'bundle.mjs'), BUNDLE);
 });
 afterAll(() => cleanupContext(c));
 
@@ -85,6 +87,49 @@ await rt.delete(id, { force: true });
 r.gone = fs.existsSync(root + '/' + id);
 fs.writeFileSync(out, JSON.stringify(r));
 `;
+
+/** bundle from an image (--copy: nothing mounted), then removeBundle; an unknown transport. */
+const BUNDLE = `
+import * as fs from 'node:fs';
+import { Runtime, RuntimeError } from 'runts';
+const { root, image, dest, out } = JSON.parse(process.env.API_ARGS);
+const rt = new Runtime({ root });
+const r = {};
+await rt.bundle(dest, { image, copy: true });
+r.args = JSON.parse(fs.readFileSync(dest + '/config.json', 'utf8')).process.args;
+r.busybox = fs.existsSync(dest + '/rootfs/bin/busybox');
+await rt.removeBundle(dest);
+r.removed = !fs.existsSync(dest);
+try { await rt.bundle(dest + '-x', { image: 'docker://busybox' }); } catch (e) { r.bad = { typed: e instanceof RuntimeError, message: e.message }; }
+fs.writeFileSync(out, JSON.stringify(r));
+`;
+
+/** An OCI image layout of one uncompressed layer (the test rootfs) tagged v1; returns its directory. */
+function ociImage(): string {
+  const dir = path.join(c.work, 'image');
+  fs.mkdirSync(path.join(dir, 'blobs', 'sha256'), { recursive: true });
+  const blob = (b: Buffer) => {
+    const d = crypto.createHash('sha256').update(b).digest('hex');
+    fs.writeFileSync(path.join(dir, 'blobs', 'sha256', d), b);
+    return { digest: `sha256:${d}`, size: b.length };
+  };
+  const layer = execFileSync('tar', ['-C', rootfs(), '--numeric-owner', '-cf', '-', '.'], { maxBuffer: 1 << 30 });
+  const l = blob(layer);
+  const cfg = blob(Buffer.from(JSON.stringify({
+    architecture: 'amd64', os: 'linux', config: { Entrypoint: ['/bin/sh', '-c'], Cmd: ['echo hi'], Env: ['PATH=/bin'] },
+    rootfs: { type: 'layers', diff_ids: [l.digest] },
+  })));
+  const m = blob(Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...cfg },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...l }],
+  })));
+  fs.writeFileSync(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({
+    schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }],
+  }));
+  return dir;
+}
 
 let seq = 0;
 /** Run one of the scripts under `engine`; output through files (a detached container inherits them). */
@@ -162,6 +207,16 @@ describe('the API from a Node tool', () => {
     expect(r.deleteMissing).toEqual({ typed: true, message: `container "${id}-none" does not exist`, field: null });
     expect(r.deleteMissingForce).toEqual({ resolved: true });
     expect(r.gone).toBe(false);
+  });
+
+  it('bundle from an image and removeBundle; a bad image source is a RuntimeError', () => {
+    const dest = path.join(c.work, 'from-image');
+    const { result: r } = runScript(process.execPath, 'bundle.mjs', { image: `oci:${ociImage()}:v1`, dest });
+    expect(r.args).toEqual(['/bin/sh', '-c', 'echo hi']);
+    expect(r.busybox).toBe(true);
+    expect(r.removed).toBe(true);
+    expect(r.bad).toEqual({ typed: true, message: '--image docker://busybox: unknown transport "docker" (oci, oci-archive, docker-archive)' });
+    expect(fs.existsSync(`${dest}-x`)).toBe(false);
   });
 
   it('the package entry and its types: exports point at dist/api.js and dist/api.d.ts, and the types are real', () => {
