@@ -8,11 +8,13 @@ import { checkId } from './ids';
 import type { Process, Spec } from './config/types';
 import type { ContainerEvent } from './container/events';
 import type { Stats } from './cgroups/stats';
+import type { Problem } from './config/rules';
+import type { ValidateResult } from './commands/validate';
 import { containerState, listContainers, view, type StateView, type Status } from './container/state';
 import { deleteById, killContainer, startContainer } from './container/lifecycle';
 
 export { RuntimeError };
-export type { Process, Spec, ContainerEvent, Stats, Status };
+export type { Process, Spec, ContainerEvent, Stats, Status, Problem, ValidateResult };
 /** The OCI state of a container, plus runc's `rootfs`, `created` and `owner`. */
 export type State = StateView;
 
@@ -179,6 +181,14 @@ export class Runtime {
       const { containerStats } = require('./container/events') as typeof import('./container/events');
       return (containerStats(this.root, id) as { data: Stats }).data;
     });
+  }
+
+  /**
+   * `validate`: every problem of the bundle's config.json (schemas and create's rules), each naming its field,
+   * and warnings for what this host cannot do for it. Writes nothing; resolves also when the config is invalid.
+   */
+  validate(bundle: string): Promise<ValidateResult> {
+    return call(() => (require('./commands/validate') as typeof import('./commands/validate')).validateBundle(bundle, { systemdCgroup: this.systemdCgroup }));
   }
 
   /** `bundle --image SRC DEST`: a bundle (config.json + rootfs) from an image. */

@@ -75,6 +75,8 @@ const r = {};
 const caught = async (f) => {
   try { await f(); return { resolved: true }; } catch (e) { return { typed: e instanceof RuntimeError, message: e.message, field: e.field ?? null }; }
 };
+r.validateBad = await rt.validate(bad);
+r.validateGood = await rt.validate(good);
 r.createBad = await caught(() => rt.create(id + '-bad', { bundle: bad }));
 r.leftover = fs.existsSync(root + '/' + id + '-bad');
 await rt.create(id, { bundle: good });
@@ -190,13 +192,17 @@ describe('the API from a Node tool', () => {
     lifecycle(process.execPath, `api-node-${process.pid}`);
   });
 
-  it('bad input: RuntimeError with the config field, nothing left behind', () => {
+  it('validate, and bad input: RuntimeError with the config field, nothing left behind', () => {
     const id = `api-err-${process.pid}`;
     const cfg = baseConfig(['sleep', '30']);
     cfg.process.cwd = 'tmp';
     const bad = bundle(c, cfg);
     const good = bundle(c, baseConfig(['sleep', '30']));
     const { result: r } = runScript(process.execPath, 'errors.mjs', { bad, good, id });
+    // validate: every problem with its field, nothing created; the same message create fails with
+    expect(r.validateBad.valid).toBe(false);
+    expect(r.validateBad.errors).toEqual([{ field: 'process.cwd', message: 'must be an absolute path' }]);
+    expect(r.validateGood).toMatchObject({ valid: true, errors: [] });
     expect(r.createBad).toMatchObject({ typed: true, field: 'process.cwd' });
     expect(r.createBad.message).toBe('config.json: process.cwd: must be an absolute path');
     expect(r.leftover).toBe(false);
