@@ -47,9 +47,16 @@ export function systemdPath(cgroupsPath: string | undefined, id: string): System
   let name = id;
   if (cgroupsPath) [slice, prefix, name] = cgroupsPath.split(':');
   if (slice === '') slice = 'system.slice';
+  const slicePath = expandSlice(slice);
+  // runc's getUnitName: a name ending in .slice is the unit itself, a slice (the prefix ignored); checked above
+  // to be a child of the parent, so <parent's path>/<name> is where systemd puts it
+  if (name.endsWith('.slice')) return { slice, slicePath, unit: name };
   const unit = prefix === '' ? `${name}.scope` : `${prefix}-${name}.scope`;
-  return { slice, slicePath: expandSlice(slice), unit };
+  return { slice, slicePath, unit };
 }
+
+/** A slice as the container's unit (a name ending in .slice), not a scope. */
+export const isSlice = (unit: string) => unit.endsWith('.slice');
 
 const INFINITY = 0xffffffffffffffffn;
 
@@ -147,14 +154,19 @@ export function resourceProperties(r: Resources, v2: boolean, groups: ReturnType
   return p;
 }
 
-/** Every property of the new scope (pure: unit-tested). */
+/**
+ * Every property of the new unit (pure: unit-tested). A scope: its slice (Slice=), the pid, Delegate. A slice (runc:
+ * "if we create a slice, the parent is defined via a Wants="): no pid (systemd takes none for a slice; the stub
+ * joins the slice's cgroups itself, as it joins the v1 hierarchies systemd does not manage) and no Delegate.
+ */
 export function scopeProperties(sp: Pick<SystemdPath, 'slice' | 'unit'>, pid: number, r: Resources, v2: boolean, groups: ReturnType<typeof deviceGroups>): [string, Variant][] {
-  const name = sp.unit.replace(/\.scope$/, '');
+  const name = sp.unit.replace(/\.(scope|slice)$/, '');
+  const placement: [string, Variant][] = isSlice(sp.unit)
+    ? [['Wants', ['as', [sp.slice]]]]
+    : [['Slice', ['s', sp.slice]], ['PIDs', ['au', [pid]]], ['Delegate', ['b', true]]];
   return [
-    ['Slice', ['s', sp.slice]],
     ['Description', ['s', `runts container ${name}`]],
-    ['PIDs', ['au', [pid]]],
-    ['Delegate', ['b', true]],
+    ...placement,
     ['DefaultDependencies', ['b', false]],
     ['MemoryAccounting', ['b', true]],
     ['CPUAccounting', ['b', true]],

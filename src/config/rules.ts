@@ -387,7 +387,7 @@ export function sliceNameValid(slice: string): boolean {
 
 /**
  * linux.cgroupsPath for the systemd cgroup driver, as runc parses it: "slice:prefix:name" (empty: the default
- * slice and a unit named after the container), a scope name that is not a slice, a valid slice.
+ * slice and a unit named after the container), a valid slice; a name ending in .slice a child of that slice.
  */
 export function checkSystemdCgroupsPath(p: string | undefined): Problem[] {
   const field = 'linux.cgroupsPath';
@@ -396,9 +396,21 @@ export function checkSystemdCgroupsPath(p: string | undefined): Problem[] {
   if (parts.length !== 3) return [{ field, message: `expected "slice:prefix:name" for the systemd cgroup driver, got "${p}"` }];
   const [slice, prefix, name] = parts;
   if (name === '') return [{ field, message: `the name in "${p}" is empty` }];
-  if (name.endsWith('.slice')) return [{ field, message: `"${name}" is a slice; runts makes a scope for the container (a slice as the name is not supported)` }];
   if (/[/\\\s]/.test(name) || /[/\\\s]/.test(prefix)) return [{ field, message: `"${p}" names an invalid unit` }];
   if (slice !== '' && !sliceNameValid(slice)) return [{ field, message: `invalid slice name "${slice}"` }];
+  if (name.endsWith('.slice')) {
+    // a slice as the unit (runc): runc puts it at <parent's path>/<name>, systemd by its name alone ("a-b-c.slice"
+    // in "a-b.slice"): the two must agree
+    if (!sliceNameValid(name)) return [{ field, message: `invalid slice name "${name}"` }];
+    const parent = slice || 'system.slice';
+    const stem = name.slice(0, -6);
+    const cut = stem.lastIndexOf('-');
+    const placed = cut < 0 ? '-.slice' : `${stem.slice(0, cut)}.slice`;
+    if (placed !== parent) {
+      const want = parent === '-.slice' ? `${stem.slice(cut + 1)}.slice` : `${parent.slice(0, -6)}-${stem.slice(cut + 1)}.slice`;
+      return [{ field, message: `the slice "${name}" is not a child of "${parent}" (systemd puts it in "${placed}"); name it "${want}"` }];
+    }
+  }
   return [];
 }
 

@@ -96,6 +96,39 @@ describe.skipIf(!!skip)('systemd cgroup driver', () => {
     expect(show(unit, 'LoadState').LoadState).toBe('not-found');
   });
 
+  it('a name ending in .slice makes a slice (not a scope) with the init in its cgroups; delete removes it', () => {
+    const id = uid();
+    const unit = `system-${id}.slice`;
+    const b = box.innerBundle(id, sleeper(`system.slice:ignored:${unit}`, { memory: { limit: 48 << 20 }, pids: { limit: 30 } }));
+    const r = inner(['--systemd-cgroup', 'run', '-d', '--bundle', b, id]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(show(unit, 'Id,ActiveState,ControlGroup,Wants,MemoryLimit,TasksMax')).toMatchObject({
+      Id: unit, ActiveState: 'active', ControlGroup: `/system.slice/${unit}`, Wants: 'system.slice', MemoryLimit: String(48 << 20), TasksMax: '30',
+    });
+    expect(show(`ignored-${unit.replace(/\.slice$/, '')}.scope`, 'LoadState').LoadState).toBe('not-found');
+    const pid = JSON.parse(inner(['state', id]).stdout).pid;
+    const cg = cat(`/proc/${pid}/cgroup`);
+    for (const ctrl of ['memory', 'pids', 'freezer', 'name=systemd']) expect(cg, ctrl).toMatch(new RegExp(`:${ctrl}:/system.slice/${unit}$`, 'm'));
+    expect(cg).toMatch(new RegExp(`^0::/system.slice/${unit}$`, 'm'));
+    expect(cat(`/sys/fs/cgroup/memory/system.slice/${unit}/memory.limit_in_bytes`)).toBe(String(48 << 20));
+    expect(JSON.parse(inner(['ps', '--format', 'json', id]).stdout)).toEqual([pid]);
+    expect(inner(['delete', '--force', id]).status).toBe(0);
+    expect(show(unit, 'LoadState').LoadState).toBe('not-found');
+    for (const ctrl of ['memory', 'pids', 'freezer', 'cpuset', 'unified', 'systemd']) {
+      expect(box.exec(['test', '-e', `/sys/fs/cgroup/${ctrl}/system.slice/${unit}`]).status, ctrl).not.toBe(0);
+    }
+  });
+
+  it('a .slice name that systemd would place outside its parent is refused with the field named, nothing left', () => {
+    const id = uid();
+    const r = inner(['--systemd-cgroup', 'create', '--bundle', box.innerBundle(id, sleeper(`system.slice:x:n${id}.slice`)), id]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trim()).toBe(`runts: linux.cgroupsPath: the slice "n${id}.slice" is not a child of "system.slice" (systemd puts it in "-.slice"); name it "system-n${id}.slice"`);
+    expect(show(`n${id}.slice`, 'ActiveState').ActiveState).toBe('inactive');
+    expect(box.exec(['test', '-e', `/run/runts/${id}`]).status).not.toBe(0);
+  });
+
   it('two containers at once, each in its own scope; kill --all reaches the scope', () => {
     const ids = [uid(), uid()];
     for (const id of ids) {

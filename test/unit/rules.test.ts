@@ -161,7 +161,8 @@ describe('plan rules', () => {
     expect(R.checkCgroupsPath(undefined, true)).toEqual([]);
     expect(fields(R.checkCgroupsPath('/a/b', true))).toEqual(['linux.cgroupsPath: expected "slice:prefix:name" for the systemd cgroup driver, got "/a/b"']);
     expect(fields(R.checkCgroupsPath('a.slice:p:', true))).toEqual(['linux.cgroupsPath: the name in "a.slice:p:" is empty']);
-    expect(fields(R.checkCgroupsPath('a.slice:p:b.slice', true))).toEqual(['linux.cgroupsPath: "b.slice" is a slice; runts makes a scope for the container (a slice as the name is not supported)']);
+    expect(fields(R.checkCgroupsPath('a.slice:p:b.slice', true))).toEqual(['linux.cgroupsPath: the slice "b.slice" is not a child of "a.slice" (systemd puts it in "-.slice"); name it "a-b.slice"']);
+    expect(R.checkCgroupsPath('a.slice:p:a-b.slice', true)).toEqual([]);
     expect(fields(R.checkCgroupsPath('a.slice:p q:x', true))).toEqual(['linux.cgroupsPath: "a.slice:p q:x" names an invalid unit']);
     expect(fields(R.checkCgroupsPath('a--b.slice:p:x', true))).toEqual(['linux.cgroupsPath: invalid slice name "a--b.slice"']);
   });

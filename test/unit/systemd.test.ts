@@ -17,6 +17,15 @@ describe('systemd cgroupsPath (runc parsing)', () => {
     expect(() => systemdPath('/a/b', 'x')).toThrow(/linux.cgroupsPath: expected "slice:prefix:name"/);
     expect(() => systemdPath('a.slice:p:', 'x')).toThrow(/name .* is empty/);
   });
+  it('a name ending in .slice is a slice unit under its parent (the prefix ignored)', () => {
+    expect(systemdPath('a-b.slice:p:a-b-c.slice', 'x')).toEqual({ slice: 'a-b.slice', slicePath: '/a.slice/a-b.slice', unit: 'a-b-c.slice' });
+    expect(systemdPath(':runts:system-x.slice', 'x')).toEqual({ slice: 'system.slice', slicePath: '/system.slice', unit: 'system-x.slice' });
+    expect(systemdPath('-.slice::top.slice', 'x')).toEqual({ slice: '-.slice', slicePath: '/', unit: 'top.slice' });
+    // systemd would place it elsewhere than under the parent: refused, naming the right name
+    expect(() => systemdPath('system.slice:p:foo.slice', 'x')).toThrow('linux.cgroupsPath: the slice "foo.slice" is not a child of "system.slice" (systemd puts it in "-.slice"); name it "system-foo.slice"');
+    expect(() => systemdPath('-.slice:p:a-b.slice', 'x')).toThrow(/not a child of "-.slice".*name it "b.slice"/);
+    expect(() => systemdPath('system.slice:p:a--b.slice', 'x')).toThrow(/invalid slice name/);
+  });
 });
 
 describe('systemd unit properties', () => {
@@ -54,6 +63,12 @@ describe('systemd unit properties', () => {
     expect(p.PIDs).toEqual(['au', [42]]);
     expect(p.Delegate).toEqual(['b', true]);
     expect(p.Slice).toEqual(['s', 'x.slice']);
+  });
+  it('a slice gets Wants= its parent, no pid, no Delegate', () => {
+    const p = Object.fromEntries(scopeProperties({ slice: 'x.slice', unit: 'x-a.slice' }, 42, { pids: { limit: 5 } }, false, groups));
+    expect(p.Wants).toEqual(['as', ['x.slice']]);
+    expect(p.TasksMax).toEqual(['t', 5n]);
+    for (const k of ['PIDs', 'Delegate', 'Slice']) expect(p[k], k).toBeUndefined();
   });
   it('cpuMask', () => {
     expect(cpuMask('0', 'f')).toEqual(Buffer.from([1]));
