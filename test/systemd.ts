@@ -29,6 +29,12 @@ export function hostCaps(): string[] {
   return CAPS.filter((_, i) => (bnd >> BigInt(i)) & 1n);
 }
 
+/** containerd's binaries on the host (dynamically linked to libc only, which the bookworm rootfs has). */
+export const CONTAINERD_TOOLS = ['containerd', 'ctr', 'containerd-shim-runc-v2'];
+export function hostTool(name: string): string | undefined {
+  return ['/usr/local/bin', '/usr/bin', '/usr/sbin'].map((d) => path.join(d, name)).find((f) => fs.existsSync(f));
+}
+
 /** The outer container's config: systemd as /sbin/init, as verified with runc (see issue 21). */
 export function systemdConfig(work: string, cgroupsPath: string, rootPath: string): any {
   const caps = hostCaps();
@@ -57,6 +63,8 @@ export function systemdConfig(work: string, cgroupsPath: string, rootPath: strin
       bind(fs.realpathSync(RUNTS), '/usr/local/bin/runts'),
       bind(rootfs(), INNER_BUSYBOX),
       bind(work, INNER_WORK, false),
+      // for the containerd case (SystemdCgroup): bound when the host has them
+      ...CONTAINERD_TOOLS.filter(hostTool).map((t) => bind(fs.realpathSync(hostTool(t)!), `/usr/local/bin/${t}`)),
     ],
     linux: {
       namespaces: ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup'].map((type) => ({ type })),

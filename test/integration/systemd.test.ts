@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Ctx, baseConfig, bundle, cleanupContext, context, rt } from '../helpers';
-import { INNER_BUSYBOX, SystemdBox, startSystemd, systemdRootfs } from '../systemd';
+import { CONTAINERD_TOOLS, INNER_BUSYBOX, INNER_WORK, SystemdBox, hostTool, startSystemd, systemdRootfs } from '../systemd';
+import { IMAGE, IMAGE_TAR, ensureImage } from '../e2e/e2e';
 
 const skip = process.getuid?.() !== 0 ? 'needs root' : systemdRootfs();
 if (skip) console.log(`systemd driver tests skipped: ${skip}`);
@@ -179,6 +180,52 @@ describe.skipIf(!!skip)('systemd cgroup driver', () => {
     expect(r.stderr).toMatch(/linux\.cgroupsPath: expected "slice:prefix:name"/);
     expect(box.exec(['test', '-e', `/run/runts/${id}`]).status).not.toBe(0);
   });
+
+  const noContainerd = CONTAINERD_TOOLS.filter((t) => !hostTool(t));
+  if (noContainerd.length) console.log(`systemd driver: the containerd case skipped: ${noContainerd.join(', ')} not installed (scripts/setup-e2e.sh)`);
+  it.skipIf(noContainerd.length > 0)('containerd with SystemdCgroup runs `ctr run --rm` through runts: the task is in its scope, gone after', () => {
+    ensureImage();
+    const dir = path.join(box.work, 'ctrd');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(IMAGE_TAR, path.join(dir, 'busybox.tar'));
+    const d = `${INNER_WORK}/ctrd`;
+    const sock = '/run/runts-test-containerd.sock';
+    fs.writeFileSync(path.join(dir, 'config.toml'), `version = 2
+root = "${d}/root"
+state = "/run/runts-test-containerd"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "${sock}"
+[ttrpc]
+  address = "${sock}.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "${d}/opt"
+`);
+    // containerd as a service of the systemd in the box, as on a production host
+    let r = box.exec(['systemd-run', '--unit', 'runts-test-containerd', '--property', 'KillMode=mixed', '/usr/local/bin/containerd', '--config', `${d}/config.toml`]);
+    expect(r.status, r.stderr).toBe(0);
+    const ctr = (args: string[]) => box.exec(['ctr', '--address', sock, '--namespace', 'sdtest', ...args], 120_000);
+    try {
+      for (let i = 0; i < 100 && ctr(['version']).status !== 0; i++) box.exec(['sleep', '0.1']);
+      r = ctr(['images', 'import', `${d}/busybox.tar`]);
+      expect(r.status, r.stderr).toBe(0);
+      const id = uid();
+      const unit = `ctr-${id}.scope`;
+      // ctr's --runc-systemd-cgroup is the shim's SystemdCgroup option; it needs the slice:prefix:name path
+      r = ctr(['run', '--rm', '--runc-binary', '/usr/local/bin/runts', '--runc-systemd-cgroup', '--cgroup', `system.slice:ctr:${id}`,
+        IMAGE, id, 'sh', '-c', 'echo hello from ctr; cat /proc/self/cgroup']);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/^hello from ctr$/m);
+      // no cgroup namespace in containerd's default spec: the full path, the scope runts made over D-Bus
+      expect(r.stdout).toMatch(new RegExp(`:memory:/system.slice/${unit}$`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`:name=systemd:/system.slice/${unit}$`, 'm'));
+      expect(show(unit, 'LoadState').LoadState).toBe('not-found');
+      expect(box.exec(['test', '-e', `/sys/fs/cgroup/memory/system.slice/${unit}`]).status).not.toBe(0);
+    } finally {
+      box.exec(['systemctl', 'stop', 'runts-test-containerd']);
+    }
+  }, 240_000);
 
   it('features reports the systemd driver', () => {
     expect(JSON.parse(inner(['features']).stdout).linux.cgroup.systemd).toBe(true);
