@@ -3,7 +3,7 @@
 // field, and integers written with 16 digits or more are kept exactly (JSON.parse rounds them to a double above
 // 2^53), so that validate.ts can check the uint64/int64 ranges as Go's encoding/json does for runc.
 import { RuntimeError } from '../errors';
-import { fieldPath } from './validate';
+import { fieldPath } from './rules';
 
 type Seg = string | number;
 

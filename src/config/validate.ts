@@ -7,8 +7,6 @@ import * as path from 'path';
 import type { ExactInts } from './json';
 import { DOC_RULES, Problem, checkVersion, fieldPath, problemText } from './rules';
 
-export { fieldPath };
-
 /** The part of an ajv ErrorObject we read (no import of ajv at run time). */
 interface SchemaError {
   instancePath: string;
