@@ -2,9 +2,11 @@
 // a line in the log file; exit status 1 unless the command chose another).
 import { configureLog, logError, touchLog } from './log';
 import { RuntimeError } from './errors';
-import { stderr } from './io';
+import { readOptText, stderr } from './io';
+import { decideRootless, defaultRoot, setRootless } from './rootless';
 
 export interface Globals {
+  /** --root; empty when not given (runAction fills in the default, which depends on --rootless) */
   root: string;
   log?: string;
   logFormat: 'text' | 'json';
@@ -16,7 +18,7 @@ export interface Globals {
 export const VERSION = '0.1.0';
 export const SPEC_VERSION = '1.3.0';
 
-export const DEFAULT_GLOBALS: Globals = { root: '/run/runts', logFormat: 'text', debug: false, systemdCgroup: false, rootless: 'auto' };
+export const DEFAULT_GLOBALS: Globals = { root: '', logFormat: 'text', debug: false, systemdCgroup: false, rootless: 'auto' };
 
 export type CommandFn = (g: Globals, ...a: any[]) => Promise<number | void> | number | void;
 
@@ -24,6 +26,7 @@ export async function runAction(g: Globals, load: () => CommandFn, args: unknown
   configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
   try {
     if (!['auto', 'true', 'false'].includes(g.rootless)) throw new RuntimeError(`--rootless: must be auto, true or false, got "${g.rootless}"`);
+    resolveRootless(g);
     touchLog();
     const code = await load()(g, ...args);
     process.exitCode = typeof code === 'number' ? code : 0;
@@ -32,5 +35,22 @@ export async function runAction(g: Globals, load: () => CommandFn, args: unknown
     logError(err && err.message ? err.message : String(e));
     if (g.debug && err && err.stack && err.name !== 'RuntimeError') stderr(err.stack + '\n');
     process.exitCode = err && typeof err.exitCode === 'number' ? err.exitCode : 1;
+  }
+}
+
+/**
+ * --rootless (runc's auto: euid not 0, or inside a user namespace that is not the initial one) and, without
+ * --root, the default state root that goes with it. A missing default is an error only for commands that use the
+ * root (spec and features do not).
+ */
+function resolveRootless(g: Globals): void {
+  const euid = process.geteuid ? process.geteuid() : 0;
+  const rootless = decideRootless(g.rootless, euid, g.rootless === 'auto' && euid === 0 ? readOptText('/proc/self/uid_map') : undefined);
+  setRootless(rootless, euid);
+  if (g.root) return;
+  try {
+    g.root = defaultRoot(rootless, euid, process.env.XDG_RUNTIME_DIR);
+  } catch (e) {
+    Object.defineProperty(g, 'root', { get: () => { throw e; } });
   }
 }

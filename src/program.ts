@@ -10,7 +10,7 @@ program
   .description('An OCI runtime-spec compliant container runtime (runc-compatible command line)')
   .version(`runts version ${VERSION}\nspec: ${SPEC_VERSION}`, '-v, --version', 'print the version')
   .enablePositionalOptions()
-  .option('--root <dir>', 'root directory for storage of container state', '/run/runts')
+  .option('--root <dir>', 'root directory for storage of container state (default /run/runts, or $XDG_RUNTIME_DIR/runts when rootless)')
   .option('--log <file>', 'set the log file to write runts logs to (default is stderr)')
   .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
   .option('--debug', 'enable debug logging', false)

@@ -60,7 +60,18 @@ export function joinPlan(s: SavedCgroup, stubMayForkInto: boolean): JoinPlan {
  * `<stateDir>/cgroup.json` before the first mkdir). On failure everything made is removed and the error names the
  * field. The init joins them with joinCgroups while it waits in WAIT_PARENT.
  */
-export function prepareCgroups(spec: Spec, id: string, stateDir: string, systemd = false): SavedCgroup {
+export interface PrepareOptions {
+  /** --systemd-cgroup: the systemd driver (a transient scope; startSystemdCgroups makes and applies) */
+  systemd?: boolean;
+  /** rootless (--rootless): directories the user may not create are dropped or refused (rootlessDirs) */
+  rootless?: boolean;
+}
+
+export function prepareCgroups(spec: Spec, id: string, stateDir: string, o: PrepareOptions = {}): SavedCgroup {
+  const { systemd = false, rootless = false } = o;
+  if (systemd && rootless) {
+    throw new RuntimeError('--systemd-cgroup: the systemd cgroup driver is not supported rootless by runts (it talks to the system bus); use the cgroupfs driver');
+  }
   const { hostLayout, containerPath, dirIn } = layoutMod();
   const layout = hostLayout();
   // the systemd driver: the scope's directory in every hierarchy, from the root (runc's v1/v2 systemd managers)
@@ -75,7 +86,7 @@ export function prepareCgroups(spec: Spec, id: string, stateDir: string, systemd
     fs.writeFileSync(path.join(stateDir, CGROUP_FILE), JSON.stringify(s));
     return s;
   }
-  makeAndApply(s, spec, stateDir);
+  makeAndApply(s, spec, stateDir, rootless);
   return s;
 }
 
@@ -93,8 +104,11 @@ export function startSystemdCgroups(s: SavedCgroup, spec: Spec, stubPid: number,
   makeAndApply(s, spec, stateDir);
 }
 
-/** Make the missing directories (recorded in cgroup.json first) and write linux.resources to the files. */
-function makeAndApply(s: SavedCgroup, spec: Spec, stateDir: string): void {
+/**
+ * Make the missing directories (recorded in cgroup.json first) and write linux.resources to the files.
+ * `rootless` (cgroupfs driver only): make what the user may, drop the rest (rootlessDirs), no device list.
+ */
+function makeAndApply(s: SavedCgroup, spec: Spec, stateDir: string, rootless = false): void {
   const layout = layoutMod().hostLayout();
   const r = (spec.linux?.resources ?? {}) as Resources;
   const mounts = new Map<string, string>();
@@ -106,16 +120,25 @@ function makeAndApply(s: SavedCgroup, spec: Spec, stateDir: string): void {
     const v1 = s.version === 1 ? v1Mod() : undefined;
     const cpuset = controllerDir(s, 'cpuset');
     const cpusetMount = cpuset && mounts.get(cpuset);
-    for (const d of s.created) {
-      makeDir(d);
-      if (cpusetMount && d.startsWith(cpusetMount + '/')) v1!.initCpuset(d, cpusetMount);
+    if (rootless) {
+      rootlessDirs(s, mounts, spec.linux?.cgroupsPath, r);
+      fs.writeFileSync(path.join(stateDir, CGROUP_FILE), JSON.stringify(s));
+      for (const d of s.created) if (cpusetMount && d.startsWith(cpusetMount + '/')) v1!.initCpuset(d, cpusetMount);
+    } else {
+      for (const d of s.created) {
+        makeDir(d);
+        if (cpusetMount && d.startsWith(cpusetMount + '/')) v1!.initCpuset(d, cpusetMount);
+      }
     }
     if (v1) {
-      v1.applyV1(s, r, false);
-    } else {
+      v1.applyV1(s, r, false, rootless);
+    } else if (s.unified) {
       const v2 = v2Mod();
       v2.enableControllers(layout.v2!.mount, s.unified!, v2.controllersFor(r));
       v2.applyV2(s.unified!, r, false);
+      // an unprivileged user cannot attach a device program (CAP_SYS_ADMIN/CAP_BPF): runc skips it too; the
+      // container's own user namespace keeps it from using devices it was not given anyway
+      if (rootless) return;
       // the device list: an eBPF program attached to the cgroup (cgroup2 has no devices files)
       const { deviceProgram } = require('./bpf') as typeof import('./bpf');
       const { deviceRules } = require('./fields') as typeof import('./fields');
@@ -129,6 +152,60 @@ function makeAndApply(s: SavedCgroup, spec: Spec, stateDir: string): void {
     try { destroyCgroups(s); } catch { /* the first error is the one to report */ }
     throw e;
   }
+}
+
+/**
+ * Rootless: the v1 hierarchies (by mount name) where the container's cgroup will exist, i.e. where the nearest
+ * existing ancestor of its directory is writable by runts (a delegated subtree). The planner binds only these
+ * into a `cgroup` mount; prepareCgroups drops the others.
+ */
+export function rootlessV1Hierarchies(spec: Spec, id: string): string[] {
+  const { hostLayout, containerPath, dirIn } = layoutMod();
+  const cp = containerPath(spec.linux?.cgroupsPath, id);
+  return hostLayout().v1.filter((h) => {
+    let d = dirIn(h, cp);
+    while (!fs.existsSync(d) && d.length > h.mount.length) d = path.dirname(d);
+    try { fs.accessSync(d, fs.constants.W_OK); return true; } catch { return false; }
+  }).map((h) => path.basename(h.mount));
+}
+
+/** The fields of linux.resources that ask for a limit (devices aside: a rootless container gets no device list). */
+export function limitFields(r: Resources): string[] {
+  return Object.entries(r).filter(([k, v]) => {
+    if (k === 'devices' || v === undefined || v === null) return false;
+    if (Array.isArray(v)) return v.length > 0;
+    if (typeof v === 'object') return Object.values(v as object).some((x) => x !== undefined && x !== null);
+    return true;
+  }).map(([k]) => k);
+}
+
+/**
+ * Rootless: make the container's directories where the user may (a delegated subtree it owns), drop the
+ * hierarchies where it may not, as runc does: that is allowed only when the config names no cgroupsPath and asks
+ * for no limits; otherwise the error names the field. `s` keeps only what exists for the container.
+ */
+function rootlessDirs(s: SavedCgroup, mounts: Map<string, string>, cgroupsPath: string | undefined, r: Resources): void {
+  const denied: string[] = [];
+  for (const [d, mount] of mounts) {
+    const mine = s.created.filter((c) => c === d || (c.startsWith(mount + '/') && d.startsWith(c + '/')));
+    const made: string[] = [];
+    try {
+      for (const c of mine) if (makeDir(c)) made.push(c);
+      continue;
+    } catch (e) {
+      if (!/permission denied|operation not permitted|read-only file system/.test((e as Error).message)) throw e;
+      for (const c of made.reverse()) try { fs.rmdirSync(c); } catch { /* left for delete */ }
+      denied.push(`${(e as Error).message}`);
+    }
+    s.created = s.created.filter((c) => !mine.includes(c));
+    if (s.unified === d) delete s.unified;
+    for (const [k, v] of Object.entries(s.paths)) if (v === d) delete s.paths[k];
+  }
+  if (!denied.length) return;
+  const why = `rootless without a delegated cgroup (${denied[0]})`;
+  const limits = limitFields(r);
+  if (limits.length) throw new RuntimeError(`linux.resources.${limits[0]}: cannot set limits: ${why}`);
+  if (cgroupsPath) throw new RuntimeError(`linux.cgroupsPath: cannot create "${cgroupsPath}": ${why}`);
 }
 
 /** Move `pid` into the container's cgroups that the stub does not join itself (joinPlan's `byRuntime`). */

@@ -13,13 +13,14 @@ function need(s: SavedCgroup, controller: string, field: string): string {
 }
 
 /** Apply `r` to the container's v1 cgroups. `update`: changing a running container (runts update). */
-export function applyV1(s: SavedCgroup, r: Resources, update: boolean): void {
+export function applyV1(s: SavedCgroup, r: Resources, update: boolean, rootless = false): void {
   if (r.unified && Object.keys(r.unified).length) {
     throw fieldError('unified', 'cgroup v2 files cannot be set on a cgroup v1 host (this host has v1 controllers)');
   }
   // every container gets a device list at create (deny all, its rules, the defaults); update leaves it alone
-  if (!update && controllerDir(s, 'devices')) devices(controllerDir(s, 'devices')!, r);
-  else if (!update && r.devices?.length) need(s, 'devices', 'devices');
+  // rootless: no device list (writing one needs CAP_SYS_ADMIN; runc ignores it too)
+  if (!update && !rootless && controllerDir(s, 'devices')) devices(controllerDir(s, 'devices')!, r);
+  else if (!update && !rootless && r.devices?.length) need(s, 'devices', 'devices');
   if (r.memory) memory(need(s, 'memory', 'memory'), r.memory, update);
   if (r.cpu) cpu(s, r.cpu);
   if (r.pids && r.pids.limit !== undefined) {

@@ -5,13 +5,15 @@ import * as path from 'path';
 import { RuntimeError, errnoText } from '../errors';
 import { checkRootPath, throwFirst } from '../config/rules';
 import { logWarn } from '../log';
-import { SavedCgroup, destroyCgroups, joinCgroups, joinPlan, prepareCgroups, signalAll, startSystemdCgroups } from '../cgroups';
+import { SavedCgroup, destroyCgroups, joinCgroups, joinPlan, prepareCgroups, rootlessV1Hierarchies, signalAll, startSystemdCgroups } from '../cgroups';
 import { loadConfig, resolveBundle } from '../config/load';
 import type { Spec } from '../config/types';
 import { buildPlan, LaunchFds } from '../plan/build';
 import { withCgroupJoin } from '../plan/cgroups';
 import { SyncCode } from '../plan/ops';
-import { hasMountNs, idMapText, planNamespaces } from '../plan/namespaces';
+import { hasMountNs, planNamespaces } from '../plan/namespaces';
+import { checkUnprivileged, isRootless, rootlessEuid, unprivilegedFacts } from '../rootless';
+import { deniesSetgroups, writeIdMaps } from './usermap';
 import { hostRootOf, removeHostMounts } from './hostmounts';
 import { parseMountinfo } from '../plan/mountinfo';
 import { NetDevice, netDevices } from '../plan/netdev';
@@ -109,7 +111,10 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const hostMounts = o.noPivot ? parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')) : undefined;
   const rootfsReal = o.noPivot ? fs.realpathSync(rootfs) : undefined;
   const devs = netDevices(spec, planNamespaces(spec));
-  const plan = buildPlan(spec, { id: o.id, bundle, rootfs, noPivot: !!o.noPivot, hostMounts, rootfsReal, fds, extraEnv, hostRoot: hostRootOf(dir), netAddrs: readNetAddrs(devs) });
+  if (isRootless()) checkRootless(spec, !!o.systemdCgroup);
+  const plan = buildPlan(spec, { id: o.id, bundle, rootfs, noPivot: !!o.noPivot, hostMounts, rootfsReal, fds, extraEnv, hostRoot: hostRootOf(dir), netAddrs: readNetAddrs(devs),
+    unprivileged: rootlessEuid(),
+    cgroupV1Usable: isRootless() && (spec.mounts ?? []).some((m) => m.type === 'cgroup') ? rootlessV1Hierarchies(spec, o.id) : undefined });
   for (let fd = 3; fd < 3 + preserve; fd++) {
     try { fs.fstatSync(fd); } catch { throw new RuntimeError(`--preserve-fds: fd ${fd} is not open`); }
   }
@@ -150,7 +155,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     }
     if (o.pidfdSocket) pidfdSock = connectPidfdSocket(o.pidfdSocket);
     // the cgroups exist before the init does; the stub's start-up overlaps the kernel's first-migration wait
-    cgroup = prepareCgroups(spec, o.id, dir, !!o.systemdCgroup);
+    cgroup = prepareCgroups(spec, o.id, dir, { systemd: !!o.systemdCgroup, rootless: isRootless() });
     const join = joinPlan(cgroup, stubMayForkInto(spec));
     const steps = withCgroupJoin(plan.steps, join);
     memfd = await stubMemfd();
@@ -160,11 +165,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     const created = new Date().toISOString();
     initPid = runStub({
       steps, before, after, syncFd: fds.sync, memfdFd: fds.memfd, until: 'ready',
-      onUsermap: (childPid) => {
-        const linux = spec.linux ?? {};
-        fs.writeFileSync(`/proc/${childPid}/uid_map`, idMapText(linux.uidMappings ?? []));
-        fs.writeFileSync(`/proc/${childPid}/gid_map`, idMapText(linux.gidMappings ?? []));
-      },
+      onUsermap: (childPid) => writeIdMaps(childPid, spec, rootlessEuid()),
       onPid: (pid) => {
         initPid = pid;
         pidfd = native.pidfdOpen(pid);
@@ -278,4 +279,26 @@ function moveNetDevices(devs: NetDevice[], pid: number): void {
   } finally {
     fs.closeSync(nsFd);
   }
+}
+
+/**
+ * What a rootless create cannot do, refused before anything is made, with the field named: no user namespace
+ * (an unprivileged user needs one for every mount and id change; root of a user namespace, rootless podman's,
+ * may run without a new one), an oomScoreAdj or rlimit above what the caller has, supplementary groups where
+ * setgroups is denied.
+ */
+function checkRootless(spec: Spec, systemd: boolean): void {
+  const linux = spec.linux ?? {};
+  if (systemd) {
+    throw new RuntimeError('--systemd-cgroup: the systemd cgroup driver is not supported rootless by runts (it talks to the system bus); use the cgroupfs driver');
+  }
+  if (rootlessEuid()) {
+    if (!(linux.namespaces ?? []).some((n) => n.type === 'user')) {
+      throw new RuntimeError('linux.namespaces: a rootless container needs a user namespace (runts spec --rootless writes one)');
+    }
+    if (deniesSetgroups(spec, true, process.getegid!()) && spec.process?.user?.additionalGids?.length) {
+      throw new RuntimeError('process.user.additionalGids: setgroups is denied in a user namespace whose gid map is the caller\'s own gid only; map a range from /etc/subgid (newgidmap) to use additional groups');
+    }
+  }
+  checkUnprivileged(spec.process, unprivilegedFacts());
 }

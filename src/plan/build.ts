@@ -43,6 +43,13 @@ export interface PlanOptions {
   hostRoot?: string;
   /** linux.netDevices: the addresses of each device in runts' network namespace (undefined: no such device) */
   netAddrs?: Record<string, NetAddr[] | undefined>;
+  /**
+   * rootless with an effective uid other than 0: no capability in the runtime's mount namespace, so bind
+   * sources cannot be cloned there (open_tree) and are bound inside the container's namespaces instead
+   */
+  unprivileged?: boolean;
+  /** rootless: the v1 hierarchies (mount names) where the container has a cgroup; only these are bound */
+  cgroupV1Usable?: string[];
 }
 
 export interface Plan {
@@ -169,17 +176,21 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
     cgroupV1 = v1.map((h) => ({ name: path.posix.basename(h.mount), options: h.options }));
     if (v1.length && !ns.create.has('cgroup') && o.id) {
       const cp = containerPath(linux.cgroupsPath, o.id);
-      cgroupBinds = v1.map((h) => ({ name: path.posix.basename(h.mount), source: dirIn(h, cp) }));
+      cgroupBinds = v1.map((h) => ({ name: path.posix.basename(h.mount), source: dirIn(h, cp) }))
+        .filter((b) => !o.cgroupV1Usable || o.cgroupV1Usable.includes(b.name));
     }
   }
   // the clones of bind sources get the propagation the root's copy gives the other mounts
-  const bindTrees = userns && ns.create.has('mount') ? ((rootProp & MS.PRIVATE) ? MS.PRIVATE : MS.SLAVE) : undefined;
+  const bindTrees = userns && ns.create.has('mount') && !o.unprivileged ? ((rootProp & MS.PRIVATE) ? MS.PRIVATE : MS.SLAVE) : undefined;
   const treePropagation = (rootProp & MS.PRIVATE) ? MS.PRIVATE : MS.SLAVE;
   const joinedUser = ns.join.find((j) => j.type === 'user');
   const containerUserns = ns.create.has('user')
     ? { uidMap: idMapText(linux.uidMappings ?? []), gidMap: idMapText(linux.gidMappings ?? []), path: '' }
     : joinedUser ? { uidMap: '', gidMap: '', path: joinedUser.path } : undefined;
-  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1, cgroupBinds, mountContext: mountContext(spec), bindTrees, treePropagation, containerUserns });
+  // sysfs needs a network namespace owned by the user namespace: with the runtime's own (none listed), /sys is
+  // bound instead (runc's fallback for rootless containers); a joined one is taken to be the container's
+  const sysfsBind = userns && !ns.create.has('network') && !ns.join.some((j) => j.type === 'network');
+  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1, cgroupBinds, mountContext: mountContext(spec), bindTrees, treePropagation, containerUserns, sysfsBind });
   s.splice(sourcesAt, 0, ...m.sources);
   s.push(...m.steps);
   if (!m.bindDev) {

@@ -182,6 +182,11 @@ export interface MountContext {
   treePropagation?: number;
   /** the container's user namespace (created: its maps; joined: its path), for idmap without mappings */
   containerUserns?: IdmapNs;
+  /**
+   * a user namespace without a network namespace of its own: the kernel refuses a sysfs mount there, so a
+   * `sysfs` mount becomes a recursive bind of the host's /sys with its options (runc's fallback, rootless)
+   */
+  sysfsBind?: boolean;
 }
 
 const TARGET = How.TARGET_IN_ROOT;
@@ -254,8 +259,11 @@ export function mountSteps(spec: Spec, ctx: MountContext): MountSteps {
   };
   const errctx = (label: string) => step('ERRCTX', str(label));
   throwFirst(checkMounts(spec));
-  (spec.mounts ?? []).forEach((m: Mount, i: number) => {
+  (spec.mounts ?? []).forEach((given: Mount, i: number) => {
     const field = `mounts[${i}]`;
+    const m: Mount = ctx.sysfsBind && given.type === 'sysfs'
+      ? { destination: given.destination, type: 'bind', source: '/sys', options: ['rbind', ...(given.options ?? [])] }
+      : given;
     const dest = cleanDest(m.destination!);
     const type = m.type ?? '';
     const p = parseOptions(m.options, field, type === 'bind');

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { fastParse } from '../../src/argv';
 
-const G = { root: '/run/runts', logFormat: 'text', debug: false, systemdCgroup: false, rootless: 'auto' };
+const G = { root: '', logFormat: 'text', debug: false, systemdCgroup: false, rootless: 'auto' };
 
 describe('fastParse', () => {
   it('parses the calls conmon and the containerd shim make', () => {
