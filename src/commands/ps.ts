@@ -14,7 +14,9 @@ export function ps(g: Globals, id: string, psArgs: string[], o: { format: string
   checkId(id);
   const dir = containerDir(g.root, id);
   const s = readSaved(dir, id);
-  const pids = allPids(s.cgroup).sort((a, b) => a - b);
+  // without a cgroup (rootless, not delegated): the processes of the container's pid namespace
+  const procs = require('../container/procs') as typeof import('../container/procs');
+  const pids = (procs.hasCgroup(s) ? allPids(s.cgroup) : procs.pidNsPids(s)).sort((a, b) => a - b);
   if (o.format === 'json') {
     stdout(JSON.stringify(pids) + '\n');
     return;

@@ -18,6 +18,7 @@ import { Saved, containerDir, hookState, lockDir, readSaved, statusOf, unlock } 
 import type { TtyRelay } from './tty';
 import { SIGNALS } from './signals';
 import { connectPidfdSocket, sendPidfd } from './pidfd';
+import { checkUnprivileged, isRootless, unprivilegedFacts } from '../rootless';
 
 export interface ExecOptions {
   root: string;
@@ -65,6 +66,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
     if (status === 'paused' && !o.ignorePaused) throw new RuntimeError('cannot exec in a paused container (use --ignore-paused to override)');
     const proc = o.process;
+    if (isRootless()) checkUnprivileged(proc, unprivilegedFacts());
     if (!proc.args?.length) throw new RuntimeError('exec: args must not be empty');
     throwFirst(checkCwd(proc.cwd ?? '', 'exec: cwd'));
     for (let fd = 3; fd < 3 + o.preserveFds; fd++) {

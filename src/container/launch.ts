@@ -165,7 +165,19 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     const created = new Date().toISOString();
     initPid = runStub({
       steps, before, after, syncFd: fds.sync, memfdFd: fds.memfd, until: 'ready',
-      onUsermap: (childPid) => writeIdMaps(childPid, spec, rootlessEuid()),
+      onUsermap: (childPid) => {
+        writeIdMaps(childPid, spec, rootlessEuid());
+        // unprivileged: the planner left it to us (the dumpable stub's file is the caller's now); FORK's child
+        // inherits it
+        const adj = spec.process?.oomScoreAdj;
+        if (rootlessEuid() && adj !== undefined) {
+          try {
+            fs.writeFileSync(`/proc/${childPid}/oom_score_adj`, String(adj));
+          } catch (e) {
+            throw new RuntimeError(`process.oomScoreAdj: write /proc/${childPid}/oom_score_adj: ${errnoText(e)}`);
+          }
+        }
+      },
       onPid: (pid) => {
         initPid = pid;
         pidfd = native.pidfdOpen(pid);

@@ -162,6 +162,13 @@ export function killContainer(root: string, id: string, signal: string | number,
     const s = readSaved(dir, id);
     // signal 0 only asks whether the container is alive: its init answers that (no freezing for --all)
     const done = all && sig !== 0 && cgroups().signalAll(s.cgroup, sig);
+    if (!done && all && sig !== 0) {
+      // no cgroup (rootless, not delegated): every process of the container's own pid namespace
+      const pids = (require('./procs') as typeof import('./procs')).pidNsPids(s);
+      if (pids.length > 1) {
+        for (const p of pids.filter((p) => p !== s.pid)) try { process.kill(p, sig); } catch { /* exited */ }
+      }
+    }
     if (!done) signalInit(s, sig);
   } finally {
     unlock(lock);

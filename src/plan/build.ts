@@ -93,7 +93,9 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   s.push(step('CLOEXEC_FROM', u64(3 + o.fds.preserve)));
   // the stub's first process, as root of the host's user namespace (FORK's child inherits the value): in a new
   // user namespace the non-dumpable stub's /proc/self files belong to the host's root (runc writes it there too)
-  if (proc.oomScoreAdj !== undefined) s.push(step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(proc.oomScoreAdj))));
+  // (unprivileged: that file is not the caller's to write; runts writes /proc/<stub>/oom_score_adj at USERMAP,
+  // while the stub is dumpable)
+  if (proc.oomScoreAdj !== undefined && !o.unprivileged) s.push(step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(proc.oomScoreAdj))));
 
   // bind sources opened here, with the host's credentials, when a user namespace is entered (mounts below)
   const sourcesAt = s.length;
@@ -170,9 +172,11 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   // a cgroup mount needs the host's hierarchies (the layout is cached: create reads it again for the cgroups)
   let cgroupV1: MountContext['cgroupV1'] = [];
   let cgroupBinds: MountContext['cgroupBinds'];
+  let cgroup2Bind: string | undefined;
   if ((spec.mounts ?? []).some((m) => m.type === 'cgroup')) {
     const { hostLayout, containerPath, dirIn } = require('../cgroups/layout') as typeof import('../cgroups/layout');
     const v1 = hostLayout().v1;
+    if (!v1.length && userns && !ns.create.has('cgroup')) cgroup2Bind = hostLayout().v2?.mount;
     cgroupV1 = v1.map((h) => ({ name: path.posix.basename(h.mount), options: h.options }));
     if (v1.length && !ns.create.has('cgroup') && o.id) {
       const cp = containerPath(linux.cgroupsPath, o.id);
@@ -190,7 +194,7 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   // sysfs needs a network namespace owned by the user namespace: with the runtime's own (none listed), /sys is
   // bound instead (runc's fallback for rootless containers); a joined one is taken to be the container's
   const sysfsBind = userns && !ns.create.has('network') && !ns.join.some((j) => j.type === 'network');
-  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1, cgroupBinds, mountContext: mountContext(spec), bindTrees, treePropagation, containerUserns, sysfsBind });
+  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1, cgroupBinds, mountContext: mountContext(spec), bindTrees, treePropagation, containerUserns, sysfsBind, cgroup2Bind });
   s.splice(sourcesAt, 0, ...m.sources);
   s.push(...m.steps);
   if (!m.bindDev) {

@@ -187,6 +187,11 @@ export interface MountContext {
    * `sysfs` mount becomes a recursive bind of the host's /sys with its options (runc's fallback, rootless)
    */
   sysfsBind?: boolean;
+  /**
+   * cgroup v2 in a user namespace without a new cgroup namespace: the kernel refuses a cgroup2 mount there, so
+   * this host mount of cgroup2 is bound instead (runc's fallback, rootless)
+   */
+  cgroup2Bind?: string;
 }
 
 const TARGET = How.TARGET_IN_ROOT;
@@ -341,6 +346,11 @@ function cgroupMount(dest: string, p: ParsedOptions, ctx: MountContext): Step[] 
   const out: Step[] = [];
   const ro = (p.flags & MS.RDONLY) !== 0;
   const base = p.flags & ~MS.RDONLY;
+  if (ctx.cgroupV1.length === 0 && ctx.cgroup2Bind) {
+    out.push(step('MOUNT', str(ctx.cgroup2Bind), str(dest), str(''), u64(MS.BIND | MS.REC), str(''), u64(TARGET | How.MKDIR)));
+    out.push(step('MOUNT', str(''), str(dest), str(''), u64(MS.REMOUNT | MS.BIND | p.flags | MS.NOSUID | MS.NODEV | MS.NOEXEC), str(''), u64(TARGET | How.KEEP_LOCKED)));
+    return out;
+  }
   if (ctx.cgroupV1.length === 0) {
     out.push(step('MOUNT', str('cgroup'), str(dest), str('cgroup2'), u64(p.flags | MS.NOSUID | MS.NODEV | MS.NOEXEC), str(''), u64(TARGET | How.MKDIR)));
     return out;
