@@ -41,7 +41,7 @@ describe('import graphs of the per-container commands', () => {
     const g = graph('state');
     expect(g.modules).toEqual([
       'action.js', 'argv.js', 'cgroups/types.js', 'commands/state.js', 'container/state.js', 'errors.js', 'ids.js',
-      'io.js', 'log.js',
+      'io.js', 'log.js', 'rootless.js',
     ]);
     expect(g.builtins).toEqual([]);
   });

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { checkUnprivileged, decideRootless, defaultRoot, inUserNamespace, parseLimits } from '../../src/rootless';
+import { ownIdOnly } from '../../src/container/usermap';
+import { limitFields } from '../../src/cgroups';
+
+describe('rootless decisions', () => {
+  it('auto is rootless for a non-zero euid or inside a user namespace that is not the initial one (runc)', () => {
+    const initial = '         0          0 4294967295\n';
+    expect(inUserNamespace(initial)).toBe(false);
+    expect(inUserNamespace('         0       1000          1\n')).toBe(true);
+    expect(inUserNamespace('0 1000 1\n1 100000 65536\n')).toBe(true);
+    expect(decideRootless('auto', 0, initial)).toBe(false);
+    expect(decideRootless('auto', 1000, initial)).toBe(true);
+    expect(decideRootless('auto', 0, '0 1000 65536\n')).toBe(true);
+    expect(decideRootless('false', 1000, initial)).toBe(false);
+    expect(decideRootless('true', 0, initial)).toBe(true);
+  });
+  it('default state root: $XDG_RUNTIME_DIR/runts when rootless, an error for a non-root user without it', () => {
+    expect(defaultRoot(false, 0, '/run/user/0')).toBe('/run/runts');
+    expect(defaultRoot(true, 1000, '/run/user/1000/')).toBe('/run/user/1000/runts');
+    expect(defaultRoot(true, 0, undefined)).toBe('/run/runts');
+    expect(() => defaultRoot(true, 1000, undefined)).toThrow(/--root: not given and XDG_RUNTIME_DIR is not set/);
+  });
+  it('hard limits from /proc/self/limits; a higher hard limit or a lower oomScoreAdj is refused naming the field', () => {
+    const hard = parseLimits('Limit                     Soft Limit           Hard Limit           Units     \n' +
+      'Max open files            1024                 4096                 files     \n' +
+      'Max core file size        0                    unlimited            bytes     \n');
+    expect(hard).toEqual({ RLIMIT_NOFILE: 4096, RLIMIT_CORE: undefined });
+    const facts = { oomScoreAdj: 100, hard };
+    expect(() => checkUnprivileged({ oomScoreAdj: 99 }, facts)).toThrow(/^process\.oomScoreAdj: 99 is below the current value 100/);
+    expect(() => checkUnprivileged({ oomScoreAdj: 100, rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1, hard: 4096 }] }, facts)).not.toThrow();
+    expect(() => checkUnprivileged({ rlimits: [{ type: 'RLIMIT_CORE', soft: 1, hard: 2 ** 64 - 1 }] }, facts)).not.toThrow();
+    expect(() => checkUnprivileged({ rlimits: [{ type: 'RLIMIT_CORE', soft: 0, hard: 0 }, { type: 'RLIMIT_NOFILE', soft: 1, hard: 4097 }] }, facts))
+      .toThrow(/^process\.rlimits\[1\]\.hard: RLIMIT_NOFILE 4097 is above the current hard limit 4096/);
+  });
+  it('only a map of the caller\'s own id is written directly; limit fields ignore devices and empty objects', () => {
+    expect(ownIdOnly([{ containerID: 0, hostID: 1000, size: 1 }], 1000)).toBe(true);
+    expect(ownIdOnly([{ containerID: 0, hostID: 1000, size: 2 }], 1000)).toBe(false);
+    expect(ownIdOnly([{ containerID: 0, hostID: 1000, size: 1 }, { containerID: 1, hostID: 100000, size: 1 }], 1000)).toBe(false);
+    expect(limitFields({ devices: [{ allow: false, access: 'rwm' }], memory: {}, hugepageLimits: [] })).toEqual([]);
+    expect(limitFields({ devices: [], pids: { limit: 10 }, memory: { limit: 1 } })).toEqual(['pids', 'memory']);
+  });
+});
