@@ -30,7 +30,7 @@ me=setup
 source "$root/scripts/lib.sh"
 
 # --- system packages
-packages=(busybox-static build-essential python3 libseccomp-dev pkg-config)
+packages=(busybox-static build-essential python3 libseccomp-dev pkg-config uidmap)
 [ "$with_runc" = 0 ] || packages+=(runc hyperfine)
 
 ensure_packages "${packages[@]}"
