@@ -237,6 +237,14 @@ describe.skipIf(!HAVE)('rootless runts (as an unprivileged user made for the tes
     expect(good.stdout).toBe(`${Math.min(cur + 5, 1000)}\n800\n`);
   });
 
+  it('--systemd-cgroup rootless is refused before anything is made (the driver talks to the system bus)', () => {
+    const b = bundleOf((cfg) => { cfg.process.args = ['true']; });
+    const r = ru(['--systemd-cgroup', 'run', '--bundle', b, id('sd')]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toBe('runts: --systemd-cgroup: the systemd cgroup driver is not supported rootless by runts (it talks to the system bus); use the cgroupfs driver\n');
+    expect(fs.existsSync(path.join(xdg, 'runts', id('sd')))).toBe(false);
+  });
+
   it('a sysfs mount without a network namespace is the host\'s /sys bound, read-only', () => {
     const b = bundleOf((cfg) => {
       const i = cfg.mounts.findIndex((m: any) => m.destination === '/sys');
