@@ -154,6 +154,18 @@ describe.skipIf(!HAVE)('rootless runts (as an unprivileged user made for the tes
     expect(fs.existsSync(path.join(xdg, 'runts', c))).toBe(false);
   });
 
+  it('delete --force without --root finds the container under $XDG_RUNTIME_DIR/runts (not the gone-container fast path\'s /run/runts)', () => {
+    const b = bundleOf((cfg) => { cfg.process.args = ['sleep', '300']; });
+    const c = id('dforce');
+    const cr = ru(['create', '--bundle', b, c]);
+    expect(cr.status, cr.stderr).toBe(0);
+    const pid = JSON.parse(ru(['state', c]).stdout).pid as number;
+    const d = ru(['delete', '--force', c]);
+    expect(d.status, d.stderr).toBe(0);
+    expect(fs.existsSync(path.join(xdg, 'runts', c))).toBe(false);
+    expect(fs.existsSync(`/proc/${pid}/status`) && !/State:\s+Z/.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))).toBe(false);
+  });
+
   it('a terminal: the pty master reaches --console-socket, the shell has a tty', async () => {
     const native = loadNative();
     const sock = path.join(work, `console-${++seq}.sock`);
