@@ -32,12 +32,22 @@ function probe(mmap: Mmap, file: string): string {
 }
 
 /**
+ * The state root without --root where it cannot depend on --rootless auto: /run/runts for root without
+ * XDG_RUNTIME_DIR (rootless.ts defaultRoot gives that whether or not root is in a user namespace); otherwise
+ * null, and a call without --root goes the usual way (a rootless user's root is $XDG_RUNTIME_DIR/runts).
+ */
+function plainDefaultRoot(): string | null {
+  return process.geteuid && process.geteuid() === 0 && !process.env.XDG_RUNTIME_DIR ? '/run/runts' : null;
+}
+
+/**
  * Whether argv (without node and script) is `[globals] delete (--force|-f) ID` (or the flag after the id), for a
  * container whose state directory does not exist, with nothing else to do (no log file to create).
+ * `defaultRoot`: the state root without --root (null: such a call falls through).
  */
-export function deleteForceOfGone(argv: string[], mmap: Mmap | undefined): boolean {
+export function deleteForceOfGone(argv: string[], mmap: Mmap | undefined, defaultRoot: string | null = plainDefaultRoot()): boolean {
   if (!mmap) return false;
-  let root = '/run/runts';
+  let root: string | null = defaultRoot;
   let log: string | undefined;
   let i = 0;
   for (; i < argv.length && argv[i].charCodeAt(0) === 45 /* - */; i++) {

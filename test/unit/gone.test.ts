@@ -21,7 +21,7 @@ describe('deleteForceOfGone', () => {
     const f = fs(['/s/id/log.json', '/x/oci-log'], ['/run/containerd/runc/default']);
     expect(deleteForceOfGone(['--root', '/run/containerd/runc/default', '--log', '/s/id/log.json', '--log-format', 'json', 'delete', '--force', 'c1'], f.mmap)).toBe(true);
     expect(f.asked).toEqual(['/s/id/log.json', '/run/containerd/runc/default/c1']);
-    expect(deleteForceOfGone(['--log-format=json', '--log=/x/oci-log', 'delete', '--force', 'c2'], f.mmap)).toBe(true);
+    expect(deleteForceOfGone(['--log-format=json', '--log=/x/oci-log', 'delete', '--force', 'c2'], f.mmap, '/run/runts')).toBe(true);
     expect(f.asked.at(-1)).toBe('/run/runts/c2');
     expect(deleteForceOfGone(['--root=/r/', 'delete', 'c3', '-f'], f.mmap)).toBe(true);
     expect(f.asked.at(-1)).toBe('/r/c3');
@@ -33,6 +33,17 @@ describe('deleteForceOfGone', () => {
     const notDir = fs([]);
     notDir.mmap = (f: string) => { throw Object.assign(new Error(f), { code: 'ENOTDIR' }); };
     expect(deleteForceOfGone(['--root', '/r', 'delete', '--force', 'c1'], notDir.mmap)).toBe(false);
+  });
+
+  it('without --root: /run/runts only where --rootless cannot move it (root, no XDG_RUNTIME_DIR), else falls through', () => {
+    const f = fs([]);
+    expect(deleteForceOfGone(['delete', '--force', 'c1'], f.mmap, '/run/runts')).toBe(true);
+    expect(f.asked).toEqual(['/run/runts/c1']);
+    // a rootless user's containers are under $XDG_RUNTIME_DIR/runts: never answered from /run/runts
+    expect(deleteForceOfGone(['delete', '--force', 'c1'], f.mmap, null)).toBe(false);
+    expect(deleteForceOfGone(['--log-format', 'json', 'delete', '--force', 'c1'], f.mmap, null)).toBe(false);
+    expect(deleteForceOfGone(['--root', '/r', 'delete', '--force', 'c1'], f.mmap, null)).toBe(true);
+    expect(f.asked).toEqual(['/run/runts/c1', '/r/c1']);
   });
 
   it('falls through when the log file is missing: the full path creates it', () => {
@@ -51,6 +62,6 @@ describe('deleteForceOfGone', () => {
       ['delete', '--force', 'x'.repeat(1025)], ['delete', '-rf', 'c1'], ['delete', '--force=true', 'c1'],
     ]) expect(deleteForceOfGone(argv, mmap), argv.join(' ')).toBe(false);
     expect(deleteForceOfGone(['delete', '--force', 'c1'], undefined)).toBe(false);
-    expect(deleteForceOfGone(['delete', '--force', 'A-z_0.9+'], mmap)).toBe(true);
+    expect(deleteForceOfGone(['delete', '--force', 'A-z_0.9+'], mmap, '/run/runts')).toBe(true);
   });
 });
