@@ -3,7 +3,7 @@
 import { configureLog, logError, touchLog } from './log';
 import { RuntimeError } from './errors';
 import { readOptText, stderr } from './io';
-import { decideRootless, defaultRoot, setRootless } from './rootless';
+import { decideRootless, defaultRoot, inUserNamespace, setRootless } from './rootless';
 
 export interface Globals {
   /** --root; empty when not given (runAction fills in the default, which depends on --rootless) */
@@ -45,8 +45,9 @@ export async function runAction(g: Globals, load: () => CommandFn, args: unknown
  */
 function resolveRootless(g: Globals): void {
   const euid = process.geteuid ? process.geteuid() : 0;
-  const rootless = decideRootless(g.rootless, euid, g.rootless === 'auto' && euid === 0 ? readOptText('/proc/self/uid_map') : undefined);
-  setRootless(rootless, euid);
+  const uidMap = euid === 0 ? readOptText('/proc/self/uid_map') : undefined;
+  const rootless = decideRootless(g.rootless, euid, g.rootless === 'auto' ? uidMap : undefined);
+  setRootless(rootless, euid, inUserNamespace(uidMap));
   if (g.root) return;
   try {
     g.root = defaultRoot(rootless, euid, process.env.XDG_RUNTIME_DIR);

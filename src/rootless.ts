@@ -35,10 +35,22 @@ export function defaultRoot(rootless: boolean, euid: number, xdgRuntimeDir: stri
 
 let current = false;
 let currentEuid = 0;
+let currentInUserNs = false;
 
-export function setRootless(rootless: boolean, euid: number): void {
+export function setRootless(rootless: boolean, euid: number, inUserNs = false): void {
   current = rootless;
   currentEuid = euid;
+  currentInUserNs = inUserNs;
+}
+
+/**
+ * Does runts itself run in a user namespace other than the initial one (rootless podman's, as root there)? No
+ * capability reaches the initial namespace then: device nodes cannot be made (runc binds them, as in a container
+ * user namespace). Known for a caller with euid 0 (an unprivileged caller binds them anyway: it has no user
+ * namespace of its own without one in the config).
+ */
+export function runtimeInUserNs(): boolean {
+  return currentInUserNs;
 }
 
 /** Is this call rootless (decided by action.ts from --rootless)? */

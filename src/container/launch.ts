@@ -12,7 +12,7 @@ import { buildPlan, LaunchFds } from '../plan/build';
 import { withCgroupJoin } from '../plan/cgroups';
 import { SyncCode } from '../plan/ops';
 import { hasMountNs, planNamespaces } from '../plan/namespaces';
-import { checkUnprivileged, isRootless, rootlessEuid, unprivilegedFacts } from '../rootless';
+import { checkUnprivileged, isRootless, rootlessEuid, runtimeInUserNs, unprivilegedFacts } from '../rootless';
 import { deniesSetgroups, writeIdMaps } from './usermap';
 import { hostRootOf, removeHostMounts } from './hostmounts';
 import { parseMountinfo } from '../plan/mountinfo';
@@ -113,7 +113,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const devs = netDevices(spec, planNamespaces(spec));
   if (isRootless()) checkRootless(spec, !!o.systemdCgroup);
   const plan = buildPlan(spec, { id: o.id, bundle, rootfs, noPivot: !!o.noPivot, hostMounts, rootfsReal, fds, extraEnv, hostRoot: hostRootOf(dir), netAddrs: readNetAddrs(devs),
-    unprivileged: rootlessEuid(),
+    unprivileged: rootlessEuid(), inUserNs: runtimeInUserNs(),
     cgroupV1Usable: isRootless() && (spec.mounts ?? []).some((m) => m.type === 'cgroup') ? rootlessV1Hierarchies(spec, o.id) : undefined });
   for (let fd = 3; fd < 3 + preserve; fd++) {
     try { fs.fstatSync(fd); } catch { throw new RuntimeError(`--preserve-fds: fd ${fd} is not open`); }

@@ -48,6 +48,11 @@ export interface PlanOptions {
    * sources cannot be cloned there (open_tree) and are bound inside the container's namespaces instead
    */
   unprivileged?: boolean;
+  /**
+   * runts runs in a user namespace other than the initial one (rootless podman's): device nodes are bound from
+   * the host as in a container user namespace (runc: RunningInUserNS), mknod would fail with EPERM
+   */
+  inUserNs?: boolean;
   /** rootless: the v1 hierarchies (mount names) where the container has a cgroup; only these are bound */
   cgroupV1Usable?: string[];
 }
@@ -198,10 +203,10 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   s.splice(sourcesAt, 0, ...m.sources);
   s.push(...m.steps);
   if (!m.bindDev) {
-    s.push(...deviceSteps(spec, userns, true));
+    s.push(...deviceSteps(spec, userns || !!o.inUserNs, true));
     s.push(...devSymlinks());
   } else if (linux.devices?.length) {
-    s.push(...deviceSteps(spec, userns, false));
+    s.push(...deviceSteps(spec, userns || !!o.inUserNs, false));
   }
   s.push(step('MKDIR', str(proc.cwd), u64(0o755)));
   // a read-only /dev is made read-only after the console is set up (runc's order): its mount point first

@@ -22,13 +22,14 @@ let seq = 0;
 const saved = new Map<string, Buffer>();
 
 /** runts as the test user; no --root unless given (the default is $XDG_RUNTIME_DIR/runts). Output through files. */
-function ru(args: string[], o: { env?: Record<string, string | undefined>; input?: string; prefix?: string } = {}): Result {
+function ru(args: string[], o: { env?: Record<string, string | undefined>; input?: string; prefix?: string; inside?: string[] } = {}): Result {
   const base = path.join(work, `.out-${++seq}`);
   const out = fs.openSync(`${base}.1`, 'w+');
   const err = fs.openSync(`${base}.2`, 'w+');
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, XDG_RUNTIME_DIR: xdg };
   for (const [k, v] of Object.entries(o.env ?? {})) if (v === undefined) delete env[k]; else env[k] = v;
-  const setpriv = ['setpriv', '--reuid', String(uid), '--regid', String(gid), '--init-groups', RUNTS, ...args];
+  // o.inside: a command the user runs runts under (e.g. unshare into a user namespace of its own)
+  const setpriv = ['setpriv', '--reuid', String(uid), '--regid', String(gid), '--init-groups', ...(o.inside ?? []), RUNTS, ...args];
   // o.prefix: a root shell command run first (e.g. moving itself into a cgroup), then exec setpriv
   const cmd = o.prefix ? ['sh', '-c', `${o.prefix} && exec "$@"`, 'sh', ...setpriv] : setpriv;
   try {
@@ -266,6 +267,26 @@ describe.skipIf(!HAVE)('rootless runts (as an unprivileged user made for the tes
     const r = ru(['run', '--bundle', b, id('sysfs')]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('sys-ok\nro-ok\n');
+  });
+
+  it('as root of a user namespace the user made with newuidmap (rootless podman\'s): no user namespace in the config, device nodes bound from the host', () => {
+    // what rootless podman does: runts runs as uid 0 of a user namespace mapping the user and its subuid range,
+    // and the config has no user namespace of its own (mknod is not allowed there: EPERM before the fix)
+    const b = bundleOf((cfg) => {
+      cfg.linux.namespaces = cfg.linux.namespaces.filter((n: any) => n.type !== 'user').concat([{ type: 'network' }]);
+      delete cfg.linux.uidMappings;
+      delete cfg.linux.gidMappings;
+      cfg.process.args = ['sh', '-c', 'cat /proc/self/uid_map; stat -c "%F %t,%T" /dev/null /dev/zero /dev/tty; echo x >/dev/null && head -c 4 /dev/zero | wc -c'];
+    });
+    const inside = ['unshare', '--map-auto', '--map-root-user'];
+    const r = ru(['run', '--bundle', b, id('podns')], { inside });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+    expect(lines).toEqual([`0 ${uid} 1`, `1 ${subStart} 65535`, 'character special file 1,3', 'character special file 1,5',
+      'character special file 5,0', '4']);
+    expect(fs.readdirSync(path.join(xdg, 'runts'))).toEqual([]);
+    expect(hostDevNull()).toEqual(devNull);
   });
 
   const offered = fs.existsSync(UNIFIED) ? fs.readFileSync(path.join(UNIFIED, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean) : [];
