@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { buildPlan } from '../../src/plan/build';
 import { checkUnprivileged, decideRootless, defaultRoot, inUserNamespace, parseLimits } from '../../src/rootless';
 import { ownIdOnly } from '../../src/container/usermap';
 import { limitFields } from '../../src/cgroups';
@@ -39,5 +40,24 @@ describe('rootless decisions', () => {
     expect(ownIdOnly([{ containerID: 0, hostID: 1000, size: 1 }, { containerID: 1, hostID: 100000, size: 1 }], 1000)).toBe(false);
     expect(limitFields({ devices: [{ allow: false, access: 'rwm' }], memory: {}, hugepageLimits: [] })).toEqual([]);
     expect(limitFields({ devices: [], pids: { limit: 10 }, memory: { limit: 1 } })).toEqual(['pids', 'memory']);
+  });
+});
+
+describe('plan of runts running inside a user namespace (rootless podman\'s)', () => {
+  const fds = { preserve: 0, sync: 3, listen: 4, memfd: 5 };
+  const spec = (): any => ({
+    ociVersion: '1.3.0',
+    process: { user: { uid: 0, gid: 0 }, args: ['true'], cwd: '/', env: [] },
+    root: { path: '/nonexistent/rootfs' },
+    mounts: [{ destination: '/dev', type: 'tmpfs', source: 'tmpfs' }],
+    linux: { namespaces: [{ type: 'mount' }, { type: 'pid' }], devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }] },
+  });
+  const devOps = (inUserNs: boolean) => buildPlan(spec(), { bundle: '/nonexistent', rootfs: '/nonexistent/rootfs', noPivot: false, fds, inUserNs })
+    .steps.filter((s) => s.op === 'MKNOD' || s.op === 'BIND_DEVICE').map((s) => `${s.op} ${(s.args[0] as { v: unknown }).v}`);
+
+  it('no user namespace in the config: devices are bound from the host, never made with mknod (runc: RunningInUserNS)', () => {
+    expect(devOps(true)).toEqual(['/dev/fuse', '/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty'].map((d) => `BIND_DEVICE ${d}`));
+    expect(devOps(false).every((o) => o.startsWith('MKNOD '))).toBe(true);
+    expect(devOps(false)).toHaveLength(7);
   });
 });
