@@ -7,7 +7,8 @@
 #   -q, --quiet   print only errors (the output of a failing step is shown in full)
 #
 # Installs, when missing: podman (with conmon; crun/runc come as dependencies and are never used by the
-# tests), containerd (ctr, containerd-shim-runc-v2), busybox-static, umoci (the reference for runts bundle). Then builds a busybox image without any
+# tests), containerd (ctr, containerd-shim-runc-v2), busybox-static, umoci (the reference for runts bundle), uidmap
+# (newuidmap/newgidmap: rootless podman). Then builds a busybox image without any
 # registry: test/.tmp/e2e/busybox.tar, a docker-archive (manifest.json + config + one uncompressed layer)
 # that both `podman load` and `ctr images import` accept, tagged localhost/runts-e2e/busybox:latest.
 #
@@ -33,7 +34,7 @@ me=setup-e2e
 source "$root/scripts/lib.sh"
 
 # --- system packages
-packages=(podman conmon containerd busybox-static umoci)
+packages=(podman conmon containerd busybox-static umoci uidmap)
 ensure_packages "${packages[@]}"
 
 # Debian's containerd package starts the system daemon (when there is an init system to start it). The
