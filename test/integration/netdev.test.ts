@@ -5,7 +5,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, rt } from '../helpers';
+import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, rt, sleep } from '../helpers';
 
 const ip = (...a: string[]) => spawnSync('ip', a, { encoding: 'utf8' });
 const NETNS = ip('netns', 'list').status === 0 && spawnSync('nsenter', ['--version']).status === 0;
@@ -50,7 +50,7 @@ function run(change: (cfg: any) => void, args = ['sh', '-c', 'ip addr show; cat 
 }
 
 describe.skipIf(!NETNS)('linux.netDevices', () => {
-  it('moves the device renamed, up, with its permanent global addresses, and does not move it back', () => {
+  it('moves the device renamed, up, with its permanent global addresses, and does not move it back', async () => {
     const { r } = run((cfg) => { cfg.linux.netDevices = { vA: { name: 'ctr0' } }; }, ['ip', '-o', 'addr', 'show', 'dev', 'ctr0']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -60,8 +60,13 @@ describe.skipIf(!NETNS)('linux.netDevices', () => {
     expect(out).toMatch(/ctr0\s+inet6 fd00:77::2\/64 scope global/);
     expect(out).not.toContain('10.77.2.2');
     expect(out).not.toContain('10.77.3.2');
-    // the veth went with the container's namespace: neither end is left in runts' namespace
-    const links = ip('-n', ns, '-o', 'link', 'show').stdout;
+    // the veth went with the container's namespace: neither end is left in runts' namespace (the kernel tears the
+    // namespace down after the last process is gone, asynchronously: wait for it, up to 5 s)
+    let links = ip('-n', ns, '-o', 'link', 'show').stdout;
+    for (let i = 0; i < 50 && /\bv[AB]\b/.test(links); i++) {
+      await sleep(100);
+      links = ip('-n', ns, '-o', 'link', 'show').stdout;
+    }
     expect(links).not.toMatch(/\bvA\b/);
     expect(links).not.toMatch(/\bvB\b/);
   });
