@@ -18,7 +18,7 @@ import { Saved, containerDir, hookState, lockDir, readSaved, statusOf, unlock } 
 import type { TtyRelay } from './tty';
 import { SIGNALS } from './signals';
 import { connectPidfdSocket, sendPidfd } from './pidfd';
-import { checkUnprivileged, isRootless, unprivilegedFacts } from '../rootless';
+import { checkUnprivileged, isRootless, rootlessEuid, unprivilegedFacts } from '../rootless';
 
 export interface ExecOptions {
   root: string;
@@ -65,8 +65,19 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     const status = statusOf(dir, saved);
     if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
     if (status === 'paused' && !o.ignorePaused) throw new RuntimeError('cannot exec in a paused container (use --ignore-paused to override)');
-    const proc = o.process;
+    let proc = o.process;
     if (isRootless()) checkUnprivileged(proc, unprivilegedFacts());
+    if (proc.oomScoreAdj !== undefined && rootlessEuid()) {
+      // A non-root caller cannot write the non-dumpable stub's /proc/self files (they belong to the host's root
+      // while it is not dumpable), so runts sets its own value, which the stub and the process inherit (only a
+      // raise, checked above), and the plan leaves it out.
+      try {
+        fs.writeFileSync('/proc/self/oom_score_adj', String(proc.oomScoreAdj));
+      } catch (e) {
+        throw new RuntimeError(`process.oomScoreAdj: write /proc/self/oom_score_adj: ${errnoText(e)}`);
+      }
+      proc = { ...proc, oomScoreAdj: undefined };
+    }
     if (!proc.args?.length) throw new RuntimeError('exec: args must not be empty');
     throwFirst(checkCwd(proc.cwd ?? '', 'exec: cwd'));
     for (let fd = 3; fd < 3 + o.preserveFds; fd++) {

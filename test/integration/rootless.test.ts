@@ -139,6 +139,13 @@ describe.skipIf(!HAVE)('rootless runts (as an unprivileged user made for the tes
     const ex = ru(['exec', c, 'sh', '-c', 'id -u; cat /proc/1/cmdline | tr "\\0" " "']);
     expect(ex.stderr).toBe('');
     expect(ex.stdout).toBe('0\nsleep 300 ');
+    // an exec'd process with an oomScoreAdj above the caller's: runts (not the non-dumpable stub) sets it
+    const procFile = path.join(xdg, 'proc.json');
+    fs.writeFileSync(procFile, JSON.stringify({ args: ['cat', '/proc/self/oom_score_adj'], cwd: '/', user: { uid: 0, gid: 0 }, oomScoreAdj: 321 }));
+    fs.chownSync(procFile, uid, uid);
+    const oom = ru(['exec', '--process', procFile, c]);
+    expect(oom.stderr).toBe('');
+    expect(oom.stdout).toBe('321\n');
     const bg = ru(['exec', '-d', c, 'sleep', '200']);
     expect(bg.status, bg.stderr).toBe(0);
     const ps = ru(['ps', '--format', 'json', c]);
