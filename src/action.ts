@@ -43,7 +43,7 @@ export async function runAction(g: Globals, load: () => CommandFn, args: unknown
  * --root, the default state root that goes with it. A missing default is an error only for commands that use the
  * root (spec and features do not).
  */
-function resolveRootless(g: Globals): void {
+export function resolveRootless(g: Globals): void {
   const euid = process.geteuid ? process.geteuid() : 0;
   const uidMap = euid === 0 ? readOptText('/proc/self/uid_map') : undefined;
   const rootless = decideRootless(g.rootless, euid, g.rootless === 'auto' ? uidMap : undefined);

@@ -4,6 +4,7 @@
 // Failures are RuntimeError: `message` is what the CLI prints after "runts: ", `field` the config.json field
 // it is about when there is one.
 import { RuntimeError } from './errors';
+import { DEFAULT_GLOBALS, resolveRootless, type Globals } from './action';
 import { checkId } from './ids';
 import type { Process, Spec } from './config/types';
 import type { ContainerEvent } from './container/events';
@@ -19,8 +20,10 @@ export type { Process, Spec, ContainerEvent, Stats, Status, Problem, ValidateRes
 export type State = StateView;
 
 export interface RuntimeOptions {
-  /** the state directory (runc's --root); default /run/runts */
+  /** the state directory (runc's --root); default as the CLI's: /run/runts, or $XDG_RUNTIME_DIR/runts rootless */
   root?: string;
+  /** runc's --rootless: 'auto' (default: rootless when not root or in a user namespace not the initial one) */
+  rootless?: 'auto' | 'true' | 'false';
   /** cgroupsPath is `slice:prefix:name` and the cgroup a transient systemd scope (--systemd-cgroup) */
   systemdCgroup?: boolean;
 }
@@ -91,12 +94,24 @@ async function call<T>(f: () => T | Promise<T>): Promise<T> {
 }
 
 export class Runtime {
-  readonly root: string;
   readonly systemdCgroup: boolean;
+  private readonly g: Globals;
 
+  /** Decides --rootless as the CLI does (the process-wide rootless state follows the last Runtime made). */
   constructor(o: RuntimeOptions = {}) {
-    this.root = o.root ?? '/run/runts';
     this.systemdCgroup = !!o.systemdCgroup;
+    this.g = { ...DEFAULT_GLOBALS, root: o.root ?? '', rootless: o.rootless ?? 'auto', systemdCgroup: this.systemdCgroup };
+    if (!['auto', 'true', 'false'].includes(this.g.rootless)) throw new RuntimeError(`rootless: must be auto, true or false, got "${this.g.rootless}"`);
+    resolveRootless(this.g);
+  }
+
+  /** the state directory; reading it throws when there is no default (rootless without XDG_RUNTIME_DIR) */
+  get root(): string {
+    try {
+      return this.g.root;
+    } catch (e) {
+      throw typed(e);
+    }
   }
 
   /** `create`: set the container up; its process waits for start. The container's stdio is this process's. */
