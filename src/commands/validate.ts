@@ -11,8 +11,8 @@ import { resolveBundle } from '../config/load';
 import { Problem, checkIntelRdtSupport, checkMountLabel, checkProcessLsm, planProblems, problemText } from '../config/rules';
 import type { Spec } from '../config/types';
 import { configProblems } from '../config/validate';
-import { isHostNs, NsType } from '../plan/namespaces';
-import { lsmFacts } from '../plan/lsm';
+import type { NsType } from '../plan/namespaces';
+import { isHostNs, lsmFacts } from '../container/facts';
 
 export interface ValidateResult {
   valid: boolean;

@@ -11,7 +11,7 @@ import type { ExactInts } from '../config/json';
 import { validateConfig } from '../config/validate';
 import { loadNative } from '../native';
 import { buildExecPlan, ExecFds } from '../plan/exec';
-import { isHostNs } from '../plan/namespaces';
+import { gatherFacts, isHostNs } from './facts';
 import { forwardListener } from './seccomp';
 import { closeQuiet, runStub, stubMemfd, type StubChild } from './stub';
 import { Saved, containerDir, hookState, lockDir, readSaved, statusOf, unlock } from './state';
@@ -109,7 +109,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     if (join && status === 'paused') join = { tasks: [], byRuntime: [...Object.values(cg!.paths), ...join.byRuntime] };
     // a container without a mount namespace of its own is in ours: its root is the init's chroot
     const chroot = isHostNs('mount', `/proc/${saved.pid}/ns/mnt`);
-    let steps = buildExecPlan(saved.config, saved.pid, proc, { rootfs: saved.rootfs, fds, chroot });
+    let steps = buildExecPlan(saved.config, gatherFacts(saved.config, { rootfs: saved.rootfs }), saved.pid, proc, { fds, chroot });
     if (join) steps = (require('../plan/cgroups') as typeof import('../plan/cgroups')).withCgroupJoin(steps, join);
     // the exec'd process's parent (the stub's first process) exits: it must be reparented to us to be waited for
     // (then back as it was: a caller that goes on, the API's, must not adopt what the container orphans later)

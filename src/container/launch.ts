@@ -15,9 +15,9 @@ import { hasMountNs, planNamespaces } from '../plan/namespaces';
 import { checkUnprivileged, isRootless, rootlessEuid, runtimeInUserNs, unprivilegedFacts } from '../rootless';
 import { deniesSetgroups, writeIdMaps } from './usermap';
 import { hostRootOf, removeHostMounts } from './hostmounts';
-import { parseMountinfo } from '../plan/mountinfo';
 import { NetDevice, netDevices } from '../plan/netdev';
-import type { NetAddr } from '../native';
+import type { NetAddr } from '../plan/netdev';
+import { gatherFacts } from './facts';
 import { loadNative } from '../native';
 import { runHooks, runHooksWarn } from './hooks';
 import { forwardListener } from './seccomp';
@@ -107,12 +107,11 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const extraEnv = nListen ? [`LISTEN_FDS=${nListen}`, 'LISTEN_PID=1'] : [];
   checkIntelRdt(spec.linux?.intelRdt);
   const dir = containerDir(o.root, o.id);
-  // --no-pivot: the planner decides which host mounts to detach (facts: mountinfo, the real rootfs path)
-  const hostMounts = o.noPivot ? parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')) : undefined;
-  const rootfsReal = o.noPivot ? fs.realpathSync(rootfs) : undefined;
-  const devs = netDevices(spec, planNamespaces(spec));
+  // the host facts the planner decides from (container/facts.ts; read when it needs them)
+  const facts = gatherFacts(spec, { rootfs, id: o.id });
+  const devs = netDevices(spec, planNamespaces(spec), facts);
   if (isRootless()) checkRootless(spec, !!o.systemdCgroup);
-  const plan = buildPlan(spec, { id: o.id, bundle, rootfs, noPivot: !!o.noPivot, hostMounts, rootfsReal, fds, extraEnv, hostRoot: hostRootOf(dir), netAddrs: readNetAddrs(devs),
+  const plan = buildPlan(spec, facts, { id: o.id, bundle, rootfs, noPivot: !!o.noPivot, fds, extraEnv, hostRoot: hostRootOf(dir), netAddrs: readNetAddrs(devs),
     unprivileged: rootlessEuid(), inUserNs: runtimeInUserNs(),
     cgroupV1Usable: isRootless() && (spec.mounts ?? []).some((m) => m.type === 'cgroup') ? rootlessV1Hierarchies(spec, o.id) : undefined });
   for (let fd = 3; fd < 3 + preserve; fd++) {
@@ -128,7 +127,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   }
   const lockFd = fs.openSync(path.join(dir, 'lock'), 'w', 0o600);
   // no mount namespace: the container's mounts go below this directory (hostmounts.ts); made before any of them
-  if (!hasMountNs(plan.ns)) fs.mkdirSync(hostRootOf(dir), { mode: 0o755 });
+  if (!hasMountNs(plan.ns, facts)) fs.mkdirSync(hostRootOf(dir), { mode: 0o755 });
   native.flock(lockFd, 'ex');
 
   let initPid: number | undefined;

@@ -1,21 +1,20 @@
 // config.json → the ordered steps of the launch plan (docs/ARCHITECTURE.md, "Order of steps").
-import * as fs from 'fs';
-import * as path from 'path';
 import { RuntimeError } from '../errors';
 import { checkProcess, checkProcessPresent, checkRootfsPropagation, checkSysctl, checkSysctlNamespaces, throwFirst } from '../config/rules';
 import type { Hook, Spec } from '../config/types';
 import { How, SyncCode, UmountHow } from './ops';
 import { HostMount, revealingMounts } from './mountinfo';
 import { Step, step, str, strv, u64, u64v } from './encode';
-import { CLONE, NsPlan, NsType, hasMountNs, idMapText, isHostNs, planNamespaces, timeOffsets } from './namespaces';
+import { CLONE, NsPlan, hasMountNs, idMapText, planNamespaces, timeOffsets } from './namespaces';
 import { MS, MountContext, PROPAGATION, mountSteps } from './mounts';
 import { deviceSteps, devSymlinks } from './devices';
 import { processSteps } from './process';
 import { mountContext } from './lsm';
 import { seccompPlan, seccompStep } from './seccomp';
 import { ExecCPUAffinity, affinityPlan } from './procfields';
-import { netDeviceSteps, netDevices } from './netdev';
-import type { NetAddr } from '../native';
+import { NetAddr, netDeviceSteps, netDevices } from './netdev';
+import type { HostFacts } from './facts';
+import { nsFacts } from './facts';
 
 export interface LaunchFds {
   /** number of fds passed through to the container (3 .. 3+preserve-1) */
@@ -31,9 +30,6 @@ export interface PlanOptions {
   bundle: string;
   rootfs: string;
   noPivot: boolean;
-  /** with noPivot: the host's mounts (mountinfo) and the rootfs with symlinks resolved */
-  hostMounts?: HostMount[];
-  rootfsReal?: string;
   fds: LaunchFds;
   /** the container id (where its cgroups are, for the cgroup mount) */
   id?: string;
@@ -64,26 +60,21 @@ export interface Plan {
   createHooks: boolean;
 }
 
-/** The host facts the rules need, read where the planner reads them today. */
-const hostNs = { isHostNs: (type: string, p: string) => isHostNs(type as NsType, p) };
-
 export function hookStep(h: Hook, name: string): Step {
   return step('RUN_HOOK', str(name), str(h.path), strv(h.args ?? [h.path]), strv(h.env ?? []), u64(h.timeout ?? 0));
 }
 
-/** The mount point of the mount that holds `p` (longest matching mount point in mountinfo). */
-function mountPointOf(p: string): string {
-  let real = p;
-  try { real = fs.realpathSync(p); } catch { /* reported later */ }
+/** The mount point of the mount that holds `real` (longest matching mount point of the host's mounts). */
+export function mountPointOf(mounts: HostMount[], real: string): string {
   let best = '/';
-  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const mp = (line.split(' ')[4] ?? '').replace(/\\040/g, ' ');
+  for (const { mountPoint: mp } of mounts) {
     if (mp && (real === mp || real.startsWith(mp.endsWith('/') ? mp : mp + '/')) && mp.length > best.length) best = mp;
   }
   return best;
 }
 
-export function buildPlan(spec: Spec, o: PlanOptions): Plan {
+export function buildPlan(spec: Spec, facts: HostFacts, o: PlanOptions): Plan {
+  const hostNs = nsFacts(facts);
   throwFirst(checkProcessPresent(spec));
   const proc = spec.process!;
   throwFirst(checkProcess(spec as never));
@@ -127,7 +118,7 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   // 3. the container init
   s.push(step('FORK'), step('WAIT_PARENT'));
   // runts has moved the network devices by now (at PID): their addresses and state, from inside
-  const nd = netDevices(spec, ns).map((d) => {
+  const nd = netDevices(spec, ns, facts).map((d) => {
     const addrs = o.netAddrs?.[d.host];
     if (!addrs) throw new RuntimeError(`linux.netDevices: device "${d.host}" does not exist in runts' network namespace`);
     return { ...d, addrs };
@@ -150,7 +141,7 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
     // unbindable: private now (an unbindable rootfs cannot be bound onto itself), unbindable after pivot_root
     rootProp = rp.includes('unbindable') ? (PROPAGATION[rp] & MS.REC) | MS.PRIVATE : PROPAGATION[rp];
   }
-  const mntns = hasMountNs(ns);
+  const mntns = hasMountNs(ns, facts);
   if (!mntns) {
     // the runtime's mount namespace: "/" and the host's mounts are never touched. The rootfs is bound onto a
     // directory of the state dir and made private at once, so every mount below is a mount of this tree only
@@ -166,7 +157,7 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   // becomes a slave too (MS_MOVE onto a shared / would propagate the rootfs to its peers); mounts below / keep the
   // propagation just set
   if (mntns && (!(rootProp & MS.REC) || (rootProp & MS.SHARED))) {
-    const parent = mountPointOf(o.rootfs);
+    const parent = mountPointOf(facts.mounts, facts.rootfsReal);
     if (rootProp & MS.SHARED && parent !== '/') s.push(step('MOUNT', str(''), str('/'), str(''), u64(MS.SLAVE), str(''), u64(0)));
     s.push(step('MOUNT', str(''), str(parent), str(''), u64(MS.SLAVE), str(''), u64(0)));
   }
@@ -174,18 +165,16 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   s.push(step('ROOTFS', str(mntns ? o.rootfs : o.hostRoot!)));
 
   // 5. mounts, devices, cwd
-  // a cgroup mount needs the host's hierarchies (the layout is cached: create reads it again for the cgroups)
+  // a cgroup mount needs the host's hierarchies
   let cgroupV1: MountContext['cgroupV1'] = [];
   let cgroupBinds: MountContext['cgroupBinds'];
   let cgroup2Bind: string | undefined;
   if ((spec.mounts ?? []).some((m) => m.type === 'cgroup')) {
-    const { hostLayout, containerPath, dirIn } = require('../cgroups/layout') as typeof import('../cgroups/layout');
-    const v1 = hostLayout().v1;
-    if (!v1.length && userns && !ns.create.has('cgroup')) cgroup2Bind = hostLayout().v2?.mount;
-    cgroupV1 = v1.map((h) => ({ name: path.posix.basename(h.mount), options: h.options }));
+    const v1 = facts.cgroupV1;
+    if (!v1.length && userns && !ns.create.has('cgroup')) cgroup2Bind = facts.cgroup2Mount;
+    cgroupV1 = v1.map((h) => ({ name: h.name, options: h.options }));
     if (v1.length && !ns.create.has('cgroup') && o.id) {
-      const cp = containerPath(linux.cgroupsPath, o.id);
-      cgroupBinds = v1.map((h) => ({ name: path.posix.basename(h.mount), source: dirIn(h, cp) }))
+      cgroupBinds = v1.map((h) => ({ name: h.name, source: h.dir! }))
         .filter((b) => !o.cgroupV1Usable || o.cgroupV1Usable.includes(b.name));
     }
   }
@@ -199,12 +188,12 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   // sysfs needs a network namespace owned by the user namespace: with the runtime's own (none listed), /sys is
   // bound instead (runc's fallback for rootless containers); a joined one is taken to be the container's
   const sysfsBind = userns && !ns.create.has('network') && !ns.join.some((j) => j.type === 'network');
-  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1, cgroupBinds, mountContext: mountContext(spec), bindTrees, treePropagation, containerUserns, sysfsBind, cgroup2Bind });
+  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1, cgroupBinds, mountContext: mountContext(spec, facts), bindTrees, treePropagation, containerUserns, sysfsBind, cgroup2Bind });
   s.splice(sourcesAt, 0, ...m.sources);
   s.push(...m.steps);
   if (!m.bindDev) {
     s.push(...deviceSteps(spec, userns || !!o.inUserNs, true));
-    s.push(...devSymlinks());
+    s.push(...devSymlinks(facts.kcore));
   } else if (linux.devices?.length) {
     s.push(...deviceSteps(spec, userns || !!o.inUserNs, false));
   }
@@ -224,8 +213,7 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
     s.push(step('CHROOT', str('')));
   } else if (o.noPivot) {
     // no full procfs/sysfs of the host may stay in the container's mount namespace (runc's msMoveRoot)
-    if (!o.hostMounts) throw new RuntimeError('--no-pivot: the host mounts are needed to plan it');
-    for (const p of revealingMounts(o.hostMounts, o.rootfsReal ?? o.rootfs)) s.push(step('UMOUNT', str(p), u64(UmountHow.COVER)));
+    for (const p of revealingMounts(facts.mounts, facts.rootfsReal)) s.push(step('UMOUNT', str(p), u64(UmountHow.COVER)));
     s.push(step('MOVE_ROOT'));
   } else {
     s.push(step('PIVOT_ROOT'));
@@ -253,7 +241,7 @@ export function buildPlan(spec: Spec, o: PlanOptions): Plan {
   // 10. the process
   const sc = linux.seccomp !== undefined ? seccompPlan(linux.seccomp) : undefined;
   const p = processSteps(spec, {
-    rootfs: o.rootfs, consoleFd: o.fds.console, mountConsole: true, extraEnv: o.extraEnv, readyBeforeExec: true,
+    facts, consoleFd: o.fds.console, mountConsole: true, extraEnv: o.extraEnv, readyBeforeExec: true,
     seccomp: sc && { step: seccompStep(sc), notify: sc.notify },
   });
   s.push(...p.setup);

@@ -1,5 +1,4 @@
 // /dev: default device nodes, linux.devices, and the standard symlinks.
-import * as fs from 'fs';
 import { RuntimeError } from '../errors';
 import { checkDevices, throwFirst } from '../config/rules';
 import type { Device, Spec } from '../config/types';
@@ -61,7 +60,8 @@ export function deviceSteps(spec: Spec, userns: boolean, withDefaults: boolean):
   return out;
 }
 
-export function devSymlinks(): Step[] {
+/** `kcore`: whether the host has /proc/kcore (HostFacts.kcore). */
+export function devSymlinks(kcore: boolean): Step[] {
   const links: Array<[string, string]> = [
     ['/proc/self/fd', '/dev/fd'],
     ['/proc/self/fd/0', '/dev/stdin'],
@@ -69,7 +69,7 @@ export function devSymlinks(): Step[] {
     ['/proc/self/fd/2', '/dev/stderr'],
   ];
   // /proc/kcore exists only with CONFIG_PROC_KCORE: no dangling /dev/core without it (as runc)
-  if (fs.existsSync('/proc/kcore')) links.push(['/proc/kcore', '/dev/core']);
+  if (kcore) links.push(['/proc/kcore', '/dev/core']);
   links.push(['pts/ptmx', '/dev/ptmx']);
   return links.map(([target, link]) => step('SYMLINK', str(target), str(link)));
 }

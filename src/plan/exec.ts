@@ -3,6 +3,7 @@
 // the pid and time namespaces apply, waits while runts puts it into the container's cgroups, then sets up the
 // process exactly as create does and execs. The sync socket is close-on-exec: EOF there means execve happened.
 import type { Process, Spec } from '../config/types';
+import type { HostFacts } from './facts';
 import { Step, step, str, strv, u64 } from './encode';
 import { CLONE, NsType, PROC_NS } from './namespaces';
 import { processSteps } from './process';
@@ -17,7 +18,7 @@ export interface ExecFds {
 }
 
 /** `chroot`: the init shares the runtime's mount namespace (a container without one): enter its root instead. */
-export function buildExecPlan(config: Spec, initPid: number, proc: Process, o: { rootfs: string; fds: ExecFds; chroot?: boolean }): Step[] {
+export function buildExecPlan(config: Spec, facts: Pick<HostFacts, 'lsm' | 'passwd'>, initPid: number, proc: Process, o: { fds: ExecFds; chroot?: boolean }): Step[] {
   const s: Step[] = [];
   // execCPUAffinity: `initial` before the process joins the container's cgroups (withCgroupJoin keeps it
   // first), `final` (or a reset to every CPU) once it is in them
@@ -41,7 +42,7 @@ export function buildExecPlan(config: Spec, initPid: number, proc: Process, o: {
   const seccomp = config.linux?.seccomp;
   const sc = seccomp !== undefined ? seccompPlan(seccomp) : undefined;
   const p = processSteps({ ...config, process: proc }, {
-    rootfs: o.rootfs, consoleFd: o.fds.console,
+    facts, consoleFd: o.fds.console,
     seccomp: sc && { step: seccompStep(sc), notify: sc.notify },
   });
   s.push(...p.setup, ...p.beforeExec, step('EXEC', strv(proc.args!), strv(p.env)));

@@ -1,8 +1,8 @@
 // linux.namespaces → which to join (setns by path) and which to create (unshare).
-import * as fs from 'fs';
 import { RuntimeError } from '../errors';
 import type { Spec } from '../config/types';
 import { checkNamespaces, checkUserNamespace, throwFirst } from '../config/rules';
+import { HostFacts, isOwnNs } from './facts';
 
 export const CLONE = {
   mount: 0x00020000,
@@ -50,19 +50,8 @@ export function planNamespaces(spec: Spec): NsPlan {
  * the runtime's own). Without one (config-linux.md: an unlisted type is the runtime's) its mounts are made in the
  * runtime's mount namespace, under a private bind of the rootfs, and it is jailed with chroot.
  */
-export function hasMountNs(ns: NsPlan): boolean {
-  return ns.create.has('mount') || ns.join.some((j) => j.type === 'mount' && !isHostNs('mount', j.path));
-}
-
-/** Whether the namespace at `nsPath` is the runtime's own namespace of that type (the host's). */
-export function isHostNs(type: NsType, nsPath: string): boolean {
-  try {
-    const a = fs.statSync(nsPath, { bigint: true });
-    const b = fs.statSync(`/proc/self/ns/${PROC_NS[type]}`, { bigint: true });
-    return a.dev === b.dev && a.ino === b.ino;
-  } catch {
-    return false; // a path that cannot be read is reported when the stub joins it
-  }
+export function hasMountNs(ns: NsPlan, facts: Pick<HostFacts, 'ownNamespaces'>): boolean {
+  return ns.create.has('mount') || ns.join.some((j) => j.type === 'mount' && !isOwnNs(facts, 'mount', j.path));
 }
 
 /** Content for /proc/self/timens_offsets. */

@@ -5,9 +5,9 @@
 // reads before the plan is built (launch.ts); here they are only filtered.
 import { checkNetDevices, throwFirst, validIfName } from '../config/rules';
 import type { Spec } from '../config/types';
-import type { NetAddr } from '../native';
+import { HostFacts, nsFacts } from './facts';
 import { Step, step, str, u64 } from './encode';
-import { NsPlan, NsType, isHostNs } from './namespaces';
+import type { NsPlan } from './namespaces';
 
 export interface NetDevice {
   /** the name in runts' network namespace */
@@ -16,16 +16,29 @@ export interface NetDevice {
   name: string;
 }
 
+/** An address of a device (the shape of the addon's netLinkAddrs). */
+export interface NetAddr {
+  /** AF_INET (2) or AF_INET6 (10) */
+  family: number;
+  prefixlen: number;
+  /** IFA_F_* */
+  flags: number;
+  /** RT_SCOPE_* (0 universe = global) */
+  scope: number;
+  local: string;
+  broadcast?: string;
+}
+
 const IFA_F_PERMANENT = 0x80;
 const RT_SCOPE_UNIVERSE = 0;
 
 export { validIfName };
 
 /** The devices of linux.netDevices, checked by checkNetDevices (config/rules.ts). */
-export function netDevices(spec: Spec, _ns: NsPlan): NetDevice[] {
+export function netDevices(spec: Spec, _ns: NsPlan, facts: Pick<HostFacts, 'ownNamespaces'>): NetDevice[] {
   const devs = spec.linux?.netDevices;
   if (!devs || Object.keys(devs).length === 0) return [];
-  throwFirst(checkNetDevices(spec, { isHostNs: (type, p) => isHostNs(type as NsType, p) }));
+  throwFirst(checkNetDevices(spec, nsFacts(facts)));
   return Object.entries(devs).map(([host, d]) => ({ host, name: d?.name ? d.name : host }));
 }
 

@@ -1,9 +1,8 @@
 // The container process: console, rlimits, personality, identity, capabilities, no_new_privs, umask, cwd and the
 // executable, for both create (the init) and exec (a process joining a running container).
-import * as fs from 'fs';
-import * as path from 'path';
 import { RuntimeError } from '../errors';
 import { lsmSteps } from './lsm';
+import type { HostFacts } from './facts';
 import type { Spec } from '../config/types';
 import { Step, step, str, u64, u64v } from './encode';
 import { ChdirHow } from './ops';
@@ -14,21 +13,18 @@ import { RLIMITS, checkCapabilities, checkRlimitDuplicates, checkRlimits, rlimit
 const PERSONALITY: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** HOME from the container's /etc/passwd (read without following a symlink out of the rootfs). */
-function homeOf(rootfs: string, uid: number): string {
-  try {
-    const p = path.join(rootfs, 'etc/passwd');
-    if (fs.lstatSync(path.join(rootfs, 'etc')).isSymbolicLink() || fs.lstatSync(p).isSymbolicLink()) return '/';
-    for (const line of fs.readFileSync(p, 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f.length >= 6 && Number(f[2]) === uid) return f[5] || '/';
-    }
-  } catch { /* no passwd */ }
+/** HOME from the container's /etc/passwd (HostFacts.passwd), "/" without an entry. */
+export function homeOf(passwd: string, uid: number): string {
+  for (const line of passwd.split('\n')) {
+    const f = line.split(':');
+    if (f.length >= 6 && Number(f[2]) === uid) return f[5] || '/';
+  }
   return '/';
 }
 
 export interface ProcessOptions {
-  rootfs: string;
+  /** the host's LSMs, the rootfs's passwd */
+  facts: Pick<HostFacts, 'lsm' | 'passwd'>;
   /** the console socket fd in the child, when process.terminal */
   consoleFd?: number;
   /** bind the terminal over /dev/console (create's first process; never an exec) */
@@ -90,7 +86,7 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
   // memory policy, I/O priority and scheduler while the process still has CAP_SYS_NICE/CAP_SYS_ADMIN (as runc)
   s.push(...procFieldSteps(proc, linux));
   // AppArmor/SELinux exec labels while the process still may set them (as runc, before the user switch)
-  s.push(...lsmSteps(spec));
+  if (proc.apparmorProfile || proc.selinuxLabel) s.push(...lsmSteps(spec, o.facts.lsm));
   // CHDIR comes twice, as in runc: before USER (as root, for a cwd the user cannot enter), where a refusal
   // (EACCES, EPERM) is left to the one after it; and after USER (for a cwd only the user can enter, e.g. on
   // root-squashed NFS), where a refusal is no error when the first one already entered that directory
@@ -109,7 +105,7 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
   s.push(step('UMASK', u64(user.umask ?? 0o022)));
   s.push(step('CHDIR', str(proc.cwd), u64(ChdirHow.SAME_OK)));
   const env = [...(proc.env ?? [])];
-  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${homeOf(o.rootfs, user.uid)}`);
+  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${homeOf(o.facts.passwd, user.uid)}`);
   env.push(...(o.extraEnv ?? []));
   const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) || DEFAULT_PATH;
   s.push(step('LOOKUP', str(proc.args![0]), str(pathVar)));

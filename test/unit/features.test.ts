@@ -10,7 +10,8 @@ import { featuresDoc, UNSAFE_CONFIG_ANNOTATIONS } from '../../src/commands/featu
 import { SPEC_VERSION } from '../../src/action';
 import { validateConfig } from '../../src/config/validate';
 import { CAPS, capMask } from '../../src/plan/caps';
-import { apparmorEnabled, lsmSteps, selinuxEnabled } from '../../src/plan/lsm';
+import { lsmSteps } from '../../src/plan/lsm';
+import { apparmorEnabled, gatherFacts, selinuxEnabled } from '../../src/container/facts';
 import { parseOptions } from '../../src/plan/mounts';
 import { planNamespaces } from '../../src/plan/namespaces';
 import { netDevices } from '../../src/plan/netdev';
@@ -114,7 +115,7 @@ describe('features document', () => {
     try { checkIntelRdt({ closID: 'x' }); } catch { rdt = false; }
     expect(l.intelRdt.enabled).toBe(rdt);
     const devs = netDevices({ ...base(), linux: { namespaces: [{ type: 'network' }], netDevices: { eth9: { name: 'x' } } } } as any,
-      planNamespaces({ ...base(), linux: { namespaces: [{ type: 'network' }] } } as any));
+      planNamespaces({ ...base(), linux: { namespaces: [{ type: 'network' }] } } as any), { ownNamespaces: [] });
     expect(l.netDevices.enabled).toBe(devs.length === 1);
     expect(l.mountExtensions.idmap.enabled).toBe(Boolean(parseOptions(['idmap'], 'mounts[0]', true).idmap));
   });
@@ -124,10 +125,10 @@ describe('features document', () => {
     const spec = { ...base(), process: { ...base().process, apparmorProfile: 'p', selinuxLabel: 'system_u:system_r:t:s0' } } as any;
     const aa = { ...spec, process: { ...spec.process, selinuxLabel: undefined } };
     const se = { ...spec, process: { ...spec.process, apparmorProfile: undefined } };
-    if (apparmorEnabled()) expect(lsmSteps(aa).length).toBe(1);
-    else expect(() => lsmSteps(aa)).toThrow(/^process\.apparmorProfile: .*not enabled on this host/);
-    if (selinuxEnabled()) expect(lsmSteps(se).length).toBe(1);
-    else expect(() => lsmSteps(se)).toThrow(/^process\.selinuxLabel: .*not supported on this host/);
+    if (apparmorEnabled()) expect(lsmSteps(aa, gatherFacts(aa, { rootfs: '/nonexistent' }).lsm).length).toBe(1);
+    else expect(() => lsmSteps(aa, gatherFacts(aa, { rootfs: '/nonexistent' }).lsm)).toThrow(/^process\.apparmorProfile: .*not enabled on this host/);
+    if (selinuxEnabled()) expect(lsmSteps(se, gatherFacts(se, { rootfs: '/nonexistent' }).lsm).length).toBe(1);
+    else expect(() => lsmSteps(se, gatherFacts(se, { rootfs: '/nonexistent' }).lsm)).toThrow(/^process\.selinuxLabel: .*not supported on this host/);
     expect(l.apparmor).toEqual({ enabled: true });
     expect(l.selinux).toEqual({ enabled: true });
   });

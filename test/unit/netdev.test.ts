@@ -2,10 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { movedAddresses, netDeviceSteps, netDevices, validIfName } from '../../src/plan/netdev';
 import { planNamespaces } from '../../src/plan/namespaces';
+import { gatherFacts } from '../../src/container/facts';
 
 const spec = (netDevices: any, namespaces: any[] = [{ type: 'mount' }, { type: 'network' }]) =>
   ({ ociVersion: '1.3.0', linux: { namespaces, netDevices } }) as any;
-const devs = (s: any) => netDevices(s, planNamespaces(s));
+const devs = (s: any) => netDevices(s, planNamespaces(s), gatherFacts(s, { rootfs: '/nonexistent' }));
 
 describe('linux.netDevices', () => {
   it('validIfName follows dev_valid_name', () => {

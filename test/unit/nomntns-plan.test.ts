@@ -7,10 +7,13 @@ import { buildPlan } from '../../src/plan/build';
 import { buildExecPlan } from '../../src/plan/exec';
 import { MS } from '../../src/plan/mounts';
 import type { Step } from '../../src/plan/encode';
+import { fakeFacts } from './fakefacts';
 
 const fds = { preserve: 0, sync: 3, listen: 4, memfd: 5 };
 const ROOTFS = '/nonexistent/rootfs';
 const HOSTROOT = '/run/runts/x/rootfs';
+// /proc/self/ns/mnt is the runtime's own mount namespace (container/facts.ts finds that out on a real host)
+const facts = fakeFacts({ ownNamespaces: [{ type: 'mount', path: '/proc/self/ns/mnt' }] });
 
 function spec(namespaces: Array<{ type: string; path?: string }>): any {
   return {
@@ -32,7 +35,7 @@ describe('plan without a mount namespace', () => {
   ] as const) {
     for (const noPivot of [false, true]) {
       it(`${name}${noPivot ? ', --no-pivot' : ''}: private bind onto the state dir, CHROOT, nothing on /`, () => {
-        const { steps } = buildPlan(spec([...ns]), { bundle: '/nonexistent', rootfs: ROOTFS, noPivot, fds, hostRoot: HOSTROOT });
+        const { steps } = buildPlan(spec([...ns]), facts, { bundle: '/nonexistent', rootfs: ROOTFS, noPivot, fds, hostRoot: HOSTROOT });
         const ops = steps.map((s) => s.op);
         expect(ops).not.toContain('PIVOT_ROOT');
         expect(ops).not.toContain('MOVE_ROOT');
@@ -50,7 +53,7 @@ describe('plan without a mount namespace', () => {
   }
 
   it('with a mount namespace: pivot_root as before, the rootfs bound onto itself', () => {
-    const { steps } = buildPlan(spec([{ type: 'mount' }]), { bundle: '/nonexistent', rootfs: ROOTFS, noPivot: false, fds, hostRoot: HOSTROOT });
+    const { steps } = buildPlan(spec([{ type: 'mount' }]), facts, { bundle: '/nonexistent', rootfs: ROOTFS, noPivot: false, fds, hostRoot: HOSTROOT });
     expect(steps.map((s) => s.op)).toContain('PIVOT_ROOT');
     expect(steps.map((s) => s.op)).not.toContain('CHROOT');
     expect(mounts(steps)).toContainEqual([ROOTFS, ROOTFS, MS.BIND | MS.REC]);
@@ -58,10 +61,10 @@ describe('plan without a mount namespace', () => {
 
   it('exec enters the init\'s root when the init shares the runtime\'s mount namespace', () => {
     const cfg = spec([{ type: 'pid' }]);
-    const steps = buildExecPlan(cfg, 4242, cfg.process, { rootfs: ROOTFS, fds: { preserve: 0, sync: 3, memfd: 5 }, chroot: true });
+    const steps = buildExecPlan(cfg, facts, 4242, cfg.process, { fds: { preserve: 0, sync: 3, memfd: 5 }, chroot: true });
     const ops = steps.map((s) => s.op);
     expect(ops.indexOf('CHROOT')).toBeLessThan(ops.indexOf('FORK'));
     expect(val(steps[ops.indexOf('CHROOT')], 0)).toBe('/proc/4242/root');
-    expect(buildExecPlan(cfg, 4242, cfg.process, { rootfs: ROOTFS, fds: { preserve: 0, sync: 3, memfd: 5 } }).map((s) => s.op)).not.toContain('CHROOT');
+    expect(buildExecPlan(cfg, facts, 4242, cfg.process, { fds: { preserve: 0, sync: 3, memfd: 5 } }).map((s) => s.op)).not.toContain('CHROOT');
   });
 });

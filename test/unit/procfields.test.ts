@@ -6,6 +6,7 @@ import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 import { buildExecPlan } from '../../src/plan/exec';
 import { withCgroupJoin } from '../../src/plan/cgroups';
+import { gatherFacts } from '../../src/container/facts';
 import {
   affinityPlan, ioPriorityStep, maskWords, memoryPolicyStep, parseList, procFieldSteps, schedulerStep,
 } from '../../src/plan/procfields';
@@ -107,20 +108,20 @@ describe('execCPUAffinity in the plans', () => {
 
   it('exec: initial before the cgroup joins, final right after WAIT_PARENT (runts has moved it into cgroup2 by then)', () => {
     const proc = { user: { uid: 0, gid: 0 }, cwd: '/', args: ['true'], execCPUAffinity: { initial: '0', final: '1' } };
-    const steps = withCgroupJoin(buildExecPlan(config, 1, proc, { rootfs, fds }), { tasks: ['/sys/fs/cgroup/cpuset/x/tasks'], byRuntime: [] });
+    const steps = withCgroupJoin(buildExecPlan(config, gatherFacts(config, { rootfs }), 1, proc, { fds }), { tasks: ['/sys/fs/cgroup/cpuset/x/tasks'], byRuntime: [] });
     const ops = steps.map((s) => s.op);
     expect(ops.slice(0, 2)).toEqual(['AFFINITY', 'CGROUP_JOIN']);
     expect(ops.slice(ops.indexOf('WAIT_PARENT'), ops.indexOf('WAIT_PARENT') + 2)).toEqual(['WAIT_PARENT', 'AFFINITY']);
     expect(ops.filter((o) => o === 'AFFINITY')).toHaveLength(2);
     // the container's memory policy applies to an exec'd process too, before the user switch
-    const withMp = buildExecPlan({ ...config, linux: { ...config.linux, memoryPolicy: { mode: 'MPOL_LOCAL' } } }, 1, proc, { rootfs, fds }).map((s) => s.op);
+    const withMp = buildExecPlan({ ...config, linux: { ...config.linux, memoryPolicy: { mode: 'MPOL_LOCAL' } } }, gatherFacts(config, { rootfs }), 1, proc, { fds }).map((s) => s.op);
     expect(withMp.indexOf('MEMPOLICY')).toBeGreaterThan(withMp.indexOf('WAIT_PARENT'));
     expect(withMp.indexOf('MEMPOLICY')).toBeLessThan(withMp.indexOf('USER'));
   });
 
   it('exec without execCPUAffinity: a reset after WAIT_PARENT, nothing before the joins', () => {
     const proc = { user: { uid: 0, gid: 0 }, cwd: '/', args: ['true'] };
-    const steps = withCgroupJoin(buildExecPlan(config, 1, proc, { rootfs, fds }), { tasks: ['/t'], byRuntime: [] });
+    const steps = withCgroupJoin(buildExecPlan(config, gatherFacts(config, { rootfs }), 1, proc, { fds }), { tasks: ['/t'], byRuntime: [] });
     expect(steps[0].op).toBe('CGROUP_JOIN');
     const i = steps.findIndex((s) => s.op === 'WAIT_PARENT');
     expect(vals(steps[i + 1])).toEqual(['', []]);

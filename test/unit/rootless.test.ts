@@ -3,6 +3,7 @@ import { buildPlan } from '../../src/plan/build';
 import { checkUnprivileged, decideRootless, defaultRoot, inUserNamespace, parseLimits } from '../../src/rootless';
 import { ownIdOnly } from '../../src/container/usermap';
 import { limitFields } from '../../src/cgroups';
+import { fakeFacts } from './fakefacts';
 
 describe('rootless decisions', () => {
   it('auto is rootless for a non-zero euid or inside a user namespace that is not the initial one (runc)', () => {
@@ -52,7 +53,7 @@ describe('plan of runts running inside a user namespace (rootless podman\'s)', (
     mounts: [{ destination: '/dev', type: 'tmpfs', source: 'tmpfs' }],
     linux: { namespaces: [{ type: 'mount' }, { type: 'pid' }], devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }] },
   });
-  const devOps = (inUserNs: boolean) => buildPlan(spec(), { bundle: '/nonexistent', rootfs: '/nonexistent/rootfs', noPivot: false, fds, inUserNs })
+  const devOps = (inUserNs: boolean) => buildPlan(spec(), fakeFacts(), { bundle: '/nonexistent', rootfs: '/nonexistent/rootfs', noPivot: false, fds, inUserNs })
     .steps.filter((s) => s.op === 'MKNOD' || s.op === 'BIND_DEVICE').map((s) => `${s.op} ${(s.args[0] as { v: unknown }).v}`);
 
   it('no user namespace in the config: devices are bound from the host, never made with mknod (runc: RunningInUserNS)', () => {

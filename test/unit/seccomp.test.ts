@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ACTIONS, ARCHS, FLAGS, OPERATORS, seccompPlan, seccompStep } from '../../src/plan/seccomp';
 import { processSteps } from '../../src/plan/process';
 import type { Step } from '../../src/plan/encode';
+import { fakeFacts } from './fakefacts';
 
 const ERRNO = 0x00050000;
 const allow = (syscalls: unknown[], extra: Record<string, unknown> = {}) => ({ defaultAction: 'SCMP_ACT_ALLOW', syscalls, ...extra });
@@ -156,7 +157,7 @@ describe('where the SECCOMP step goes', () => {
   });
   const sc = { step: { op: 'SECCOMP', args: [] } as Step, notify: false };
   const order = (s: any, o: { notify?: boolean; ready?: boolean } = {}) => {
-    const p = processSteps(s, { rootfs: '/nonexistent', seccomp: { ...sc, notify: !!o.notify }, readyBeforeExec: o.ready });
+    const p = processSteps(s, { facts: fakeFacts(), seccomp: { ...sc, notify: !!o.notify }, readyBeforeExec: o.ready });
     // the steps that matter here (CHDIR, UMASK... may move without changing the answer)
     const keep = new Set(['CAPS_BOUNDING', 'USER', 'CAPS', 'NO_NEW_PRIVS', 'LOOKUP', 'SECCOMP', 'SECCOMP_LOAD', '|']);
     return [...p.setup.map((x) => x.op), '|', ...p.beforeExec.map((x) => x.op)].filter((x) => keep.has(x)).join(' ');

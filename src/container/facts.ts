@@ -1,0 +1,86 @@
+// Host facts for the planner (src/plan/facts.ts), gathered here, once per create or exec. Cheap ones are read at
+// once; the others (mountinfo, the cgroup layout, the rootfs's passwd, the LSMs) when the planner first reads
+// them, so a create reads only what its spec needs.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Spec } from '../config/types';
+import type { HostFacts } from '../plan/facts';
+import { parseMountinfo } from '../plan/mountinfo';
+import { CLONE, NsType, PROC_NS } from '../plan/namespaces';
+
+/** Whether the namespace at `nsPath` is the runtime's own namespace of that type (the host's). */
+export function isHostNs(type: NsType, nsPath: string): boolean {
+  try {
+    const a = fs.statSync(nsPath, { bigint: true });
+    const b = fs.statSync(`/proc/self/ns/${PROC_NS[type]}`, { bigint: true });
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false; // a path that cannot be read is reported when the stub joins it
+  }
+}
+
+function read(file: string): string {
+  try { return fs.readFileSync(file, 'utf8'); } catch { return ''; }
+}
+
+export function apparmorEnabled(): boolean {
+  return read('/sys/module/apparmor/parameters/enabled').startsWith('Y') && fs.existsSync('/sys/kernel/security/apparmor');
+}
+
+export function selinuxEnabled(): boolean {
+  return fs.existsSync('/sys/fs/selinux/enforce');
+}
+
+/** Which LSMs this host has (host facts for the rules). */
+export function lsmFacts(): { apparmor: boolean; selinux: boolean } {
+  return { apparmor: apparmorEnabled(), selinux: selinuxEnabled() };
+}
+
+/** The rootfs's /etc/passwd, read without following a symlink out of the rootfs. */
+function passwdOf(rootfs: string): string {
+  try {
+    const p = path.join(rootfs, 'etc/passwd');
+    if (fs.lstatSync(path.join(rootfs, 'etc')).isSymbolicLink() || fs.lstatSync(p).isSymbolicLink()) return '';
+    return fs.readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** `obj[key]` computed by `fn` on first read, then kept. */
+function lazy<T extends object, K extends keyof T>(obj: T, key: K, fn: () => T[K]): void {
+  Object.defineProperty(obj, key, {
+    enumerable: true, configurable: true,
+    get: () => { const v = fn(); Object.defineProperty(obj, key, { value: v, enumerable: true }); return v; },
+  });
+}
+
+/** The facts for planning `spec` with its rootfs at `rootfs` (create: `id` locates its cgroups). */
+export function gatherFacts(spec: Spec, o: { rootfs: string; id?: string }): HostFacts {
+  const ownNamespaces: HostFacts['ownNamespaces'] = [];
+  for (const n of spec.linux?.namespaces ?? []) {
+    if (n.path && n.type in CLONE && isHostNs(n.type as NsType, n.path)) ownNamespaces.push({ type: n.type as NsType, path: n.path });
+  }
+  const f = { ownNamespaces, kcore: fs.existsSync('/proc/kcore') } as HostFacts;
+  lazy(f, 'lsm', () => ({
+    apparmor: apparmorEnabled(), selinux: selinuxEnabled(),
+    // the LSM-specific file of newer kernels, else the shared one
+    apparmorExecFile: fs.existsSync('/proc/self/attr/apparmor/exec') ? '/proc/self/attr/apparmor/exec' : '/proc/self/attr/exec',
+  }));
+  lazy(f, 'mounts', () => parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')));
+  lazy(f, 'rootfsReal', () => { try { return fs.realpathSync(o.rootfs); } catch { return o.rootfs; } });
+  lazy(f, 'passwd', () => passwdOf(o.rootfs));
+  lazy(f, 'cgroupV1', () => {
+    // the layout is cached: create reads it again for the cgroups
+    const { hostLayout, containerPath, dirIn } = require('../cgroups/layout') as typeof import('../cgroups/layout');
+    const v1 = hostLayout().v1;
+    const ownCgroupNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
+    const cp = v1.length && !ownCgroupNs && o.id ? containerPath(spec.linux?.cgroupsPath, o.id) : undefined;
+    return v1.map((h) => ({ name: path.posix.basename(h.mount), options: h.options, ...(cp ? { dir: dirIn(h, cp) } : {}) }));
+  });
+  lazy(f, 'cgroup2Mount', () => {
+    const { hostLayout } = require('../cgroups/layout') as typeof import('../cgroups/layout');
+    return hostLayout().v2?.mount;
+  });
+  return f;
+}
