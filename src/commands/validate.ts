@@ -11,8 +11,7 @@ import { resolveBundle } from '../config/load';
 import { Problem, checkIntelRdtSupport, checkMountLabel, checkProcessLsm, planProblems, problemText } from '../config/rules';
 import type { Spec } from '../config/types';
 import { configProblems } from '../config/validate';
-import type { NsType } from '../plan/namespaces';
-import { isHostNs, lsmFacts } from '../container/facts';
+import { hostNsFacts, lsmFacts } from '../container/facts';
 
 export interface ValidateResult {
   valid: boolean;
@@ -133,7 +132,7 @@ export function validateBundle(bundleArg: string, o: { systemdCgroup?: boolean }
   let warnings: Problem[] = [];
   if (isObj(parsed.doc)) {
     const spec = parsed.doc as unknown as Spec;
-    const facts = { isHostNs: (type: string, p: string) => isHostNs(type as NsType, p) };
+    const facts = hostNsFacts();
     const { resctrlMount } = require('../container/rdt') as typeof import('../container/rdt');
     const host = [...planProblems(spec, bundle, facts, o), ...checkIntelRdtSupport(spec, { resctrl: resctrlMount() })];
     for (const p of host) {

@@ -31,6 +31,11 @@ export function selinuxEnabled(): boolean {
   return fs.existsSync('/sys/fs/selinux/enforce');
 }
 
+/** The namespace facts as config/rules.ts takes them, for any path (validate). */
+export function hostNsFacts(): { isHostNs(type: string, nsPath: string): boolean } {
+  return { isHostNs: (type, p) => type in PROC_NS && isHostNs(type as NsType, p) };
+}
+
 /** Which LSMs this host has (host facts for the rules). */
 export function lsmFacts(): { apparmor: boolean; selinux: boolean } {
   return { apparmor: apparmorEnabled(), selinux: selinuxEnabled() };
