@@ -15,7 +15,7 @@ describe('host facts', () => {
 
   it('mountinfo, passwd, LSMs and the cgroup layout are read on first use only', () => {
     const f = gatherFacts(spec([]), { rootfs: '/nonexistent' });
-    for (const k of ['mounts', 'passwd', 'lsm', 'cgroupV1', 'rootfsReal']) expect(typeof Object.getOwnPropertyDescriptor(f, k)!.get).toBe('function');
+    for (const k of ['mounts', 'passwd', 'lsm', 'cgroupV1', 'cgroup2Mount', 'rootfsReal']) expect(typeof Object.getOwnPropertyDescriptor(f, k)!.get).toBe('function');
     expect(f.mounts.some((m) => m.mountPoint === '/')).toBe(true);
     expect(Object.getOwnPropertyDescriptor(f, 'mounts')!.get).toBeUndefined();
     expect(f.rootfsReal).toBe('/nonexistent');

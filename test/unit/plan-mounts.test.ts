@@ -98,6 +98,21 @@ describe('plan: mounts', () => {
     expect(mountTo(s2, '/sys/fs/cgroup')[0].slice(0, 3)).toEqual(['cgroup', '/sys/fs/cgroup', 'cgroup2']);
   });
 
+  it('cgroup mount in a user namespace without a cgroup namespace: v2 binds the host\'s cgroup2 (facts), v1 only the usable hierarchies', () => {
+    const userns = { namespaces: [{ type: 'mount' }, { type: 'pid' }, { type: 'user' }],
+      uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] };
+    const spec = baseSpec({ linux: userns, mounts: [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup' }] });
+    const s2 = buildPlan(spec, fakeFacts({ cgroup2Mount: '/sys/fs/cgroup/unified' }), planOpts).steps;
+    expect(mountTo(s2, '/sys/fs/cgroup')[0].slice(0, 4)).toEqual(['/sys/fs/cgroup/unified', '/sys/fs/cgroup', '', MS.BIND | MS.REC]);
+    // with a cgroup namespace of its own, a fresh cgroup2 mount
+    const own = baseSpec({ linux: { ...userns, namespaces: [...userns.namespaces, { type: 'cgroup' }] }, mounts: spec.mounts });
+    expect(mountTo(buildPlan(own, fakeFacts(), planOpts).steps, '/sys/fs/cgroup')[0].slice(0, 3)).toEqual(['cgroup', '/sys/fs/cgroup', 'cgroup2']);
+    const v1 = fakeFacts({ cgroupV1: [{ name: 'memory', options: 'memory', dir: '/sys/fs/cgroup/memory/c1' }, { name: 'pids', options: 'pids', dir: '/sys/fs/cgroup/pids/c1' }] });
+    const s1 = buildPlan(spec, v1, { ...planOpts, cgroupV1Usable: ['pids'] }).steps;
+    expect(mountTo(s1, '/sys/fs/cgroup/pids')[0].slice(0, 2)).toEqual(['/sys/fs/cgroup/pids/c1', '/sys/fs/cgroup/pids']);
+    expect(mountTo(s1, '/sys/fs/cgroup/memory')[0]?.[0]).not.toBe('/sys/fs/cgroup/memory/c1');
+  });
+
   it('linux.mountLabel: refused without SELinux, a context= option with it (not on proc)', () => {
     const spec = baseSpec({ linux: { mountLabel: 'system_u:object_r:container_file_t:s0' },
       mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }, { destination: '/tmp', type: 'tmpfs', source: 'tmpfs' }] });
