@@ -3,7 +3,7 @@
 import { configureLog, logError, touchLog } from './log';
 import { RuntimeError } from './errors';
 import { readOptText, stderr } from './io';
-import { decideRootless, defaultRoot, inUserNamespace, setRootless } from './rootless';
+import { configureRootless, defaultRoot, isRootless } from './rootless';
 
 export interface Globals {
   /** --root; empty when not given (runAction fills in the default, which depends on --rootless) */
@@ -45,12 +45,12 @@ export async function runAction(g: Globals, load: () => CommandFn, args: unknown
  */
 export function resolveRootless(g: Globals): void {
   const euid = process.geteuid ? process.geteuid() : 0;
-  const uidMap = euid === 0 ? readOptText('/proc/self/uid_map') : undefined;
-  const rootless = decideRootless(g.rootless, euid, g.rootless === 'auto' ? uidMap : undefined);
-  setRootless(rootless, euid, inUserNamespace(uidMap));
+  configureRootless(g.rootless, euid, () => readOptText('/proc/self/uid_map'));
   if (g.root) return;
+  // without XDG_RUNTIME_DIR the default does not depend on the decision (so it is not made here)
+  const xdg = process.env.XDG_RUNTIME_DIR;
   try {
-    g.root = defaultRoot(rootless, euid, process.env.XDG_RUNTIME_DIR);
+    g.root = defaultRoot(xdg ? isRootless() : false, euid, xdg);
   } catch (e) {
     Object.defineProperty(g, 'root', { get: () => { throw e; } });
   }

@@ -33,14 +33,35 @@ export function defaultRoot(rootless: boolean, euid: number, xdgRuntimeDir: stri
   return '/run/runts';
 }
 
-let current = false;
-let currentEuid = 0;
-let currentInUserNs = false;
+/** What --rootless said and who we are; the decision is made on first use (it may read /proc/self/uid_map). */
+let pending: { flag: string; euid: number; readUidMap: () => string | undefined } = { flag: 'auto', euid: 0, readUidMap: () => undefined };
+let decision: { rootless: boolean; euid: number; inUserNs: boolean } | undefined;
 
+/**
+ * Record --rootless for this call. Nothing is read yet: only create and exec (and a default --root where
+ * XDG_RUNTIME_DIR is set) need the decision, and reading /proc/self/uid_map would load node:fs into every
+ * state, start, kill and delete (≈ 140 page faults).
+ */
+export function configureRootless(flag: string, euid: number, readUidMap: () => string | undefined): void {
+  pending = { flag, euid, readUidMap };
+  decision = undefined;
+}
+
+/** Set the decision outright (tests). */
 export function setRootless(rootless: boolean, euid: number, inUserNs = false): void {
-  current = rootless;
-  currentEuid = euid;
-  currentInUserNs = inUserNs;
+  decision = { rootless, euid, inUserNs };
+}
+
+function decided(): { rootless: boolean; euid: number; inUserNs: boolean } {
+  if (!decision) {
+    const uidMap = pending.euid === 0 ? pending.readUidMap() : undefined;
+    decision = {
+      rootless: decideRootless(pending.flag, pending.euid, pending.flag === 'auto' ? uidMap : undefined),
+      euid: pending.euid,
+      inUserNs: inUserNamespace(uidMap),
+    };
+  }
+  return decision;
 }
 
 /**
@@ -50,17 +71,18 @@ export function setRootless(rootless: boolean, euid: number, inUserNs = false): 
  * namespace of its own without one in the config).
  */
 export function runtimeInUserNs(): boolean {
-  return currentInUserNs;
+  return decided().inUserNs;
 }
 
-/** Is this call rootless (decided by action.ts from --rootless)? */
+/** Is this call rootless (decided from --rootless, on first use)? */
 export function isRootless(): boolean {
-  return current;
+  return decided().rootless;
 }
 
 /** Is runts running with an effective uid other than 0 (it cannot write id maps of ranges itself)? */
 export function rootlessEuid(): boolean {
-  return current && currentEuid !== 0;
+  const d = decided();
+  return d.rootless && d.euid !== 0;
 }
 
 export interface UnprivilegedFacts {

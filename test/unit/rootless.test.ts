@@ -62,3 +62,23 @@ describe('plan of runts running inside a user namespace (rootless podman\'s)', (
     expect(devOps(false)).toHaveLength(7);
   });
 });
+
+describe('the --rootless decision is made on first use', () => {
+  it('configureRootless reads nothing; isRootless reads the uid map once (root only), and decides as runc', async () => {
+    const { configureRootless, isRootless, runtimeInUserNs, rootlessEuid, setRootless } = await import('../../src/rootless');
+    let reads = 0;
+    configureRootless('auto', 0, () => { reads++; return '         0      1000          1\n'; });
+    expect(reads).toBe(0);
+    expect(isRootless()).toBe(true);
+    expect(runtimeInUserNs()).toBe(true);
+    expect(rootlessEuid()).toBe(false);
+    expect(reads).toBe(1);
+    configureRootless('auto', 0, () => { reads++; return '         0          0 4294967295\n'; });
+    expect(isRootless()).toBe(false);
+    configureRootless('auto', 1000, () => { reads++; return undefined; });
+    expect(isRootless()).toBe(true);
+    expect(rootlessEuid()).toBe(true);
+    expect(reads).toBe(2);
+    setRootless(false, 0);
+  });
+});
