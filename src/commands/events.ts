@@ -25,13 +25,12 @@ export function parseDuration(v: string): number {
  * the stats once. The stream ends when the container stops.
  */
 export async function events(g: Globals, id: string, o: { stats: boolean; interval: string }) {
-  const { containerEvents, containerStats } = require('../container/events') as typeof import('../container/events');
-  const { jsonExact } = require('../cgroups/stats') as typeof import('../cgroups/stats');
+  const { containerEvents, containerStats, eventJson } = require('../container/events') as typeof import('../container/events');
   if (o.stats) {
-    stdout(jsonExact(containerStats(g.root, id)) + '\n');
+    stdout(eventJson(containerStats(g.root, id)) + '\n');
     return;
   }
   checkId(id);
   const interval = parseDuration(o.interval);
-  for await (const e of containerEvents(g.root, id, interval)) stdout(jsonExact(e) + '\n');
+  for await (const e of containerEvents(g.root, id, interval)) stdout(eventJson(e) + '\n');
 }

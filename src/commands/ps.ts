@@ -1,22 +1,15 @@
 import { spawnSync } from 'child_process';
 import type { Globals } from '../action';
-import { checkId } from '../ids';
 import { stdout } from '../io';
 import { RuntimeError } from '../errors';
-import { containerDir, readSaved } from '../container/state';
-import { allPids } from '../cgroups';
+import { containerPids } from '../container/ps';
 
 /**
  * ps: the processes in the container's cgroups. json: the host pids as an array (what managers parse);
  * table: the host's `ps` (with the given options, -ef by default), keeping the header and the container's rows.
  */
 export function ps(g: Globals, id: string, psArgs: string[], o: { format: string }) {
-  checkId(id);
-  const dir = containerDir(g.root, id);
-  const s = readSaved(dir, id);
-  // without a cgroup (rootless, not delegated): the processes of the container's pid namespace
-  const procs = require('../container/procs') as typeof import('../container/procs');
-  const pids = (procs.hasCgroup(s) ? allPids(s.cgroup) : procs.pidNsPids(s)).sort((a, b) => a - b);
+  const pids = containerPids(g.root, id);
   if (o.format === 'json') {
     stdout(JSON.stringify(pids) + '\n');
     return;

@@ -1,9 +1,7 @@
 import * as fs from 'fs';
 import type { Globals } from '../action';
-import { checkId } from '../ids';
 import { RuntimeError } from '../errors';
-import { containerDir, lockDir, readSaved, statusOf, unlock, writeSaved } from '../container/state';
-import { updateResources, type Resources } from '../cgroups';
+import { updateContainer, type Resources } from '../container/update';
 import { checkRdtFlags } from '../container/rdt';
 
 /** runc's update flags (commander turns --cpu-period into cpuPeriod). */
@@ -70,41 +68,10 @@ export function requested(o: UpdateOptions): Resources {
   return r;
 }
 
-/** Merge `delta` into `base` (objects field by field; arrays and values replaced). */
-function merge<T extends Record<string, unknown>>(base: T | undefined, delta: T): T {
-  const out: Record<string, unknown> = { ...(base ?? {}) };
-  for (const [k, v] of Object.entries(delta)) {
-    if (v === undefined || v === null) continue;
-    const b = out[k];
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
-      ? merge(b as Record<string, unknown>, v as Record<string, unknown>) : v;
-  }
-  return out as T;
-}
-
 /** update: change the cgroup limits of a running (or created, or paused) container, and remember them. */
 export function update(g: Globals, id: string, o: UpdateOptions) {
-  checkId(id);
-  const dir = containerDir(g.root, id);
-  const lock = lockDir(dir);
-  try {
-    const s = readSaved(dir, id);
-    if (statusOf(dir, s) === 'stopped') throw new RuntimeError('container not running');
-    if (!s.cgroup) throw new RuntimeError('container has no cgroups to update');
+  updateContainer(g.root, id, () => {
     checkRdtFlags(o);
-    const delta = requested(o);
-    const linux = (s.config.linux ??= {});
-    const before = (linux.resources ?? {}) as Resources;
-    // device rules are fixed at create (as in runc); memory and swap move together (memsw >= limit)
-    delete delta.devices;
-    // (an unlimited memory limit makes the swap total unlimited as well, as in runc)
-    if (delta.memory?.limit !== undefined && delta.memory.swap === undefined && before.memory?.swap) {
-      delta.memory.swap = delta.memory.limit === -1 ? -1 : before.memory.swap;
-    }
-    updateResources(s.cgroup, delta);
-    linux.resources = merge(before as Record<string, unknown>, delta as Record<string, unknown>);
-    writeSaved(dir, s);
-  } finally {
-    unlock(lock);
-  }
+    return requested(o);
+  });
 }

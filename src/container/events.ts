@@ -9,6 +9,11 @@ import { containerDir, initAlive, readSaved, statusOf } from './state';
 /** One event, as `runts events` prints it (a JSON line; counters above 2^53 are bigints here). */
 export type ContainerEvent = { type: 'stats'; id: string; data: Stats } | { type: 'oom'; id: string };
 
+/** An event as one JSON line's text (counters above 2^53 written exactly). */
+export function eventJson(e: ContainerEvent): string {
+  return (require('../cgroups/stats') as typeof import('../cgroups/stats')).jsonExact(e);
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The stats of a running container once (`events --stats`). */

@@ -6,7 +6,8 @@ import { loadNative } from '../native';
 import { Msg } from '../plan/ops';
 import { frame, parseFrames } from '../plan/encode';
 import { checkId } from '../ids';
-import { Saved, Status, containerDir, hookState, initAlive, lockDir, procStat, readSaved, statusOf, unlock } from './state';
+import { Saved, type Status, canDelete, canKill, canPause, canResume, canStart, containerDir, hookState, initAlive, lockDir, procStat, readSaved, statusOf, unlock } from './state';
+import { withContainer } from './access';
 
 /** hooks.ts spawns processes: loaded only when a container has hooks to run */
 const hooks = () => require('./hooks') as typeof import('./hooks');
@@ -15,11 +16,19 @@ const cgroups = () => require('../cgroups') as typeof import('../cgroups');
 /** the mounts of a container without a mount namespace (in the host's) */
 const hostMounts = () => require('./hostmounts') as typeof import('./hostmounts');
 
+/** Why start refuses a container in `status` (runc's messages). */
+const startRefused = (status: Status): string =>
+  status === 'stopped' ? 'cannot start a container that has stopped' : `cannot start an already ${status} container`;
+
 /** Release the init waiting in WAIT_START; returns when the user process has been exec'd. */
 export function startCreated(dir: string, s: Saved): void {
   const status = statusOf(dir, s);
-  if (status === 'stopped') throw new RuntimeError('cannot start a container that has stopped');
-  if (status !== 'created') throw new RuntimeError(`cannot start an already ${status} container`);
+  if (!canStart(status)) throw new RuntimeError(startRefused(status));
+  releaseInit(dir, s);
+}
+
+/** Tell the init of a created container to exec the user process, wait for the exec, run poststart hooks. */
+function releaseInit(dir: string, s: Saved): void {
   const native = loadNative();
   const sockPath = path.join(dir, 'exec.sock');
   let fd: number;
@@ -130,23 +139,14 @@ export function deleteContainer(dir: string, id: string, force: boolean): void {
     return;
   }
   const status: Status = statusOf(dir, s);
-  if (status === 'running' || status === 'paused') {
-    if (!force) throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
-  }
+  if (!canDelete(status, force)) throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
   if (status !== 'stopped') killAndWait(s);
   destroy(dir, s);
 }
 
 /** `start ID`: run the user process of a created container (under its lock). */
 export function startContainer(root: string, id: string): void {
-  checkId(id);
-  const dir = containerDir(root, id);
-  const lock = lockDir(dir);
-  try {
-    startCreated(dir, readSaved(dir, id));
-  } finally {
-    unlock(lock);
-  }
+  withContainer(root, id, canStart, (c) => releaseInit(c.dir, c.saved), startRefused);
 }
 
 /**
@@ -156,10 +156,7 @@ export function startContainer(root: string, id: string): void {
 export function killContainer(root: string, id: string, signal: string | number, all = false): void {
   checkId(id);
   const sig = (require('./signals') as typeof import('./signals')).parseSignal(String(signal));
-  const dir = containerDir(root, id);
-  const lock = lockDir(dir);
-  try {
-    const s = readSaved(dir, id);
+  withContainer(root, id, (st) => canKill(st, all), ({ saved: s }) => {
     // signal 0 only asks whether the container is alive: its init answers that (no freezing for --all)
     const done = all && sig !== 0 && cgroups().signalAll(s.cgroup, sig);
     if (!done && all && sig !== 0) {
@@ -170,9 +167,23 @@ export function killContainer(root: string, id: string, signal: string | number,
       }
     }
     if (!done) signalInit(s, sig);
-  } finally {
-    unlock(lock);
-  }
+  });
+}
+
+/** `pause ID`: freeze every process of a running (or created) container; returns once the kernel says FROZEN. */
+export function pauseContainer(root: string, id: string): void {
+  withContainer(root, id, canPause, ({ saved: s }) => {
+    if (!s.cgroup) throw new RuntimeError('container has no cgroups to freeze');
+    cgroups().setFrozen(s.cgroup, true);
+  });
+}
+
+/** `resume ID`: thaw a paused container; returns once the kernel says THAWED. */
+export function resumeContainer(root: string, id: string): void {
+  withContainer(root, id, canResume, ({ saved: s }) => {
+    if (!s.cgroup) throw new RuntimeError('container not paused');
+    cgroups().setFrozen(s.cgroup, false);
+  }, () => 'container not paused');
 }
 
 /** `delete ID [--force]`: `force` kills first and succeeds when the container does not exist. */

@@ -11,6 +11,23 @@ export const OCI_VERSION = '1.3.0';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
+// The transitions each operation allows (youki's can_start, can_pause...): the one place that says which status
+// an operation accepts. withContainer (access.ts) checks them under the container's lock.
+/** start: only a created container (its init waits in WAIT_START). */
+export const canStart = (s: Status): boolean => s === 'created';
+/** pause: a running container, or a created one (frozen before start, as runc does). */
+export const canPause = (s: Status): boolean => s === 'running' || s === 'created';
+/** resume: only a paused container. */
+export const canResume = (s: Status): boolean => s === 'paused';
+/** update: any container whose init is alive (created, running, paused). */
+export const canUpdate = (s: Status): boolean => s !== 'stopped';
+/** delete: a stopped or created one (created: its init is killed first); --force takes any. */
+export const canDelete = (s: Status, force = false): boolean => force || s === 'stopped' || s === 'created';
+/** exec: a live container, a paused one only with --ignore-paused. */
+export const canExec = (s: Status, ignorePaused = false): boolean => s !== 'stopped' && (s !== 'paused' || ignorePaused);
+/** kill: a live container; --all also a stopped one (its cgroups may still hold processes, as in runc). */
+export const canKill = (s: Status, all = false): boolean => all || s !== 'stopped';
+
 /** What runts keeps on disk about a container. */
 export interface Saved {
   ociVersion: string;

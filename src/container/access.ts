@@ -1,0 +1,45 @@
+// One way in to an existing container: take its lock, read its saved state, work out its status, check it
+// against what the operation allows (the can* predicates next to Status in state.ts), run the operation,
+// release the lock. The commands stay thin; no operation here waits on the container's processes under the
+// lock (exec, which must, releases it itself once its process is in: container/exec.ts).
+import { RuntimeError } from '../errors';
+import { checkId } from '../ids';
+import { type Saved, type Status, containerDir, lockDir, readSaved, statusOf, unlock } from './state';
+
+/** What an operation gets: the state directory, the saved state and the status checked under the lock. */
+export interface Access {
+  id: string;
+  dir: string;
+  saved: Saved;
+  status: Status;
+}
+
+/** The statuses an operation accepts: a list, a predicate (state.ts's can*) or 'any'. */
+export type Allowed = Status[] | ((s: Status) => boolean) | 'any';
+
+export function allows(allowed: Allowed, status: Status): boolean {
+  if (allowed === 'any') return true;
+  return Array.isArray(allowed) ? allowed.includes(status) : allowed(status);
+}
+
+/**
+ * Run `fn` on container `id` under its lock. `allowed` refuses other statuses with `refused(status)` (default:
+ * "container not running"). A container that does not exist (or is deleted while we wait for the lock) fails
+ * with `container "ID" does not exist`.
+ */
+export function withContainer<T>(
+  root: string, id: string, allowed: Allowed, fn: (c: Access) => T,
+  refused: (status: Status) => string = () => 'container not running',
+): T {
+  checkId(id);
+  const dir = containerDir(root, id);
+  const lock = lockDir(dir);
+  try {
+    const saved = readSaved(dir, id);
+    const status = statusOf(dir, saved);
+    if (!allows(allowed, status)) throw new RuntimeError(refused(status));
+    return fn({ id, dir, saved, status });
+  } finally {
+    unlock(lock);
+  }
+}
