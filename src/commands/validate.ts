@@ -11,7 +11,7 @@ import { resolveBundle } from '../config/load';
 import { Problem, checkIntelRdtSupport, checkMountLabel, checkProcessLsm, planProblems, problemText } from '../config/rules';
 import type { Spec } from '../config/types';
 import { configProblems } from '../config/validate';
-import { hostNsFacts, lsmFacts } from '../container/facts';
+import { cgroupLayout, hostNsFacts, lsmFacts, type Layout } from '../container/facts';
 
 export interface ValidateResult {
   valid: boolean;
@@ -58,10 +58,9 @@ const V1_FILES: Record<string, Record<string, [string, string]>> = {
 function cgroupWarnings(spec: Spec): Problem[] {
   const res = spec.linux?.resources as Record<string, unknown> | undefined;
   if (!isObj(res)) return [];
-  const { hostLayout } = require('../cgroups/layout') as typeof import('../cgroups/layout');
-  let layout: import('../cgroups/layout').Layout;
+  let layout: Layout;
   try {
-    layout = hostLayout();
+    layout = cgroupLayout();
   } catch (e) {
     return [{ field: 'linux.resources', message: `no usable cgroup hierarchy: ${(e as Error).message}` }];
   }

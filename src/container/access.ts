@@ -22,24 +22,44 @@ export function allows(allowed: Allowed, status: Status): boolean {
   return Array.isArray(allowed) ? allowed.includes(status) : allowed(status);
 }
 
+/** An opened container: its lock is held until `release()` (idempotent). */
+export interface Locked extends Access {
+  release(): void;
+}
+
 /**
- * Run `fn` on container `id` under its lock. `allowed` refuses other statuses with `refused(status)` (default:
- * "container not running"). A container that does not exist (or is deleted while we wait for the lock) fails
- * with `container "ID" does not exist`.
+ * Take container `id`'s lock, read its state and check its status against `allowed` (refused with
+ * `refused(status)`, default "container not running"); the caller releases the lock (exec does, once its process
+ * is in, before it waits for it). A container that does not exist (or is deleted while we wait for the lock)
+ * fails with `container "ID" does not exist`.
  */
-export function withContainer<T>(
-  root: string, id: string, allowed: Allowed, fn: (c: Access) => T,
-  refused: (status: Status) => string = () => 'container not running',
-): T {
+export function openContainer(
+  root: string, id: string, allowed: Allowed, refused: (status: Status) => string = () => 'container not running',
+): Locked {
   checkId(id);
   const dir = containerDir(root, id);
-  const lock = lockDir(dir);
+  let lock = lockDir(dir);
+  const release = () => { unlock(lock); lock = undefined; };
   try {
+    if (lock === undefined) throw new RuntimeError(`container "${id}" does not exist`);
     const saved = readSaved(dir, id);
     const status = statusOf(dir, saved);
     if (!allows(allowed, status)) throw new RuntimeError(refused(status));
-    return fn({ id, dir, saved, status });
+    return { id, dir, saved, status, release };
+  } catch (e) {
+    release();
+    throw e;
+  }
+}
+
+/** Run `fn` on container `id` under its lock (openContainer's checks), and release the lock. */
+export function withContainer<T>(
+  root: string, id: string, allowed: Allowed, fn: (c: Access) => T, refused?: (status: Status) => string,
+): T {
+  const c = openContainer(root, id, allowed, refused);
+  try {
+    return fn(c);
   } finally {
-    unlock(lock);
+    c.release();
   }
 }

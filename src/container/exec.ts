@@ -14,7 +14,8 @@ import { buildExecPlan, ExecFds } from '../plan/exec';
 import { gatherFacts, isHostNs } from './facts';
 import { forwardListener } from './seccomp';
 import { closeQuiet, runStub, stubMemfd, type StubChild } from './stub';
-import { Saved, containerDir, hookState, lockDir, readSaved, statusOf, unlock } from './state';
+import { Saved, canExec, hookState } from './state';
+import { openContainer } from './access';
 import type { TtyRelay } from './tty';
 import { SIGNALS } from './signals';
 import { connectPidfdSocket, sendPidfd } from './pidfd';
@@ -47,10 +48,10 @@ export function validateProcess(proc: unknown, exact?: ExactInts): Process {
 
 export async function execProcess(o: ExecOptions): Promise<number> {
   const native = loadNative();
-  const dir = containerDir(o.root, o.id);
-  let lock = lockDir(dir);
-  if (lock === undefined) throw new RuntimeError(`container "${o.id}" does not exist`);
-  const release = () => { unlock(lock); lock = undefined; };
+  // the lock is released once the process is in (below), not when it exits
+  const opened = openContainer(o.root, o.id, (st) => canExec(st, o.ignorePaused), (st) => st === 'paused'
+    ? 'cannot exec in a paused container (use --ignore-paused to override)' : `cannot exec in a ${st} container`);
+  const { dir, release, status } = opened;
   let pidfd: number | undefined;
   let memfd: number | undefined;
   let consoleFd: number | undefined;
@@ -58,13 +59,9 @@ export async function execProcess(o: ExecOptions): Promise<number> {
   let tty: TtyRelay | undefined;
   let child: StubChild | undefined;
   let pid: number | undefined;
-  let saved: Saved;
+  const saved: Saved = opened.saved;
   let wasSubreaper: boolean | undefined;
   try {
-    saved = readSaved(dir, o.id);
-    const status = statusOf(dir, saved);
-    if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
-    if (status === 'paused' && !o.ignorePaused) throw new RuntimeError('cannot exec in a paused container (use --ignore-paused to override)');
     let proc = o.process;
     if (isRootless()) checkUnprivileged(proc, unprivilegedFacts());
     if (proc.oomScoreAdj !== undefined && rootlessEuid()) {

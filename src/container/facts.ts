@@ -37,6 +37,13 @@ export function hostNsFacts(): { isHostNs(type: string, nsPath: string): boolean
 }
 
 /** Which LSMs this host has (host facts for the rules). */
+export type { Layout } from '../cgroups/layout';
+
+/** The host's cgroup hierarchies (mounts, controllers, v1/v2/hybrid), read once and cached by cgroups/layout. */
+export function cgroupLayout(): import('../cgroups/layout').Layout {
+  return (require('../cgroups/layout') as typeof import('../cgroups/layout')).hostLayout();
+}
+
 export function lsmFacts(): { apparmor: boolean; selinux: boolean } {
   return { apparmor: apparmorEnabled(), selinux: selinuxEnabled() };
 }
