@@ -38,8 +38,8 @@ export function featuresDoc(): Record<string, unknown> {
     'org.opencontainers.runts.spec': SPEC_VERSION,
     // runts has no checkpoint/restore command (runc: "true" when built with it)
     'org.opencontainers.runts.checkpoint.enabled': 'false',
+    ...(native?.libseccompVersion ? { 'io.github.seccomp.libseccomp.version': native.libseccompVersion } : {}),
   };
-  if (native?.libseccompVersion) annotations['io.github.seccomp.libseccomp.version'] = native.libseccompVersion;
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: SPEC_VERSION,
