@@ -4,8 +4,6 @@ import type { Globals } from '../action';
 import { stdout } from '../io';
 import { featuresDoc } from '../container/features';
 
-export { featuresDoc, UNSAFE_CONFIG_ANNOTATIONS } from '../container/features';
-
 export function features(_g: Globals) {
   stdout(JSON.stringify(featuresDoc(), null, 2) + '\n');
 }

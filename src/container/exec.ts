@@ -14,7 +14,7 @@ import { buildExecPlan, ExecFds } from '../plan/exec';
 import { gatherFacts, isHostNs } from './facts';
 import { forwardListener } from './seccomp';
 import { closeQuiet, runStub, stubMemfd, type StubChild } from './stub';
-import { Saved, canExec, hookState } from './state';
+import { Saved, canExec, hookState, writePidFile } from './state';
 import { openContainer } from './access';
 import type { TtyRelay } from './tty';
 import { SIGNALS } from './signals';
@@ -134,17 +134,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
         return st;
       },
     }, (c) => { child = c; });
-    if (o.pidFile) {
-      const pf = path.resolve(o.pidFile);
-      const tmp = path.join(path.dirname(pf), `.${path.basename(pf)}.${process.pid}`);
-      try {
-        fs.writeFileSync(tmp, String(pid));
-        fs.renameSync(tmp, pf);
-      } catch (e) {
-        try { fs.rmSync(tmp, { force: true }); } catch { /* ignore */ }
-        throw new RuntimeError(`--pid-file ${o.pidFile}: ${errnoText(e)}`);
-      }
-    }
+    if (o.pidFile) writePidFile(o.pidFile, pid);
   } catch (e) {
     if (wasSubreaper === false) native.setChildSubreaper(false);
     child?.kill();

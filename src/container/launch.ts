@@ -24,7 +24,7 @@ import { forwardListener } from './seccomp';
 import { checkIntelRdt } from './rdt';
 import { connectPidfdSocket, sendPidfd } from './pidfd';
 import { closeQuiet, runStub, stubMemfd, type StubChild } from './stub';
-import { OCI_VERSION, Saved, containerDir, ensureRoot, hookState, procStat, writeSaved } from './state';
+import { OCI_VERSION, Saved, containerDir, ensureRoot, hookState, procStat, writePidFile, writeSaved } from './state';
 
 export interface CreateOptions {
   id: string;
@@ -221,12 +221,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       config: spec,
     };
     writeSaved(dir, saved);
-    if (o.pidFile) {
-      const pf = path.resolve(o.pidFile);
-      const tmp = path.join(path.dirname(pf), `.${path.basename(pf)}.${process.pid}`);
-      fs.writeFileSync(tmp, String(initPid));
-      fs.renameSync(tmp, pf);
-    }
+    if (o.pidFile) writePidFile(o.pidFile, initPid!);
     return { saved, dir };
   } catch (e) {
     child?.kill();

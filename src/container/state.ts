@@ -1,7 +1,7 @@
 // The container's state directory: <root>/<id>/{state.json, exec.sock, lock}.
 // Status is derived each time from the init process, never trusted from the file.
 // node:fs is loaded on first use and node:path not at all: `state` reads through io.ts without them.
-import { RuntimeError } from '../errors';
+import { RuntimeError, errnoText } from '../errors';
 import { checkId } from '../ids';
 import type { Spec } from '../config/types';
 import { freezeFile, frozenIn, type SavedCgroup } from '../cgroups/types';
@@ -87,6 +87,24 @@ export function writeSaved(dir: string, s: Saved): void {
   const tmp = `${dir}/.state.json.${process.pid}`;
   fs.writeFileSync(tmp, JSON.stringify(s), { mode: 0o600 });
   fs.renameSync(tmp, `${dir}/state.json`);
+}
+
+/**
+ * --pid-file: the pid written to a temp file beside it and renamed (a manager never reads half a pid); an error
+ * names the flag and leaves no temp file.
+ */
+export function writePidFile(file: string, pid: number): void {
+  const fs = nodeFs();
+  const path = require('path') as typeof import('path');
+  const pf = path.resolve(file);
+  const tmp = path.join(path.dirname(pf), `.${path.basename(pf)}.${process.pid}`);
+  try {
+    fs.writeFileSync(tmp, String(pid));
+    fs.renameSync(tmp, pf);
+  } catch (e) {
+    try { fs.rmSync(tmp, { force: true }); } catch { /* ignore */ }
+    throw new RuntimeError(`--pid-file ${file}: ${errnoText(e)}`);
+  }
 }
 
 /** /proc/<pid>/stat's state letter and start time (field 22); undefined for no text (the process is gone). */

@@ -6,7 +6,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { featuresDoc, UNSAFE_CONFIG_ANNOTATIONS } from '../../src/commands/features';
+import { featuresDoc, UNSAFE_CONFIG_ANNOTATIONS } from '../../src/container/features';
 import { SPEC_VERSION } from '../../src/action';
 import { validateConfig } from '../../src/config/validate';
 import { CAPS, capMask } from '../../src/plan/caps';
@@ -154,7 +154,7 @@ describe('features document', () => {
         const f = path.join(dir, e.name);
         if (e.isDirectory()) { if (e.name !== 'image') walk(f); continue; }
         // (features.ts writes the features document's own annotations)
-        if (!f.endsWith('.ts') || f.endsWith(path.join('commands', 'features.ts'))) continue;
+        if (!f.endsWith('.ts') || f.endsWith(path.join('container', 'features.ts'))) continue;
         fs.readFileSync(f, 'utf8').split('\n').forEach((l, i) => {
           if (/annotations\??\.?\[|annotations\??\.(get|has)\b|annotations\.['"]?[a-z]+\./i.test(l)) readers.push(`${path.relative(REPO, f)}:${i + 1}`);
         });

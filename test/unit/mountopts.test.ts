@@ -1,7 +1,7 @@
 // The mount option table: what `runts features` lists is exactly what the planner handles itself, and every
 // option of config.md's "Linux mount options" table (runtime-spec v1.3.0) is in it.
 import { describe, expect, it } from 'vitest';
-import { featuresDoc } from '../../src/commands/features';
+import { featuresDoc } from '../../src/container/features';
 import { MOUNT_OPTIONS, knownMountOptions, parseOptions } from '../../src/plan/mounts';
 
 // config.md, "Linux mount options"
