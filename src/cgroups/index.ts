@@ -98,7 +98,7 @@ export function prepareCgroups(spec: Spec, id: string, stateDir: string, o: Prep
  */
 export function startSystemdCgroups(s: SavedCgroup, spec: Spec, stubPid: number, stateDir: string): void {
   const sd = systemdMod();
-  const r = (spec.linux?.resources ?? {}) as Resources;
+  const r: Resources = spec.linux?.resources ?? {};
   sd.startScope(s.systemd!, stubPid, r, s.version === 2);
   s.systemd!.started = true;
   makeAndApply(s, spec, stateDir);
@@ -110,7 +110,7 @@ export function startSystemdCgroups(s: SavedCgroup, spec: Spec, stubPid: number,
  */
 function makeAndApply(s: SavedCgroup, spec: Spec, stateDir: string, rootless = false): void {
   const layout = layoutMod().hostLayout();
-  const r = (spec.linux?.resources ?? {}) as Resources;
+  const r: Resources = spec.linux?.resources ?? {};
   const mounts = new Map<string, string>();
   for (const h of layout.v1) mounts.set(s.paths[h.controllers.join(',')], h.mount);
   if (layout.v2 && s.unified) mounts.set(s.unified, layout.v2.mount);

@@ -1,37 +1,7 @@
-// linux.resources as runts reads it (the JSON Schema in schema/config-linux.json has already checked the types),
-// and what state.json keeps about a container's cgroups.
+// linux.resources (its types generated from schema/config-linux.json, in config/types.ts), and what state.json
+// keeps about a container's cgroups.
 
-export interface DeviceRule {
-  allow: boolean;
-  type?: 'a' | 'c' | 'b';
-  major?: number | null;
-  minor?: number | null;
-  access?: string;
-}
-export interface WeightDevice { major: number; minor: number; weight?: number; leafWeight?: number }
-export interface ThrottleDevice { major: number; minor: number; rate: number }
-
-export interface Resources {
-  devices?: DeviceRule[];
-  memory?: {
-    limit?: number; reservation?: number; swap?: number; kernel?: number; kernelTCP?: number;
-    swappiness?: number; disableOOMKiller?: boolean; useHierarchy?: boolean; checkBeforeUpdate?: boolean;
-  };
-  cpu?: {
-    shares?: number; quota?: number; burst?: number; period?: number; realtimeRuntime?: number;
-    realtimePeriod?: number; cpus?: string; mems?: string; idle?: number;
-  };
-  pids?: { limit?: number };
-  blockIO?: {
-    weight?: number; leafWeight?: number; weightDevice?: WeightDevice[];
-    throttleReadBpsDevice?: ThrottleDevice[]; throttleWriteBpsDevice?: ThrottleDevice[];
-    throttleReadIOPSDevice?: ThrottleDevice[]; throttleWriteIOPSDevice?: ThrottleDevice[];
-  };
-  hugepageLimits?: { pageSize: string; limit: number }[];
-  network?: { classID?: number; priorities?: { name: string; priority: number }[] };
-  rdma?: Record<string, { hcaHandles?: number; hcaObjects?: number }>;
-  unified?: Record<string, string>;
-}
+export type { DeviceRule, Resources, ThrottleDevice, WeightDevice } from '../config/types';
 
 /**
  * A container's cgroups, kept in state.json (and in <state dir>/cgroup.json from before the first mkdir, so that

@@ -599,7 +599,7 @@ export function checkSeccomp(spec: Spec): Problem[] {
 }
 
 /** The errno of a seccomp action that carries one: the given one, else EPERM. */
-export const seccompErrno = (errnoRet: unknown): number => (errnoRet === undefined ? EPERM_ERRNO : (errnoRet as number));
+export const seccompErrno = (errnoRet: number | undefined): number => errnoRet ?? EPERM_ERRNO;
 
 /**
  * Every plan rule, for `runts validate` (create runs each where the planner needs it): the document passed the

@@ -6,7 +6,7 @@ import * as path from 'path';
 import type { Spec } from '../config/types';
 import type { HostFacts } from '../plan/facts';
 import { parseMountinfo } from '../plan/mountinfo';
-import { CLONE, NsType, PROC_NS } from '../plan/namespaces';
+import { NsType, PROC_NS, isNsType } from '../plan/namespaces';
 
 /** Whether the namespace at `nsPath` is the runtime's own namespace of that type (the host's). */
 export function isHostNs(type: NsType, nsPath: string): boolean {
@@ -33,7 +33,7 @@ export function selinuxEnabled(): boolean {
 
 /** The namespace facts as config/rules.ts takes them, for any path (validate). */
 export function hostNsFacts(): { isHostNs(type: string, nsPath: string): boolean } {
-  return { isHostNs: (type, p) => type in PROC_NS && isHostNs(type as NsType, p) };
+  return { isHostNs: (type, p) => isNsType(type) && isHostNs(type, p) };
 }
 
 /** Which LSMs this host has (host facts for the rules). */
@@ -71,7 +71,7 @@ function lazy<T extends object, K extends keyof T>(obj: T, key: K, fn: () => T[K
 export function gatherFacts(spec: Spec, o: { rootfs: string; id?: string }): HostFacts {
   const ownNamespaces: HostFacts['ownNamespaces'] = [];
   for (const n of spec.linux?.namespaces ?? []) {
-    if (n.path && n.type in CLONE && isHostNs(n.type as NsType, n.path)) ownNamespaces.push({ type: n.type as NsType, path: n.path });
+    if (n.path && isHostNs(n.type, n.path)) ownNamespaces.push({ type: n.type, path: n.path });
   }
   const f = { ownNamespaces, kcore: fs.existsSync('/proc/kcore') } as HostFacts;
   lazy(f, 'lsm', () => ({

@@ -11,7 +11,7 @@ import { deviceSteps, devSymlinks } from './devices';
 import { processSteps } from './process';
 import { mountContext } from './lsm';
 import { seccompPlan, seccompStep } from './seccomp';
-import { ExecCPUAffinity, affinityPlan } from './procfields';
+import { affinityPlan } from './procfields';
 import { NetAddr, netDeviceSteps, netDevices } from './netdev';
 import type { HostFacts } from './facts';
 import { nsFacts } from './facts';
@@ -77,7 +77,7 @@ export function buildPlan(spec: Spec, facts: HostFacts, o: PlanOptions): Plan {
   const hostNs = nsFacts(facts);
   throwFirst(checkProcessPresent(spec));
   const proc = spec.process!;
-  throwFirst(checkProcess(spec as never));
+  throwFirst(checkProcess(spec));
   if (proc.terminal && o.fds.console === undefined) throw new RuntimeError('cannot allocate tty if runts will detach without setting console socket');
   const linux = spec.linux ?? {};
   const ns = planNamespaces(spec);
@@ -126,7 +126,7 @@ export function buildPlan(spec: Spec, facts: HostFacts, o: PlanOptions): Plan {
   s.push(...netDeviceSteps(nd));
   // the init is in its cgroups: its CPU affinity is reset to every CPU the cpuset allows, not runts' own (as
   // runc); execCPUAffinity is for exec'd processes only (config.md), but is checked here already
-  affinityPlan(proc.execCPUAffinity as ExecCPUAffinity | undefined);
+  affinityPlan(proc.execCPUAffinity);
   s.push(affinityPlan(undefined).after!);
   if (ns.create.has('cgroup')) s.push(step('UNSHARE', u64(CLONE.cgroup)));
 
@@ -226,7 +226,7 @@ export function buildPlan(spec: Spec, facts: HostFacts, o: PlanOptions): Plan {
   // names and sysctls: before the masks and read-only paths, which make /proc/sys read-only
   if (spec.hostname) s.push(step('HOSTNAME', str(spec.hostname)));
   if (spec.domainname) s.push(step('DOMAINNAME', str(spec.domainname)));
-  throwFirst([...checkSysctlNamespaces(spec as never), ...checkSysctl(spec, hostNs)]);
+  throwFirst([...checkSysctlNamespaces(spec), ...checkSysctl(spec, hostNs)]);
   for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
     s.push(step('WRITE_FILE', str('/proc/sys/' + k.replace(/\./g, '/')), str(v)));
   }

@@ -41,7 +41,7 @@ export function deviceSteps(spec: Spec, userns: boolean, withDefaults: boolean):
   const list: Array<{ d: Device; field: string }> = [];
   const configured = spec.linux?.devices ?? [];
   const seen = new Set<string>();
-  throwFirst(checkDevices(spec as never));
+  throwFirst(checkDevices(spec));
   configured.forEach((d, i) => {
     const field = `linux.devices[${i}]`;
     seen.add(d.path);

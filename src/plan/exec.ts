@@ -8,7 +8,7 @@ import { Step, step, str, strv, u64 } from './encode';
 import { CLONE, NsType, PROC_NS } from './namespaces';
 import { processSteps } from './process';
 import { seccompPlan, seccompStep } from './seccomp';
-import { ExecCPUAffinity, affinityPlan } from './procfields';
+import { affinityPlan } from './procfields';
 
 export interface ExecFds {
   preserve: number;
@@ -22,14 +22,14 @@ export function buildExecPlan(config: Spec, facts: Pick<HostFacts, 'lsm' | 'pass
   const s: Step[] = [];
   // execCPUAffinity: `initial` before the process joins the container's cgroups (withCgroupJoin keeps it
   // first), `final` (or a reset to every CPU) once it is in them
-  const aff = affinityPlan(proc.execCPUAffinity as ExecCPUAffinity | undefined);
+  const aff = affinityPlan(proc.execCPUAffinity);
   if (aff.initial) s.push(aff.initial);
   s.push(step('CLOSE', u64(o.fds.memfd)));
   s.push(step('CLOEXEC_FROM', u64(3 + o.fds.preserve)));
   // before the user namespace is joined (the non-dumpable stub's /proc/self files belong to the host's root
   // there); FORK's child inherits the value
   if (proc.oomScoreAdj !== undefined) s.push(step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(proc.oomScoreAdj))));
-  const types = new Set((config.linux?.namespaces ?? []).map((n) => n.type as NsType));
+  const types = new Set((config.linux?.namespaces ?? []).map((n) => n.type));
   const order: NsType[] = ['user', 'cgroup', 'ipc', 'uts', 'network', 'pid', 'time', 'mount'];
   for (const t of order) {
     if (types.has(t)) s.push(step('SETNS', str(`/proc/${initPid}/ns/${PROC_NS[t]}`), u64(CLONE[t])));

@@ -1,6 +1,6 @@
 // linux.namespaces → which to join (setns by path) and which to create (unshare).
 import { RuntimeError } from '../errors';
-import type { Spec } from '../config/types';
+import type { NamespaceType, Spec } from '../config/types';
 import { checkNamespaces, checkUserNamespace, throwFirst } from '../config/rules';
 import { HostFacts, isOwnNs } from './facts';
 
@@ -13,8 +13,11 @@ export const CLONE = {
   pid: 0x20000000,
   network: 0x40000000,
   time: 0x00000080,
-} as const;
-export type NsType = keyof typeof CLONE;
+} as const satisfies Record<NamespaceType, number>;
+export type NsType = NamespaceType;
+
+/** A namespace type name (rules take any string) that is one of the schema's. */
+export const isNsType = (t: string): t is NsType => Object.hasOwn(CLONE, t);
 
 /** The name of each namespace under /proc/<pid>/ns/. */
 export const PROC_NS: Record<NsType, string> = {
@@ -31,10 +34,10 @@ export interface NsPlan {
 export function planNamespaces(spec: Spec): NsPlan {
   const join: NsPlan['join'] = [];
   const create = new Set<NsType>();
-  throwFirst([...checkNamespaces(spec as never), ...checkUserNamespace(spec)]);
+  throwFirst([...checkNamespaces(spec), ...checkUserNamespace(spec)]);
   (spec.linux?.namespaces ?? []).forEach((ns, i) => {
     if (!(ns.type in CLONE)) throw new RuntimeError(`linux.namespaces[${i}].type: unknown namespace type "${ns.type}"`);
-    const type = ns.type as NsType;
+    const type = ns.type;
     if (ns.path) {
       join.push({ type, path: ns.path });
     } else {

@@ -60,7 +60,7 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
     s.push(step('CONSOLE', u64(o.consoleFd!), u64(proc.consoleSize?.height ?? 0), u64(proc.consoleSize?.width ?? 0),
       u64(o.mountConsole ? 1 : 0), u64(user.uid)));
   }
-  throwFirst([...checkRlimits(spec), ...checkRlimitDuplicates(spec as never)]);
+  throwFirst([...checkRlimits(spec), ...checkRlimitDuplicates(spec)]);
   for (const r of proc.rlimits ?? []) s.push(step('RLIMIT', u64(RLIMITS[r.type]), u64(rlimitValue(r.soft)), u64(rlimitValue(r.hard))));
   if (linux.personality) {
     const d = PERSONALITY[linux.personality.domain];

@@ -4,7 +4,7 @@
 // values are what the syscalls take. Each step carries the field's name, which the stub puts in front of a
 // refusal from the kernel.
 import { RuntimeError } from '../errors';
-import type { Linux, Process } from '../config/types';
+import type { ExecCPUAffinity, IoPriority, Linux, MemoryPolicy, Process, Scheduler } from '../config/types';
 import { Step, step, str, u64, u64v } from './encode';
 
 export const SCHED_POLICY: Record<string, number> = {
@@ -27,12 +27,6 @@ export const MPOL_FLAGS: Record<string, number> = {
 export const MAX_CPU = 8191;
 export const MAX_NODE = 1023;
 
-export interface Scheduler {
-  policy: string; nice?: number; priority?: number; flags?: string[]; runtime?: number; deadline?: number; period?: number;
-}
-export interface IoPriority { class: string; priority?: number }
-export interface ExecCPUAffinity { initial?: string; final?: string }
-export interface MemoryPolicy { mode: string; nodes?: string; flags?: string[] }
 
 /** "0-3,7" → [0, 1, 2, 3, 7] (sorted, unique); an error names `field`. */
 export function parseList(text: string, field: string, max: number): number[] {
@@ -159,9 +153,9 @@ export function affinityPlan(a: ExecCPUAffinity | undefined): AffinityPlan {
 /** The steps for the process itself (create and exec), in the order they run: before the user switch. */
 export function procFieldSteps(proc: Process, linux: Linux): Step[] {
   const out: Step[] = [];
-  const s = schedulerStep(proc.scheduler as Scheduler | undefined, linux);
-  const io = ioPriorityStep(proc.ioPriority as IoPriority | undefined);
-  const mp = memoryPolicyStep(linux.memoryPolicy as MemoryPolicy | undefined);
+  const s = schedulerStep(proc.scheduler, linux);
+  const io = ioPriorityStep(proc.ioPriority);
+  const mp = memoryPolicyStep(linux.memoryPolicy);
   if (mp) out.push(mp);
   if (io) out.push(io);
   if (s) out.push(s);

@@ -4,24 +4,13 @@
 // runc does (a profile lists syscalls of newer kernels and other architectures).
 import { ACTIONS, ARCHS, FLAGS, OPERATORS, SCMP_ACT } from '../config/tables';
 import { seccompErrno, seccompProblems, throwFirst } from '../config/rules';
+import type { Seccomp } from '../config/types';
 import { Step, step, strv, u64, u64v } from './encode';
 
 export { ACTIONS, ARCHS, FLAGS, OPERATORS, SCMP_ACT, WAIT_KILLABLE_RECV } from '../config/tables';
 
 const ENOSYS = 38;
 const MAX_ARGS = 6;
-
-interface SeccompArg { index: number; value: number | bigint; valueTwo?: number | bigint; op: string }
-interface SeccompSyscall { names: string[]; action: string; errnoRet?: number; args?: SeccompArg[] }
-export interface SeccompConfig {
-  defaultAction: string;
-  defaultErrnoRet?: number;
-  architectures?: string[];
-  flags?: string[];
-  listenerPath?: string;
-  listenerMetadata?: string;
-  syscalls?: SeccompSyscall[];
-}
 
 export interface SeccompPlan {
   defaultAction: number;
@@ -43,7 +32,7 @@ export interface SeccompPlan {
 }
 
 /** An action name (and its errno) as libseccomp's value (the name checked by seccompProblems). */
-export function actionValue(name: string, errnoRet: unknown): number {
+export function actionValue(name: string, errnoRet: number | undefined): number {
   const base = ACTIONS[name];
   return base === SCMP_ACT.ERRNO || base === SCMP_ACT.TRACE ? (base | seccompErrno(errnoRet)) >>> 0 : base;
 }
@@ -51,9 +40,8 @@ export function actionValue(name: string, errnoRet: unknown): number {
 const u64Of = (v: number | bigint): bigint => (typeof v === 'bigint' ? v : BigInt(v));
 
 /** Convert linux.seccomp; throws the first of seccompProblems (config/rules.ts), naming the field at fault. */
-export function seccompPlan(config: unknown): SeccompPlan {
-  throwFirst(seccompProblems(config));
-  const c = config as SeccompConfig;
+export function seccompPlan(c: Seccomp): SeccompPlan {
+  throwFirst(seccompProblems(c));
   const def = actionValue(c.defaultAction, c.defaultErrnoRet);
 
   const archs: number[] = [];
