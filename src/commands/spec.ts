@@ -5,6 +5,7 @@ import * as path from 'path';
 import type { Globals } from '../action';
 import { RuntimeError } from '../errors';
 import { SPEC_VERSION } from '../action';
+import type { Linux, Mount, Namespace, Spec } from '../config/types';
 
 const CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 const CGROUP2_SUPER_MAGIC = 0x63677270;
@@ -18,8 +19,8 @@ export interface SpecHost {
   egid: number;
 }
 
-export function defaultSpec(rootless: boolean, host: SpecHost): Record<string, unknown> {
-  let mounts: Array<Record<string, unknown>> = [
+export function defaultSpec(rootless: boolean, host: SpecHost): Spec {
+  let mounts: Mount[] = [
     { destination: '/proc', type: 'proc', source: 'proc' },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
@@ -28,9 +29,9 @@ export function defaultSpec(rootless: boolean, host: SpecHost): Record<string, u
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
   ];
-  let namespaces = [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  let namespaces: Namespace[] = [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
   if (host.cgroup2) namespaces.push({ type: 'cgroup' });
-  const linux: Record<string, unknown> = {};
+  const linux: Linux = {};
   if (rootless) {
     // ToRootless: no network namespace, a user namespace mapping the caller to root, /sys bound from the host,
     // no uid=/gid= mount options, no cgroup resources
@@ -39,7 +40,7 @@ export function defaultSpec(rootless: boolean, host: SpecHost): Record<string, u
     linux.gidMappings = [{ containerID: 0, hostID: host.egid, size: 1 }];
     mounts = mounts.map((m) => {
       if (m.destination === '/sys') return { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] };
-      const options = (m.options as string[] | undefined)?.filter((o) => !o.startsWith('gid=') && !o.startsWith('uid='));
+      const options = m.options?.filter((o) => !o.startsWith('gid=') && !o.startsWith('uid='));
       return options ? { ...m, options } : m;
     });
   } else {

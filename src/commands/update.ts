@@ -3,6 +3,8 @@ import type { Globals } from '../action';
 import { RuntimeError } from '../errors';
 import { updateContainer, type Resources } from '../container/update';
 import { checkRdtFlags } from '../container/rdt';
+import { problemText } from '../config/rules';
+import { checkResources } from '../config/validate';
 
 /** runc's update flags (commander turns --cpu-period into cpuPeriod). */
 export interface UpdateOptions {
@@ -36,13 +38,16 @@ export function requested(o: UpdateOptions): Resources {
     } catch (e) {
       throw new RuntimeError(`--resources ${o.resources}: ${(e as Error).message}`);
     }
+    let doc: unknown;
     try {
-      const r = JSON.parse(text) as Resources;
-      if (!r || typeof r !== 'object' || Array.isArray(r)) throw new Error('not an object');
-      return r;
+      doc = JSON.parse(text);
     } catch (e) {
       throw new RuntimeError(`--resources: invalid linux.resources JSON: ${(e as Error).message}`);
     }
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new RuntimeError('--resources: invalid linux.resources JSON: not an object');
+    const { resources, problems } = checkResources(doc);
+    if (!resources) throw new RuntimeError(`--resources: ${problemText(problems[0])}`);
+    return resources;
   }
   const r: Resources = {};
   const mem = (r.memory ??= {});

@@ -10,7 +10,7 @@ import { parseJsonBytes } from '../config/json';
 import { resolveBundle } from '../config/load';
 import { Problem, checkIntelRdtSupport, checkMountLabel, checkProcessLsm, planProblems, problemText } from '../config/rules';
 import type { Spec } from '../config/types';
-import { configProblems } from '../config/validate';
+import { configProblems, schemaValidPart } from '../config/validate';
 import { cgroupLayout, hostNsFacts, lsmFacts, type Layout } from '../container/facts';
 
 export interface ValidateResult {
@@ -56,7 +56,7 @@ const V1_FILES: Record<string, Record<string, [string, string]>> = {
 
 /** Warnings about linux.resources this host's cgroups cannot apply (read-only: the hierarchies' files). */
 function cgroupWarnings(spec: Spec): Problem[] {
-  const res = spec.linux?.resources as Record<string, unknown> | undefined;
+  const res: Record<string, unknown> | undefined = spec.linux?.resources;
   if (!isObj(res)) return [];
   let layout: Layout;
   try {
@@ -129,8 +129,9 @@ export function validateBundle(bundleArg: string, o: { systemdCgroup?: boolean }
   }
   const errors = configProblems(parsed.doc, parsed.exact);
   let warnings: Problem[] = [];
-  if (isObj(parsed.doc)) {
-    const spec = parsed.doc as unknown as Spec;
+  // the plan rules read what the schema accepted (a value it refused is reported once, by the schema)
+  const spec = schemaValidPart(parsed.doc);
+  if (spec) {
     const facts = hostNsFacts();
     const { resctrlMount } = require('../container/rdt') as typeof import('../container/rdt');
     const host = [...planProblems(spec, bundle, facts, o), ...checkIntelRdtSupport(spec, { resctrl: resctrlMount() })];

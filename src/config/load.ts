@@ -4,7 +4,8 @@ import * as path from 'path';
 import { RuntimeError, errnoText } from '../errors';
 import { parseJsonBytes } from './json';
 import type { Spec } from './types';
-import { validateConfig } from './validate';
+import { checkConfig } from './validate';
+import { problemText } from './rules';
 
 export function resolveBundle(bundle: string | undefined): string {
   const dir = path.resolve(bundle || '.');
@@ -28,10 +29,11 @@ export function loadConfig(bundle: string): Spec {
     throw new RuntimeError(`open ${file}: ${errnoText(e)}`);
   }
   const { doc, exact } = parseJsonBytes(bytes, 'config.json');
-  const errors = validateConfig(doc, exact);
-  if (errors.length) {
+  const { spec, problems } = checkConfig(doc, exact);
+  if (!spec) {
+    const errors = problems.map(problemText);
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more: ${errors.slice(1, 4).join('; ')})` : '';
     throw new RuntimeError(`config.json: ${errors[0]}${more}`);
   }
-  return doc as Spec;
+  return spec;
 }

@@ -489,7 +489,7 @@ export function checkNetDevices(spec: Spec, facts?: HostNsFacts): Problem[] {
 }
 
 /** linux.intelRdt: runts writes no resctrl groups, so a config that sets it is refused (as runc where resctrl is not mounted). */
-export function checkIntelRdtSupport(spec: Spec, host: { resctrl?: string }): Problem[] {
+export function checkIntelRdtSupport(spec: Pick<Spec, 'linux'>, host: { resctrl?: string }): Problem[] {
   if (spec.linux?.intelRdt === undefined || spec.linux.intelRdt === null) return [];
   return [{ field: 'linux.intelRdt', message: `is set, but ${intelRdtWhy(host)}` }];
 }

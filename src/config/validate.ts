@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { ExactInts } from './json';
 import { DOC_RULES, Problem, checkVersion, fieldPath, problemText } from './rules';
+import type { Resources, Spec, State } from './types';
 
 /** The part of an ajv ErrorObject we read (no import of ajv at run time). */
 interface SchemaError {
@@ -15,10 +16,11 @@ interface SchemaError {
   params: Record<string, any>;
   message?: string;
 }
-type CompiledValidator = ((doc: unknown) => boolean) & { errors?: SchemaError[] | null };
+/** A validator compiled from schema/: a document it accepts has the types generated from the same schema. */
+type CompiledValidator<T> = ((doc: unknown) => doc is T) & { errors?: SchemaError[] | null };
 interface Validators {
-  validateConfig: CompiledValidator;
-  validateState: CompiledValidator;
+  validateConfig: CompiledValidator<Spec>;
+  validateState: CompiledValidator<State>;
 }
 
 let loaded: Validators | undefined;
@@ -61,7 +63,7 @@ function pointerSegs(pointer: string, doc: unknown): Seg[] {
       cur = cur[Number(key)];
     } else {
       segs.push(key);
-      cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[key] : undefined;
+      cur = isObj(cur) ? cur[key] : undefined;
     }
   }
   return segs;
@@ -164,12 +166,10 @@ function standIn(v: bigint): number {
 
 function setAt(doc: unknown, pointer: string, value: unknown): void {
   const keys = pointer.slice(1).split('/').map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
-  let cur = doc as Record<string, unknown>;
-  for (const k of keys.slice(0, -1)) {
-    cur = cur?.[k] as Record<string, unknown>;
-    if (cur === null || typeof cur !== 'object') return;
-  }
-  if (cur && typeof cur === 'object') cur[keys[keys.length - 1]] = value;
+  let cur: unknown = doc;
+  for (const k of keys.slice(0, -1)) cur = Array.isArray(cur) ? cur[Number(k)] : isObj(cur) ? cur[k] : undefined;
+  if (Array.isArray(cur)) cur[Number(keys[keys.length - 1])] = value;
+  else if (isObj(cur)) cur[keys[keys.length - 1]] = value;
 }
 
 /** Combinator and if/then errors only repeat what their branches said, when a branch said anything. */
@@ -234,21 +234,70 @@ export function validateConfig(doc: unknown, exact?: ExactInts): string[] {
 
 /** validateConfig's problems as { field, message }. */
 export function configProblems(doc: unknown, exact?: ExactInts): Problem[] {
+  return checkConfig(doc, exact).problems;
+}
+
+/** The schema's check of config.json, with the exact 64-bit integers of json.ts compared exactly. */
+function schemaValid(doc: unknown, exact?: ExactInts): doc is Spec {
   const v = validators().validateConfig;
-  let ok: boolean;
-  if (exact?.size) {
-    for (const [p, n] of exact) setAt(doc, p, standIn(n));
-    try {
-      ok = v(doc);
-    } finally {
-      for (const [p, n] of exact) setAt(doc, p, Number(n));
-    }
-  } else {
-    ok = v(doc);
+  if (!exact?.size) return v(doc);
+  for (const [p, n] of exact) setAt(doc, p, standIn(n));
+  try {
+    return v(doc);
+  } finally {
+    for (const [p, n] of exact) setAt(doc, p, Number(n));
   }
-  const schemaErrs = ok ? [] : schemaMessages(v.errors, doc, exact);
-  if (!isObj(doc)) return dedupe(schemaErrs);
-  return dedupe([...checkVersion(doc), ...unicodeMessages(doc), ...schemaErrs, ...DOC_RULES.flatMap((rule) => rule(doc))]);
+}
+
+/** A config.json document checked: `spec` is the document when it has no problem (its types: config/types.ts). */
+export function checkConfig(doc: unknown, exact?: ExactInts): { spec?: Spec; problems: Problem[] } {
+  const valid = schemaValid(doc, exact);
+  const schemaErrs = valid ? [] : schemaMessages(validators().validateConfig.errors, doc, exact);
+  if (!isObj(doc)) return { problems: dedupe(schemaErrs) };
+  const problems = dedupe([...checkVersion(doc), ...unicodeMessages(doc), ...schemaErrs, ...DOC_RULES.flatMap((rule) => rule(doc))]);
+  return valid && !problems.length ? { spec: doc, problems } : { problems };
+}
+
+/** JSON nulls read as absent, as Go's decoder reads them into runc's pointer fields. */
+function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (!isObj(v)) return v;
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, withoutNulls(x)]));
+}
+
+/** A linux.resources document alone (update --resources), checked as config.json's is; nulls read as absent. */
+export function checkResources(doc: unknown): { resources?: Resources; problems: Problem[] } {
+  const { spec, problems } = checkConfig({ ociVersion: '1.3.0', root: { path: '/' }, linux: { resources: withoutNulls(doc) } });
+  return { resources: spec?.linux?.resources, problems };
+}
+
+/**
+ * What of a config.json document the schema accepts, for rules that read a Spec (`runts validate` runs them
+ * beside the schema's errors): a copy without each value the schema refused, removed with the object field that
+ * holds it (an array as a whole, so that indexes stay those of the document). Undefined when what is left still
+ * fails (a required top-level field refused).
+ */
+export function schemaValidPart(doc: unknown): Spec | undefined {
+  if (!isObj(doc)) return undefined;
+  const v = validators().validateConfig;
+  const copy = structuredClone(doc);
+  for (let round = 0; round < 64; round++) {
+    if (v(copy)) return copy;
+    for (const e of v.errors ?? []) {
+      const segs = e.instancePath.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+      const holders: unknown[] = [copy]; // holders[i] holds segs[i]
+      for (const k of segs) {
+        const h = holders[holders.length - 1];
+        holders.push(Array.isArray(h) ? h[Number(k)] : isObj(h) ? h[k] : undefined);
+      }
+      let i = segs.length - 1;
+      while (i >= 0 && !isObj(holders[i])) i--; // up to the object field holding the array
+      const holder = holders[i];
+      if (i < 0 || !isObj(holder)) return undefined;
+      delete holder[segs[i]];
+    }
+  }
+  return undefined;
 }
 
 /** All problems of a state document (as `state` prints and hooks receive it); empty when it is valid. */

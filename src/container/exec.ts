@@ -5,10 +5,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError, errnoText, fieldOf } from '../errors';
-import { checkCwd, throwFirst } from '../config/rules';
+import { checkCwd, problemText, throwFirst } from '../config/rules';
 import type { Process } from '../config/types';
 import type { ExactInts } from '../config/json';
-import { validateConfig } from '../config/validate';
+import { checkConfig } from '../config/validate';
 import { loadNative } from '../native';
 import { buildExecPlan, ExecFds } from '../plan/exec';
 import { gatherFacts, isHostNs } from './facts';
@@ -41,9 +41,10 @@ export interface ExecOptions {
 /** Check a process object the way config.json's process is checked. */
 export function validateProcess(proc: unknown, exact?: ExactInts): Process {
   const under = exact && new Map([...exact].map(([p, v]) => [`/process${p}`, v]));
-  const errors = validateConfig({ ociVersion: '1.3.0', root: { path: '/' }, process: proc }, under);
-  if (errors.length) throw new RuntimeError(`process: ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, 1, fieldOf(errors[0]));
-  return proc as Process;
+  const { spec, problems } = checkConfig({ ociVersion: '1.3.0', root: { path: '/' }, process: proc }, under);
+  if (spec?.process) return spec.process;
+  const errors = problems.length ? problems.map(problemText) : ['must be an object'];
+  throw new RuntimeError(`process: ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, 1, fieldOf(errors[0]));
 }
 
 export async function execProcess(o: ExecOptions): Promise<number> {

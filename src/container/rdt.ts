@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import { RuntimeError } from '../errors';
 import { checkIntelRdtSupport, intelRdtWhy, throwFirst } from '../config/rules';
-import type { Spec } from '../config/types';
+import type { IntelRdt } from '../config/types';
 
 /** The resctrl mount point, from mountinfo (undefined: not mounted). */
 export function resctrlMount(): string | undefined {
@@ -21,9 +21,9 @@ function why(): string {
 }
 
 /** create: linux.intelRdt, when present, cannot be honoured (checkIntelRdtSupport). */
-export function checkIntelRdt(rdt: unknown): void {
-  if (rdt === undefined || rdt === null) return;
-  throwFirst(checkIntelRdtSupport({ linux: { intelRdt: rdt } } as Spec, { resctrl: resctrlMount() }));
+export function checkIntelRdt(rdt: IntelRdt | undefined): void {
+  if (rdt === undefined) return;
+  throwFirst(checkIntelRdtSupport({ linux: { intelRdt: rdt } }, { resctrl: resctrlMount() }));
 }
 
 /** update: the Intel RDT flags, when given, cannot be honoured. */

@@ -7,16 +7,21 @@ import { withContainer } from './access';
 
 export type { Resources };
 
-/** Merge `delta` into `base` (objects field by field; arrays and values replaced). */
-function merge<T extends Record<string, unknown>>(base: T | undefined, delta: T): T {
-  const out: Record<string, unknown> = { ...(base ?? {}) };
-  for (const [k, v] of Object.entries(delta)) {
-    if (v === undefined || v === null) continue;
-    const b = out[k];
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
-      ? merge(b as Record<string, unknown>, v as Record<string, unknown>) : v;
+/** `delta` over `base`: each object of linux.resources field by field (rdma per device), lists and values replaced. */
+export function mergeResources(base: Resources, delta: Resources): Resources {
+  const out: Resources = { ...base, ...delta };
+  if (base.memory && delta.memory) out.memory = { ...base.memory, ...delta.memory };
+  if (base.cpu && delta.cpu) out.cpu = { ...base.cpu, ...delta.cpu };
+  if (base.pids && delta.pids) out.pids = { ...base.pids, ...delta.pids };
+  if (base.blockIO && delta.blockIO) out.blockIO = { ...base.blockIO, ...delta.blockIO };
+  if (base.network && delta.network) out.network = { ...base.network, ...delta.network };
+  if (base.unified && delta.unified) out.unified = { ...base.unified, ...delta.unified };
+  if (base.rdma && delta.rdma) {
+    const rdma = { ...base.rdma };
+    for (const [dev, limits] of Object.entries(delta.rdma)) rdma[dev] = { ...rdma[dev], ...limits };
+    out.rdma = rdma;
   }
-  return out as T;
+  return out;
 }
 
 /**
@@ -28,7 +33,7 @@ export function updateContainer(root: string, id: string, requested: () => Resou
     if (!s.cgroup) throw new RuntimeError('container has no cgroups to update');
     const delta = requested();
     const linux = (s.config.linux ??= {});
-    const before = (linux.resources ?? {}) as Resources;
+    const before: Resources = linux.resources ?? {};
     // device rules are fixed at create (as in runc); memory and swap move together (memsw >= limit)
     delete delta.devices;
     // (an unlimited memory limit makes the swap total unlimited as well, as in runc)
@@ -36,7 +41,7 @@ export function updateContainer(root: string, id: string, requested: () => Resou
       delta.memory.swap = delta.memory.limit === -1 ? -1 : before.memory.swap;
     }
     updateResources(s.cgroup, delta);
-    linux.resources = merge(before as Record<string, unknown>, delta as Record<string, unknown>);
+    linux.resources = mergeResources(before, delta);
     writeSaved(dir, s);
   });
 }

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { badUtf8At, parseJsonBytes } from '../../src/config/json';
-import { validateConfig, validateState } from '../../src/config/validate';
+import { schemaValidPart, validateConfig, validateState } from '../../src/config/validate';
 
 const REPO = path.resolve(__dirname, '..', '..');
 
@@ -350,5 +350,32 @@ describe('validateState', () => {
     expect(validateState({ ...state, pid: '12' })).toEqual(['pid: must be an integer']);
     const { pid: _pid, ...noPid } = state;
     expect(validateState({ ...noPid, status: 'running' })).toEqual(['pid: is required when status is "running"']);
+  });
+});
+
+describe('schemaValidPart (what runts validate gives the plan rules)', () => {
+  it('drops each refused value with the object field that holds it, arrays whole; the rest is a valid Spec', () => {
+    const doc = runcDefault();
+    doc.linux.resources = { memory: { limit: '1g', swap: 5 }, pids: { limit: 3 } };
+    doc.process.rlimits = [{ type: 'NOFILE', soft: 1, hard: 1 }];
+    doc.mounts.push('not a mount');
+    const part = schemaValidPart(doc)!;
+    expect(part).toBeDefined();
+    expect(validateConfig(part)).toEqual([]);
+    expect(part.linux!.resources).toEqual({ memory: { swap: 5 }, pids: { limit: 3 } });
+    expect(part.process!.rlimits).toBeUndefined();
+    expect(part.mounts).toBeUndefined();
+    expect(part.hostname).toBe('runc');
+    // the document itself is left as it was
+    expect(doc.linux.resources.memory.limit).toBe('1g');
+    expect(doc.mounts).toHaveLength(8);
+  });
+
+  it('nothing when a required top-level field is refused, or the document is not an object', () => {
+    const doc = runcDefault();
+    doc.root = 'rootfs';
+    expect(schemaValidPart(doc)).toBeUndefined();
+    expect(schemaValidPart([])).toBeUndefined();
+    expect(schemaValidPart(runcDefault())).toEqual(runcDefault());
   });
 });
