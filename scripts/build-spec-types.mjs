@@ -8,6 +8,8 @@
 // Anything else makes this script fail rather than guess. Every object or enum gets a named type: definitions
 // by their name (PascalCase, or NAMES below), inline objects by NAMES (an unnamed one is an error); an inline
 // enum stays a union of its values where it is used.
+// Types are `type` aliases, not interfaces: a Spec is then also a Record<string, unknown>, which the document
+// rules of src/config/rules.ts take (they run before the schema has passed).
 import * as fs from 'fs';
 import * as path from 'path';
 import { fileURLToPath } from 'url';

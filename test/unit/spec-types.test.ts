@@ -72,3 +72,29 @@ describe('spec types generated from schema/', () => {
     expect(file).toMatch(/^ {2}\[name: string\]|netDevices\?: Record<string, NetDevice>;/m);
   });
 });
+
+describe('no casts on config values', () => {
+  /** The type names config/types.ts exports (the schema's). */
+  const names = [...fs.readFileSync(path.join(REPO, 'src', 'config', 'types.ts'), 'utf8').matchAll(/\b([A-Z][A-Za-z]+)\b(?=[,\s])/g)].map((m) => m[1]);
+
+  it('src/ casts nothing to a spec type (directly or through unknown), nor to never', () => {
+    expect(names).toEqual(expect.arrayContaining(['Spec', 'Process', 'Linux', 'Resources', 'Seccomp', 'Mount', 'Hook']));
+    const cast = new RegExp(`\\bas (never\\b|(unknown as )?(${names.join('|')})\\b)`);
+    const found: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (p.endsWith('.ts') && !p.endsWith('.gen.ts')) {
+          fs.readFileSync(p, 'utf8').split('\n').forEach((l, i) => {
+            const code = l.replace(/\/\/.*$/, '').replace(/'[^']*'|`[^`]*`/g, "''");
+            if (cast.test(code)) found.push(`${path.relative(REPO, p)}:${i + 1}: ${l.trim()}`);
+          });
+        }
+      }
+    };
+    walk(path.join(REPO, 'src'));
+    // not config: the command loader handed to runAction (program.ts)
+    expect(found.filter((f) => !/^src\/program\.ts:\d+: return \(\.\.\.a: A\) => runAction/.test(f))).toEqual([]);
+  });
+});
