@@ -67,11 +67,11 @@ export interface PrepareOptions {
   rootless?: boolean;
 }
 
-export function prepareCgroups(spec: Spec, id: string, stateDir: string, o: PrepareOptions = {}): SavedCgroup {
-  const { systemd = false, rootless = false } = o;
-  if (systemd && rootless) {
-    throw new RuntimeError('--systemd-cgroup: the systemd cgroup driver is not supported rootless by runts (it talks to the system bus); use the cgroupfs driver');
-  }
+/**
+ * The container's directory in every hierarchy, made or not (nothing is made): what prepareCgroups makes, and
+ * what joinPlan gives the planner before it (rootless, prepareCgroups may drop hierarchies it cannot make).
+ */
+export function cgroupDirs(spec: Spec, id: string, systemd = false): SavedCgroup {
   const { hostLayout, containerPath, dirIn } = layoutMod();
   const layout = hostLayout();
   // the systemd driver: the scope's directory in every hierarchy, from the root (runc's v1/v2 systemd managers)
@@ -80,9 +80,18 @@ export function prepareCgroups(spec: Spec, id: string, stateDir: string, o: Prep
   const s: SavedCgroup = { version: layout.mode === 'v2' ? 2 : 1, paths: {}, created: [] };
   for (const h of layout.v1) s.paths[h.controllers.join(',')] = dirIn(h, cp);
   if (layout.v2) s.unified = dirIn(layout.v2, cp);
-  if (sp) {
+  if (sp) s.systemd = { unit: sp.unit, slice: sp.slice, started: false };
+  return s;
+}
+
+export function prepareCgroups(spec: Spec, id: string, stateDir: string, o: PrepareOptions = {}): SavedCgroup {
+  const { systemd = false, rootless = false } = o;
+  if (systemd && rootless) {
+    throw new RuntimeError('--systemd-cgroup: the systemd cgroup driver is not supported rootless by runts (it talks to the system bus); use the cgroupfs driver');
+  }
+  const s = cgroupDirs(spec, id, systemd);
+  if (s.systemd) {
     // nothing exists before the scope does: startSystemdCgroups makes the rest once the stub's pid is known
-    s.systemd = { unit: sp.unit, slice: sp.slice, started: false };
     fs.writeFileSync(path.join(stateDir, CGROUP_FILE), JSON.stringify(s));
     return s;
   }

@@ -10,15 +10,14 @@ import type { Process } from '../config/types';
 import type { ExactInts } from '../config/json';
 import { checkConfig } from '../config/validate';
 import { loadNative } from '../native';
-import { buildExecPlan, ExecFds } from '../plan/exec';
+import { buildExecPlan } from '../plan/exec';
 import { gatherFacts, isHostNs } from './facts';
-import { forwardListener } from './seccomp';
-import { closeQuiet, runStub, stubMemfd, type StubChild } from './stub';
+import { closeQuiet, stubFds } from './stub';
+import { checkPreserved, connectConsole, killProcess, launchStub } from './launchstub';
 import { Saved, canExec, hookState, writePidFile } from './state';
 import { openContainer } from './access';
 import type { TtyRelay } from './tty';
 import { SIGNALS } from './signals';
-import { connectPidfdSocket, sendPidfd } from './pidfd';
 import { checkUnprivileged, isRootless, rootlessEuid, unprivilegedFacts } from '../rootless';
 
 export interface ExecOptions {
@@ -54,14 +53,14 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     ? 'cannot exec in a paused container (use --ignore-paused to override)' : `cannot exec in a ${st} container`);
   const { dir, release, status } = opened;
   let pidfd: number | undefined;
-  let memfd: number | undefined;
   let consoleFd: number | undefined;
-  let pidfdSock: number | undefined;
   let tty: TtyRelay | undefined;
-  let child: StubChild | undefined;
   let pid: number | undefined;
   const saved: Saved = opened.saved;
   let wasSubreaper: boolean | undefined;
+  // a process that fails to start is killed; adopted already (not detached), it is reaped, or it would stay a
+  // zombie of ours in the container's pid namespace, and the container's init could never finish exiting
+  const failWait = o.detach ? 0 : 2000;
   try {
     let proc = o.process;
     if (isRootless()) checkUnprivileged(proc, unprivilegedFacts());
@@ -78,12 +77,10 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     }
     if (!proc.args?.length) throw new RuntimeError('exec: args must not be empty');
     throwFirst(checkCwd(proc.cwd ?? '', 'exec: cwd'));
-    for (let fd = 3; fd < 3 + o.preserveFds; fd++) {
-      try { fs.fstatSync(fd); } catch { throw new RuntimeError(`--preserve-fds: fd ${fd} is not open`); }
-    }
+    checkPreserved(o.preserveFds);
     if (proc.terminal) {
       if (o.consoleSocket) {
-        try { consoleFd = native.unixConnect(o.consoleSocket); } catch (e) { throw new RuntimeError(`connect to console socket ${o.consoleSocket}: ${errnoText(e)}`); }
+        consoleFd = connectConsole(o.consoleSocket);
       } else if (!o.detach) {
         tty = (require('./tty') as typeof import('./tty')).openTtyRelay();
         consoleFd = tty.conn;
@@ -91,12 +88,8 @@ export async function execProcess(o: ExecOptions): Promise<number> {
         throw new RuntimeError('cannot allocate tty if runts will detach without setting console socket');
       }
     }
-    if (o.pidfdSocket) pidfdSock = connectPidfdSocket(o.pidfdSocket);
-    const fds: ExecFds = { preserve: o.preserveFds, sync: 3 + o.preserveFds, memfd: 0 };
-    let next = 4 + o.preserveFds;
-    if (consoleFd !== undefined) fds.console = next++;
+    const fds = stubFds({ preserve: o.preserveFds, console: consoleFd !== undefined });
     const seccomp = saved.config.linux?.seccomp as { listenerPath: string; listenerMetadata?: string } | undefined;
-    fds.memfd = next;
     // the v1 cgroups are joined by the stub itself before it enters the namespaces; the cgroup2 one by us at PID
     const cgroups = saved.cgroup ? require('../cgroups') as typeof import('../cgroups') : undefined;
     // In a paused container, a stub that joined the v1 freezer cgroup itself would freeze before PID, with the
@@ -107,50 +100,34 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     if (join && status === 'paused') join = { tasks: [], byRuntime: [...Object.values(cg!.paths), ...join.byRuntime] };
     // a container without a mount namespace of its own is in ours: its root is the init's chroot
     const chroot = isHostNs('mount', `/proc/${saved.pid}/ns/mnt`);
-    let steps = buildExecPlan(saved.config, gatherFacts(saved.config, { rootfs: saved.rootfs }), saved.pid, proc, { fds, chroot });
-    if (join) steps = (require('../plan/cgroups') as typeof import('../plan/cgroups')).withCgroupJoin(steps, join);
+    const steps = buildExecPlan(saved.config, gatherFacts(saved.config, { rootfs: saved.rootfs }), saved.pid, proc, { fds, chroot, cgroupJoin: join });
     // the exec'd process's parent (the stub's first process) exits: it must be reparented to us to be waited for
     // (then back as it was: a caller that goes on, the API's, must not adopt what the container orphans later)
     if (!o.detach) wasSubreaper = native.setChildSubreaper(true);
-    memfd = await stubMemfd();
-    const before: number[] = [];
-    for (let fd = 3; fd < 3 + o.preserveFds; fd++) before.push(fd);
     const s = saved;
-    pid = runStub({
-      steps, before, after: [...(consoleFd !== undefined ? [consoleFd] : []), memfd],
-      syncFd: fds.sync, memfdFd: fds.memfd, until: 'exec',
+    const launched = await launchStub({
+      steps, fds, consoleFd, until: 'exec',
+      pidfdSocket: o.pidfdSocket ? { path: o.pidfdSocket, message: 'setns' } : undefined,
+      seccomp: seccomp?.listenerPath ? seccomp : undefined,
+      state: () => hookState(s, 'running'),
+      failWaitMs: failWait, reapOnFailure: !o.detach,
       onPid: (p) => {
-        pid = p;
-        pidfd = native.pidfdOpen(p);
-        if (pidfdSock !== undefined) sendPidfd(pidfdSock, pidfd, 'setns', o.pidfdSocket!);
         if (join) cgroups!.joinCgroups(p, join.byRuntime);
         // the process holds the container's namespaces and is in its cgroups: delete would kill it with the
         // rest; from here it may be frozen until resume, which must be able to take the lock
         release();
         return hookState(s, 'running');
       },
-      onSeccompFd: (p, fd) => {
-        const st = hookState(s, 'running');
-        forwardListener(pidfd!, fd, seccomp!, p, st);
-        return st;
-      },
-    }, (c) => { child = c; });
+    });
+    ({ pid, pidfd } = launched);
     if (o.pidFile) writePidFile(o.pidFile, pid);
   } catch (e) {
     if (wasSubreaper === false) native.setChildSubreaper(false);
-    child?.kill();
-    if (pidfd !== undefined) {
-      try { native.pidfdSendSignal(pidfd, 9); } catch { /* gone */ }
-      // adopted already (not detached): reap it, or it would stay a zombie of ours in the container's pid
-      // namespace, and the container's init could never finish exiting
-      try { if (!o.detach && native.pollPidfdExited(pidfd, 2000)) native.reapPidfd(pidfd); } catch { /* not ours */ }
-    }
-    closeQuiet(pidfd);
+    // launchStub killed it when the launch failed; the pid file could not be written: kill it here
+    if (pidfd !== undefined) killProcess(pid, pidfd, failWait, !o.detach);
     tty?.close();
     throw e;
   } finally {
-    closeQuiet(memfd);
-    closeQuiet(pidfdSock);
     if (consoleFd !== undefined && !tty) closeQuiet(consoleFd);
     release();
   }

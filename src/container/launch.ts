@@ -5,11 +5,10 @@ import * as path from 'path';
 import { RuntimeError, errnoText } from '../errors';
 import { checkRootPath, throwFirst } from '../config/rules';
 import { logWarn } from '../log';
-import { SavedCgroup, destroyCgroups, joinCgroups, joinPlan, prepareCgroups, rootlessV1Hierarchies, signalAll, startSystemdCgroups } from '../cgroups';
+import { JoinPlan, SavedCgroup, cgroupDirs, destroyCgroups, joinCgroups, joinPlan, prepareCgroups, rootlessV1Hierarchies, signalAll, startSystemdCgroups } from '../cgroups';
 import { loadConfig, resolveBundle } from '../config/load';
 import type { Spec } from '../config/types';
-import { buildPlan, LaunchFds } from '../plan/build';
-import { withCgroupJoin } from '../plan/cgroups';
+import { buildPlan } from '../plan/build';
 import { SyncCode } from '../plan/ops';
 import { hasMountNs, planNamespaces } from '../plan/namespaces';
 import { checkUnprivileged, isRootless, rootlessEuid, runtimeInUserNs, unprivilegedFacts } from '../rootless';
@@ -22,8 +21,8 @@ import { loadNative } from '../native';
 import { runHooks, runHooksWarn } from './hooks';
 import { forwardListener } from './seccomp';
 import { checkIntelRdt } from './rdt';
-import { connectPidfdSocket, sendPidfd } from './pidfd';
-import { closeQuiet, runStub, stubMemfd, type StubChild } from './stub';
+import { closeQuiet, stubFds } from './stub';
+import { Launched, checkPreserved, connectConsole, killProcess, launchStub } from './launchstub';
 import { OCI_VERSION, Saved, containerDir, ensureRoot, hookState, procStat, writePidFile, writeSaved } from './state';
 
 export interface CreateOptions {
@@ -68,17 +67,13 @@ function listenFds(): number {
   return n;
 }
 
-/** Kill what create started and remove the state directory. */
-function cleanup(dir: string, initPid: number | undefined, pidfd: number | undefined, cgroup: SavedCgroup | undefined) {
-  const native = loadNative();
+/** How long a failed create waits for the killed init to exit (before its cgroups are removed). */
+const INIT_EXIT_WAIT_MS = 5000;
+
+/** Kill what create started (the init when it got that far: launchStub kills it when the launch itself fails) and remove the state directory. */
+function cleanup(dir: string, init: Launched | undefined, cgroup: SavedCgroup | undefined) {
   signalAll(cgroup, 9);
-  if (pidfd !== undefined) {
-    try { native.pidfdSendSignal(pidfd, 9); } catch { /* gone */ }
-    try { native.pollPidfdExited(pidfd, 5000); } catch { /* ignore */ }
-    closeQuiet(pidfd);
-  } else if (initPid) {
-    try { process.kill(initPid, 'SIGKILL'); } catch { /* gone */ }
-  }
+  if (init) killProcess(init.pid, init.pidfd, INIT_EXIT_WAIT_MS, false);
   try { destroyCgroups(cgroup); } catch (e) { logWarn((e as Error).message); }
   try {
     removeHostMounts(dir);
@@ -98,12 +93,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const preserve = nListen + (o.preserveFds ?? 0);
   const terminal = !!spec.process?.terminal;
   const hasConsole = terminal && (o.consoleSocket !== undefined || o.consoleFd !== undefined);
-  // child-side fd numbers
-  const fds: LaunchFds = { preserve, sync: 3 + preserve, listen: 4 + preserve, memfd: 0 };
-  let next = 5 + preserve;
-  if (hasConsole) fds.console = next++;
+  const fds = stubFds({ preserve, listen: true, console: hasConsole });
   const seccomp = spec.linux?.seccomp as { listenerPath: string; listenerMetadata?: string } | undefined;
-  fds.memfd = next;
   const extraEnv = nListen ? [`LISTEN_FDS=${nListen}`, 'LISTEN_PID=1'] : [];
   checkIntelRdt(spec.linux?.intelRdt);
   const dir = containerDir(o.root, o.id);
@@ -111,12 +102,15 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const facts = gatherFacts(spec, { rootfs, id: o.id });
   const devs = netDevices(spec, planNamespaces(spec), facts);
   if (isRootless()) checkRootless(spec, !!o.systemdCgroup);
-  const plan = buildPlan(spec, facts, { id: o.id, bundle, rootfs, noPivot: !!o.noPivot, fds, extraEnv, hostRoot: hostRootOf(dir), netAddrs: readNetAddrs(devs),
-    unprivileged: rootlessEuid(), inUserNs: runtimeInUserNs(),
-    cgroupV1Usable: isRootless() && (spec.mounts ?? []).some((m) => m.type === 'cgroup') ? rootlessV1Hierarchies(spec, o.id) : undefined });
-  for (let fd = 3; fd < 3 + preserve; fd++) {
-    try { fs.fstatSync(fd); } catch { throw new RuntimeError(`--preserve-fds: fd ${fd} is not open`); }
-  }
+  const netAddrs = readNetAddrs(devs);
+  const cgroupV1Usable = isRootless() && (spec.mounts ?? []).some((m) => m.type === 'cgroup') ? rootlessV1Hierarchies(spec, o.id) : undefined;
+  const planWith = (cgroupJoin: JoinPlan) => buildPlan(spec, facts, { id: o.id, bundle, rootfs, noPivot: !!o.noPivot, fds, extraEnv,
+    hostRoot: hostRootOf(dir), netAddrs, unprivileged: rootlessEuid(), inUserNs: runtimeInUserNs(), cgroupV1Usable, cgroupJoin });
+  // planned before anything is made (a bad config leaves nothing behind), with the cgroups the stub will join
+  const mayForkInto = stubMayForkInto(spec);
+  const plannedJoin = joinPlan(cgroupDirs(spec, o.id, !!o.systemdCgroup), mayForkInto);
+  let plan = planWith(plannedJoin);
+  checkPreserved(preserve);
 
   ensureRoot(o.root);
   try {
@@ -130,40 +124,26 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   if (!hasMountNs(plan.ns, facts)) fs.mkdirSync(hostRootOf(dir), { mode: 0o755 });
   native.flock(lockFd, 'ex');
 
-  let initPid: number | undefined;
-  let pidfd: number | undefined;
+  let init: Launched | undefined;
   let listenFd: number | undefined;
   let consoleFd: number | undefined;
-  let pidfdSock: number | undefined;
-  let memfd: number | undefined;
-  let child: StubChild | undefined;
   let cgroup: SavedCgroup | undefined;
   let hooksStarted = false;
   const base = { id: o.id, bundle, annotations: spec.annotations };
   try {
     listenFd = native.unixListen(path.join(dir, "exec.sock"), 1) as number;
-    if (hasConsole) {
-      if (o.consoleFd !== undefined) consoleFd = o.consoleFd;
-      else {
-        try {
-          consoleFd = native.unixConnect(o.consoleSocket!);
-        } catch (e) {
-          throw new RuntimeError(`connect to console socket ${o.consoleSocket}: ${errnoText(e)}`);
-        }
-      }
-    }
-    if (o.pidfdSocket) pidfdSock = connectPidfdSocket(o.pidfdSocket);
+    if (hasConsole) consoleFd = o.consoleFd ?? connectConsole(o.consoleSocket!);
     // the cgroups exist before the init does; the stub's start-up overlaps the kernel's first-migration wait
     cgroup = prepareCgroups(spec, o.id, dir, { systemd: !!o.systemdCgroup, rootless: isRootless() });
-    const join = joinPlan(cgroup, stubMayForkInto(spec));
-    const steps = withCgroupJoin(plan.steps, join);
-    memfd = await stubMemfd();
-    const before: number[] = [];
-    for (let fd = 3; fd < 3 + preserve; fd++) before.push(fd);
-    const after = [listenFd as number, ...(consoleFd !== undefined ? [consoleFd] : []), memfd];
+    const join = joinPlan(cgroup, mayForkInto);
+    // rootless: the hierarchies whose directory could not be made are dropped; the stub must not join those
+    if (!sameJoin(join, plannedJoin)) plan = planWith(join);
     const created = new Date().toISOString();
-    initPid = runStub({
-      steps, before, after, syncFd: fds.sync, memfdFd: fds.memfd, until: 'ready',
+    init = await launchStub({
+      steps: plan.steps, fds, listenFd, consoleFd, until: 'ready', failWaitMs: INIT_EXIT_WAIT_MS,
+      pidfdSocket: o.pidfdSocket ? { path: o.pidfdSocket, message: 'standard' } : undefined,
+      seccomp: seccomp?.listenerPath ? seccomp : undefined,
+      state: (pid) => hookState({ ...base, pid }, 'creating'),
       onUsermap: (childPid) => {
         writeIdMaps(childPid, spec, rootlessEuid());
         // unprivileged: the planner left it to us (the dumpable stub's file is the caller's now); FORK's child
@@ -178,9 +158,6 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         }
       },
       onPid: (pid) => {
-        initPid = pid;
-        pidfd = native.pidfdOpen(pid);
-        if (pidfdSock !== undefined) sendPidfd(pidfdSock, pidfd, 'standard', o.pidfdSocket!);
         // into its cgroups while it waits, before it unshares the cgroup namespace or runs anything
         joinCgroups(pid, join.byRuntime);
         moveNetDevices(devs, pid);
@@ -194,23 +171,19 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         runHooks(spec.hooks?.createRuntime, 'createRuntime', st);
         return st;
       },
-      onSeccompFd: (pid, fd) => {
-        const st = hookState({ ...base, pid }, 'creating');
-        forwardListener(pidfd!, fd, seccomp!, pid, st);
-        return st;
+      onChild: (c) => {
+        // the systemd driver: the scope starts with the stub in it, which is waiting for its plan
+        if (cgroup?.systemd) startSystemdCgroups(cgroup, spec, c.pid, dir);
       },
-    }, (c) => {
-      child = c;
-      // the systemd driver: the scope starts with the stub in it, which is waiting for its plan
-      if (cgroup?.systemd) startSystemdCgroups(cgroup, spec, c.pid, dir);
     });
 
-    const st = procStat(initPid!);
+    const initPid = init.pid;
+    const st = procStat(initPid);
     if (!st) throw new RuntimeError('container init exited before it was ready');
     const saved: Saved = {
       ociVersion: OCI_VERSION,
       id: o.id,
-      pid: initPid!,
+      pid: initPid,
       startTime: st.startTime,
       bundle,
       rootfs,
@@ -221,21 +194,17 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       config: spec,
     };
     writeSaved(dir, saved);
-    if (o.pidFile) writePidFile(o.pidFile, initPid!);
+    if (o.pidFile) writePidFile(o.pidFile, initPid);
+    closeQuiet(init.pidfd);
     return { saved, dir };
   } catch (e) {
-    child?.kill();
-    cleanup(dir, initPid, pidfd, cgroup);
-    pidfd = undefined;
+    cleanup(dir, init, cgroup);
     // a failing create-time hook: the lifecycle goes on with destroy and the poststop hooks (runtime.md)
     if (hooksStarted) runHooksWarn(spec.hooks?.poststop, 'poststop', hookState({ ...base, pid: 0 }, 'stopped'));
     throw e;
   } finally {
-    closeQuiet(pidfd);
     closeQuiet(listenFd);
-    closeQuiet(pidfdSock);
     if (o.consoleFd === undefined) closeQuiet(consoleFd);
-    closeQuiet(memfd);
     closeQuiet(lockFd);
   }
 }
@@ -247,6 +216,10 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
  */
 function stubMayForkInto(spec: Spec): boolean {
   return !(spec.linux?.namespaces ?? []).some((n) => n.type === 'user' || (n.type === 'cgroup' && n.path));
+}
+
+function sameJoin(a: JoinPlan, b: JoinPlan): boolean {
+  return a.forkInto === b.forkInto && a.tasks.join('\n') === b.tasks.join('\n');
 }
 
 /** The addresses of each device of linux.netDevices in runts' network namespace (undefined: no such device). */

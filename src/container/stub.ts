@@ -27,16 +27,58 @@ export async function stubMemfd(): Promise<number> {
   return native.sealedMemfdFrom(stubPath(), 'runts-init');
 }
 
+/**
+ * The stub's file descriptors as the child sees them (docs/ARCHITECTURE.md, "Launching the stub"): 3 .. 3+N-1 the
+ * preserved fds, then the sync socket, create's exec listen socket, the console socket, the memfd last. The plan
+ * is built with these numbers; `stubFds` is the one place that assigns them, `childFdList` places the host's fds
+ * at them.
+ */
+export interface StubFds {
+  /** number of fds passed through to the container (the caller's 3 .. 3+preserve-1, at the same numbers) */
+  preserve: number;
+  sync: number;
+  /** create: the exec listen socket `runts start` connects to */
+  listen?: number;
+  /** the console socket, when process.terminal */
+  console?: number;
+  memfd: number;
+}
+
+export function stubFds(o: { preserve: number; listen: true; console: boolean }): StubFds & { listen: number };
+export function stubFds(o: { preserve: number; listen?: false; console: boolean }): StubFds;
+export function stubFds(o: { preserve: number; listen?: boolean; console: boolean }): StubFds {
+  let next = 3 + o.preserve;
+  const fds: StubFds = { preserve: o.preserve, sync: next++, memfd: 0 };
+  if (o.listen) fds.listen = next++;
+  if (o.console) fds.console = next++;
+  fds.memfd = next;
+  return fds;
+}
+
+/** The host fds to pass as the child's 3, 4, ... so that each lands at its number in `fds`. */
+export function childFdList(fds: StubFds, host: { sync: number; listen?: number; console?: number; memfd: number }): number[] {
+  const at = new Map<number, number>();
+  for (let i = 0; i < fds.preserve; i++) at.set(3 + i, 3 + i);
+  const place = (child: number | undefined, fd: number | undefined, what: string) => {
+    if ((child === undefined) !== (fd === undefined)) throw new Error(`stub fds: ${what} ${child === undefined ? 'not planned' : 'missing'}`);
+    if (child !== undefined) at.set(child, fd!);
+  };
+  place(fds.sync, host.sync, 'sync socket');
+  place(fds.listen, host.listen, 'listen socket');
+  place(fds.console, host.console, 'console');
+  place(fds.memfd, host.memfd, 'memfd');
+  const out: number[] = [];
+  for (let n = 3; at.has(n); n++) out.push(at.get(n)!);
+  if (out.length !== at.size) throw new Error('stub fds: not contiguous from 3');
+  return out;
+}
+
 export interface StubRun {
   steps: Step[];
-  /** host fds that become the child's 3, 4, ... in order, before the sync socket (see `syncFd`) */
-  before: number[];
-  /** host fds placed after the sync socket, in order; the last one must be the memfd */
-  after: number[];
-  /** the sync socket's number in the child (3 + before.length) */
-  syncFd: number;
-  /** the memfd's number in the child */
-  memfdFd: number;
+  /** the child-side numbers the steps were planned with (stubFds) */
+  fds: StubFds;
+  /** the host fds placed at `fds.listen`, `fds.console`, `fds.memfd` (the sync socket is made here) */
+  host: { listen?: number; console?: number; memfd: number };
   /** USERMAP_REQ: write the child's uid_map/gid_map */
   onUsermap?: (childPid: number) => void;
   /** PID: the container process's host pid; returns the state JSON sent back with the ACK */
@@ -121,7 +163,7 @@ export function runStub(r: StubRun, onChild: (c: StubChild) => void): number {
   const [mine, theirs] = loadNative().socketPair();
   let child: StubChild;
   try {
-    child = spawnStub(`/proc/self/fd/${r.memfdFd}`, [String(r.syncFd)], [...r.before, theirs, ...r.after]);
+    child = spawnStub(`/proc/self/fd/${r.fds.memfd}`, [String(r.fds.sync)], childFdList(r.fds, { ...r.host, sync: theirs }));
   } catch (e) {
     closeQuiet(mine);
     throw new RuntimeError(`start init: ${(e as Error).message}`);

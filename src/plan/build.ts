@@ -15,6 +15,7 @@ import { affinityPlan } from './procfields';
 import { NetAddr, netDeviceSteps, netDevices } from './netdev';
 import type { HostFacts } from './facts';
 import { nsFacts } from './facts';
+import { CgroupJoin, cgroupJoinSteps } from './cgroups';
 
 export interface LaunchFds {
   /** number of fds passed through to the container (3 .. 3+preserve-1) */
@@ -51,6 +52,8 @@ export interface PlanOptions {
   inUserNs?: boolean;
   /** rootless: the v1 hierarchies (mount names) where the container has a cgroup; only these are bound */
   cgroupV1Usable?: string[];
+  /** the cgroups the stub joins itself (from cgroups/index.ts:joinPlan) */
+  cgroupJoin?: CgroupJoin;
 }
 
 export interface Plan {
@@ -83,7 +86,10 @@ export function buildPlan(spec: Spec, facts: HostFacts, o: PlanOptions): Plan {
   const ns = planNamespaces(spec);
   const userns = ns.create.has('user') || ns.join.some((j) => j.type === 'user');
   const s: Step[] = [];
+  const cgroupJoin = cgroupJoinSteps(o.cgroupJoin);
 
+  // 0. the v1 cgroups, before anything else (the cgroup2 one at FORK)
+  s.push(...cgroupJoin.tasks);
   // 1. file descriptors
   s.push(step('CLOSE', u64(o.fds.memfd)));
   s.push(step('CLOEXEC_FROM', u64(3 + o.fds.preserve)));
@@ -116,7 +122,7 @@ export function buildPlan(spec: Spec, facts: HostFacts, o: PlanOptions): Plan {
   }
 
   // 3. the container init
-  s.push(step('FORK'), step('WAIT_PARENT'));
+  s.push(...cgroupJoin.forkInto, step('FORK'), step('WAIT_PARENT'));
   // runts has moved the network devices by now (at PID): their addresses and state, from inside
   const nd = netDevices(spec, ns, facts).map((d) => {
     const addrs = o.netAddrs?.[d.host];

@@ -9,17 +9,14 @@ export interface CgroupJoin {
   forkInto?: string;
 }
 
-/** The plan with the stub's own cgroup moves: the v1 joins first (after an initial AFFINITY), the cgroup2 target right before FORK. */
-export function withCgroupJoin(steps: Step[], join: CgroupJoin): Step[] {
-  // an exec's initial CPU affinity (AFFINITY steps at the start) is set before the process joins any cgroup
-  let lead = 0;
-  while (lead < steps.length && steps[lead].op === 'AFFINITY') lead++;
-  const out = [...steps.slice(0, lead), ...join.tasks.map((t) => step('CGROUP_JOIN', str(t)))];
-  let into = join.forkInto;
-  for (const st of steps.slice(lead)) {
-    if (st.op === 'FORK' && into) out.push(step('CGROUP_FORK_INTO', str(into)));
-    if (st.op === 'FORK') into = undefined;
-    out.push(st);
-  }
-  return out;
+/**
+ * The join steps, placed by the planners: `tasks` (a `CGROUP_JOIN` per v1 hierarchy) as the very first steps,
+ * before any namespace is entered (after an exec's initial AFFINITY); `forkInto` (`CGROUP_FORK_INTO`) right
+ * before `FORK`, which then clones the init into that cgroup2 directory.
+ */
+export function cgroupJoinSteps(join: CgroupJoin | undefined): { tasks: Step[]; forkInto: Step[] } {
+  return {
+    tasks: (join?.tasks ?? []).map((t) => step('CGROUP_JOIN', str(t))),
+    forkInto: join?.forkInto ? [step('CGROUP_FORK_INTO', str(join.forkInto))] : [],
+  };
 }

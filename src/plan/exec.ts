@@ -9,6 +9,7 @@ import { CLONE, NsType, PROC_NS } from './namespaces';
 import { processSteps } from './process';
 import { seccompPlan, seccompStep } from './seccomp';
 import { affinityPlan } from './procfields';
+import { CgroupJoin, cgroupJoinSteps } from './cgroups';
 
 export interface ExecFds {
   preserve: number;
@@ -17,13 +18,18 @@ export interface ExecFds {
   console?: number;
 }
 
-/** `chroot`: the init shares the runtime's mount namespace (a container without one): enter its root instead. */
-export function buildExecPlan(config: Spec, facts: Pick<HostFacts, 'lsm' | 'passwd'>, initPid: number, proc: Process, o: { fds: ExecFds; chroot?: boolean }): Step[] {
+/**
+ * `chroot`: the init shares the runtime's mount namespace (a container without one): enter its root instead.
+ * `cgroupJoin`: the cgroups the stub joins itself (the rest runts joins at PID).
+ */
+export function buildExecPlan(config: Spec, facts: Pick<HostFacts, 'lsm' | 'passwd'>, initPid: number, proc: Process, o: { fds: ExecFds; chroot?: boolean; cgroupJoin?: CgroupJoin }): Step[] {
   const s: Step[] = [];
-  // execCPUAffinity: `initial` before the process joins the container's cgroups (withCgroupJoin keeps it
-  // first), `final` (or a reset to every CPU) once it is in them
+  const cgroupJoin = cgroupJoinSteps(o.cgroupJoin);
+  // execCPUAffinity: `initial` before the process joins the container's cgroups, `final` (or a reset to every
+  // CPU) once it is in them
   const aff = affinityPlan(proc.execCPUAffinity);
   if (aff.initial) s.push(aff.initial);
+  s.push(...cgroupJoin.tasks);
   s.push(step('CLOSE', u64(o.fds.memfd)));
   s.push(step('CLOEXEC_FROM', u64(3 + o.fds.preserve)));
   // before the user namespace is joined (the non-dumpable stub's /proc/self files belong to the host's root
@@ -36,7 +42,7 @@ export function buildExecPlan(config: Spec, facts: Pick<HostFacts, 'lsm' | 'pass
   }
   // no mount namespace: the container's root is the init's chroot, entered the same way
   if (o.chroot) s.push(step('CHROOT', str(`/proc/${initPid}/root`)));
-  s.push(step('FORK'), step('WAIT_PARENT'));
+  s.push(...cgroupJoin.forkInto, step('FORK'), step('WAIT_PARENT'));
   if (aff.after) s.push(aff.after);
   // the container's filter applies to every process in it (as runc)
   const seccomp = config.linux?.seccomp;

@@ -3,9 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../src/plan/build';
 import { buildExecPlan } from '../../src/plan/exec';
-import { withCgroupJoin } from '../../src/plan/cgroups';
 import { CLONE } from '../../src/plan/namespaces';
 import { SyncCode } from '../../src/plan/ops';
+import type { Step } from '../../src/plan/encode';
 import { baseSpec, fakeFacts, pick, planOpts } from './fakefacts';
 
 const ops = (steps: Array<{ op: string }>) => steps.map((s) => s.op);
@@ -115,12 +115,64 @@ describe('plan: seccomp, cgroup joins, hooks, sysctl', () => {
     expect(o[o.length - 2]).toBe('SECCOMP_LOAD');
   });
 
-  it('cgroup joins: v1 tasks first, the cgroup2 fork target right before FORK', () => {
-    const steps = withCgroupJoin(plan({}), { tasks: ['/sys/fs/cgroup/memory/c1/tasks'], forkInto: '/sys/fs/cgroup/unified/c1' });
-    const o = ops(steps);
-    expect(o[0]).toBe('CGROUP_JOIN');
-    expect(o.indexOf('CGROUP_FORK_INTO')).toBe(o.indexOf('FORK') - 1);
-    expect(pick(steps, 'CGROUP_FORK_INTO')).toEqual([['/sys/fs/cgroup/unified/c1']]);
+  describe('cgroup joins (PlanOptions.cgroupJoin): v1 tasks first, the cgroup2 fork target right before FORK', () => {
+    const tasks = ['/sys/fs/cgroup/memory/c1/tasks', '/sys/fs/cgroup/pids/c1/tasks'];
+    const forkInto = '/sys/fs/cgroup/unified/c1';
+    const joins = (steps: Step[]) => pick(steps, 'CGROUP_JOIN').map((v) => v[0]);
+
+    it('create: the v1 joins are the first steps, before CLOSE and any namespace; FORK_INTO right before FORK', () => {
+      const steps = buildPlan(baseSpec({ linux: USERNS }), fakeFacts(), { ...planOpts, cgroupJoin: { tasks, forkInto } }).steps;
+      const o = ops(steps);
+      expect(o.slice(0, 3)).toEqual(['CGROUP_JOIN', 'CGROUP_JOIN', 'CLOSE']);
+      expect(joins(steps)).toEqual(tasks);
+      expect(o.indexOf('CGROUP_FORK_INTO')).toBe(o.indexOf('FORK') - 1);
+      expect(o.indexOf('CGROUP_FORK_INTO')).toBeGreaterThan(o.lastIndexOf('UNSHARE', o.indexOf('FORK')));
+      expect(pick(steps, 'CGROUP_FORK_INTO')).toEqual([[forkInto]]);
+    });
+
+    it('create without a cgroup2 fork-into (runts writes the pid at PID), and without any join', () => {
+      const o = ops(buildPlan(baseSpec(), fakeFacts(), { ...planOpts, cgroupJoin: { tasks } }).steps);
+      expect(o.slice(0, 3)).toEqual(['CGROUP_JOIN', 'CGROUP_JOIN', 'CLOSE']);
+      expect(o).not.toContain('CGROUP_FORK_INTO');
+      const none = ops(buildPlan(baseSpec(), fakeFacts(), { ...planOpts, cgroupJoin: { tasks: [] } }).steps);
+      expect(none[0]).toBe('CLOSE');
+      expect(none.filter((x) => x.startsWith('CGROUP_'))).toEqual([]);
+      expect(ops(buildPlan(baseSpec(), fakeFacts(), planOpts).steps)).toEqual(none);
+    });
+
+    const execPlan = (execCPUAffinity: object | undefined, cgroupJoin: { tasks: string[]; forkInto?: string } | undefined) => {
+      const cfg = baseSpec();
+      return buildExecPlan(cfg, fakeFacts(), 42, { ...cfg.process, execCPUAffinity }, { fds: { preserve: 0, sync: 3, memfd: 4 }, cgroupJoin });
+    };
+
+    it('exec: the v1 joins first, before CLOSE and the SETNS steps', () => {
+      const steps = execPlan(undefined, { tasks });
+      const o = ops(steps);
+      expect(o.slice(0, 3)).toEqual(['CGROUP_JOIN', 'CGROUP_JOIN', 'CLOSE']);
+      expect(joins(steps)).toEqual(tasks);
+      expect(o.indexOf('SETNS')).toBeGreaterThan(o.lastIndexOf('CGROUP_JOIN'));
+      expect(o).not.toContain('CGROUP_FORK_INTO');
+    });
+
+    it('exec with execCPUAffinity.initial: AFFINITY before the joins (runc sets it before the cgroups)', () => {
+      const steps = execPlan({ initial: '0', final: '1' }, { tasks });
+      const o = ops(steps);
+      expect(o.slice(0, 4)).toEqual(['AFFINITY', 'CGROUP_JOIN', 'CGROUP_JOIN', 'CLOSE']);
+      expect(pick(steps, 'AFFINITY')[0]).toEqual(['process.execCPUAffinity.initial: sched_setaffinity 0', [1n]]);
+    });
+
+    it('exec with a cgroup2 fork-into: right before FORK, after the last SETNS; the v1 joins still first', () => {
+      for (const aff of [undefined, { initial: '0' }]) {
+        const o = ops(execPlan(aff, { tasks, forkInto }));
+        expect(o.indexOf('CGROUP_FORK_INTO')).toBe(o.indexOf('FORK') - 1);
+        expect(o.indexOf('CGROUP_FORK_INTO')).toBeGreaterThan(o.lastIndexOf('SETNS'));
+        expect(o.indexOf('CGROUP_JOIN')).toBe(aff ? 1 : 0);
+      }
+      const o = ops(execPlan(undefined, { tasks: [], forkInto }));
+      expect(o.filter((x) => x === 'CGROUP_FORK_INTO')).toHaveLength(1);
+      expect(o).not.toContain('CGROUP_JOIN');
+      expect(o[0]).toBe('CLOSE');
+    });
   });
 
   it('hooks: SYNC for prestart/createRuntime, createContainer before the root switch, startContainer after WAIT_START', () => {

@@ -5,7 +5,6 @@ import * as os from 'os';
 import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 import { buildExecPlan } from '../../src/plan/exec';
-import { withCgroupJoin } from '../../src/plan/cgroups';
 import { gatherFacts } from '../../src/container/facts';
 import {
   affinityPlan, ioPriorityStep, maskWords, memoryPolicyStep, parseList, procFieldSteps, schedulerStep,
@@ -108,7 +107,7 @@ describe('execCPUAffinity in the plans', () => {
 
   it('exec: initial before the cgroup joins, final right after WAIT_PARENT (runts has moved it into cgroup2 by then)', () => {
     const proc = { user: { uid: 0, gid: 0 }, cwd: '/', args: ['true'], execCPUAffinity: { initial: '0', final: '1' } };
-    const steps = withCgroupJoin(buildExecPlan(config, gatherFacts(config, { rootfs }), 1, proc, { fds }), { tasks: ['/sys/fs/cgroup/cpuset/x/tasks'], byRuntime: [] });
+    const steps = buildExecPlan(config, gatherFacts(config, { rootfs }), 1, proc, { fds, cgroupJoin: { tasks: ['/sys/fs/cgroup/cpuset/x/tasks'] } });
     const ops = steps.map((s) => s.op);
     expect(ops.slice(0, 2)).toEqual(['AFFINITY', 'CGROUP_JOIN']);
     expect(ops.slice(ops.indexOf('WAIT_PARENT'), ops.indexOf('WAIT_PARENT') + 2)).toEqual(['WAIT_PARENT', 'AFFINITY']);
@@ -121,7 +120,7 @@ describe('execCPUAffinity in the plans', () => {
 
   it('exec without execCPUAffinity: a reset after WAIT_PARENT, nothing before the joins', () => {
     const proc = { user: { uid: 0, gid: 0 }, cwd: '/', args: ['true'] };
-    const steps = withCgroupJoin(buildExecPlan(config, gatherFacts(config, { rootfs }), 1, proc, { fds }), { tasks: ['/t'], byRuntime: [] });
+    const steps = buildExecPlan(config, gatherFacts(config, { rootfs }), 1, proc, { fds, cgroupJoin: { tasks: ['/t'] } });
     expect(steps[0].op).toBe('CGROUP_JOIN');
     const i = steps.findIndex((s) => s.op === 'WAIT_PARENT');
     expect(vals(steps[i + 1])).toEqual(['', []]);
