@@ -116,7 +116,6 @@ export async function execProcess(o: ExecOptions): Promise<number> {
         // the process holds the container's namespaces and is in its cgroups: delete would kill it with the
         // rest; from here it may be frozen until resume, which must be able to take the lock
         release();
-        return hookState(s, 'running');
       },
     });
     ({ pid, pidfd } = launched);

@@ -161,7 +161,6 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         // into its cgroups while it waits, before it unshares the cgroup namespace or runs anything
         joinCgroups(pid, join.byRuntime);
         moveNetDevices(devs, pid);
-        return hookState({ ...base, pid }, 'creating');
       },
       onSync: (code, pid) => {
         if (code !== SyncCode.CREATE_HOOKS) throw new RuntimeError(`init: unexpected sync code ${code}`);

@@ -29,11 +29,11 @@ export interface StubLaunch {
   onChild?: (c: StubChild) => void;
   /** USERMAP_REQ: write the stub's uid_map/gid_map */
   onUsermap?: (stubPid: number) => void;
-  /** PID (after its pidfd is opened and sent): returns the state JSON sent back with the ACK */
-  onPid: (pid: number) => string;
+  /** PID, after its pidfd is opened and sent (the ACK carries `state`) */
+  onPid: (pid: number) => void;
   /** SYNC code: returns the state JSON sent back with the ACK */
   onSync?: (code: number, pid: number) => string;
-  /** the state JSON the seccomp agent gets with the listener */
+  /** the container state JSON: the ACK of PID and SECCOMP_FD carries it (the stub keeps it for hooks), and the seccomp agent gets it */
   state: (pid: number) => string;
   /** on failure: how long to wait for the killed container process to exit, and whether to reap it (adopted) */
   failWaitMs: number;
@@ -80,7 +80,8 @@ export async function launchStub(l: StubLaunch): Promise<Launched> {
         pid = p;
         pidfd = native.pidfdOpen(p);
         if (pidfdSock !== undefined) sendPidfd(pidfdSock, pidfd, l.pidfdSocket!.message, l.pidfdSocket!.path);
-        return l.onPid(p);
+        l.onPid(p);
+        return l.state(p);
       },
       onSync: l.onSync,
       onSeccompFd: l.seccomp && ((p, fd) => {
