@@ -89,7 +89,6 @@ export async function execProcess(o: ExecOptions): Promise<number> {
       }
     }
     const fds = stubFds({ preserve: o.preserveFds, console: consoleFd !== undefined });
-    const seccomp = saved.config.linux?.seccomp as { listenerPath: string; listenerMetadata?: string } | undefined;
     // the v1 cgroups are joined by the stub itself before it enters the namespaces; the cgroup2 one by us at PID
     const cgroups = saved.cgroup ? require('../cgroups') as typeof import('../cgroups') : undefined;
     // In a paused container, a stub that joined the v1 freezer cgroup itself would freeze before PID, with the
@@ -108,7 +107,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     const launched = await launchStub({
       steps, fds, consoleFd, until: 'exec',
       pidfdSocket: o.pidfdSocket ? { path: o.pidfdSocket, message: 'setns' } : undefined,
-      seccomp: seccomp?.listenerPath ? seccomp : undefined,
+      seccomp: saved.config.linux?.seccomp,
       state: () => hookState(s, 'running'),
       failWaitMs: failWait, reapOnFailure: !o.detach,
       onPid: (p) => {

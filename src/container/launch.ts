@@ -94,7 +94,6 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const terminal = !!spec.process?.terminal;
   const hasConsole = terminal && (o.consoleSocket !== undefined || o.consoleFd !== undefined);
   const fds = stubFds({ preserve, listen: true, console: hasConsole });
-  const seccomp = spec.linux?.seccomp as { listenerPath: string; listenerMetadata?: string } | undefined;
   const extraEnv = nListen ? [`LISTEN_FDS=${nListen}`, 'LISTEN_PID=1'] : [];
   checkIntelRdt(spec.linux?.intelRdt);
   const dir = containerDir(o.root, o.id);
@@ -142,7 +141,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     init = await launchStub({
       steps: plan.steps, fds, listenFd, consoleFd, until: 'ready', failWaitMs: INIT_EXIT_WAIT_MS,
       pidfdSocket: o.pidfdSocket ? { path: o.pidfdSocket, message: 'standard' } : undefined,
-      seccomp: seccomp?.listenerPath ? seccomp : undefined,
+      seccomp: spec.linux?.seccomp,
       state: (pid) => hookState({ ...base, pid }, 'creating'),
       onUsermap: (childPid) => {
         writeIdMaps(childPid, spec, rootlessEuid());

@@ -21,8 +21,8 @@ export interface StubLaunch {
   consoleFd?: number;
   /** --pidfd-socket: a pidfd of the container process goes there at PID, with runc's message */
   pidfdSocket?: { path: string; message: 'standard' | 'setns' };
-  /** linux.seccomp with a listenerPath: where the listener goes (SECCOMP_FD) */
-  seccomp?: ListenerTarget;
+  /** linux.seccomp: with a listenerPath, where the listener goes (SECCOMP_FD) */
+  seccomp?: { listenerPath?: string; listenerMetadata?: string };
   /** 'ready': done at READY (create); 'exec': done once the process has exec'd */
   until: 'ready' | 'exec';
   /** the stub's first process is running (and waits for its plan) */
@@ -70,6 +70,8 @@ export async function launchStub(l: StubLaunch): Promise<Launched> {
   let child: StubChild | undefined;
   let pid: number | undefined;
   let pidfd: number | undefined;
+  const listenerPath = l.seccomp?.listenerPath;
+  const listener: ListenerTarget | undefined = listenerPath ? { listenerPath, listenerMetadata: l.seccomp?.listenerMetadata } : undefined;
   try {
     if (l.pidfdSocket) pidfdSock = connectPidfdSocket(l.pidfdSocket.path);
     memfd = await stubMemfd();
@@ -84,9 +86,9 @@ export async function launchStub(l: StubLaunch): Promise<Launched> {
         return l.state(p);
       },
       onSync: l.onSync,
-      onSeccompFd: l.seccomp && ((p, fd) => {
+      onSeccompFd: listener && ((p, fd) => {
         const st = l.state(p);
-        forwardListener(pidfd!, fd, l.seccomp!, p, st);
+        forwardListener(pidfd!, fd, listener, p, st);
         return st;
       }),
     }, (c) => {
