@@ -90,6 +90,8 @@ export function prepareCgroups(spec: Spec, id: string, stateDir: string, o: Prep
     throw new RuntimeError('--systemd-cgroup: the systemd cgroup driver is not supported rootless by runts (it talks to the system bus); use the cgroupfs driver');
   }
   const s = cgroupDirs(spec, id, systemd);
+  // the systemd driver has its own guard: systemd refuses a unit name that exists
+  if (!s.systemd) checkUnused(s, spec.linux?.cgroupsPath ?? layoutMod().containerPath(undefined, id).path);
   if (s.systemd) {
     // nothing exists before the scope does: startSystemdCgroups makes the rest once the stub's pid is known
     fs.writeFileSync(path.join(stateDir, CGROUP_FILE), JSON.stringify(s));
@@ -97,6 +99,26 @@ export function prepareCgroups(spec: Spec, id: string, stateDir: string, o: Prep
   }
   makeAndApply(s, spec, stateDir, rootless);
   return s;
+}
+
+/**
+ * A new container's cgroup must not exist or be empty and thawed, as runc (1.2 on) requires: never put the init
+ * in another container's cgroup, write limits there, or signal and remove it when the create fails.
+ */
+function checkUnused(s: SavedCgroup, shown: string): void {
+  for (const d of allDirs(s)) {
+    const pids = pidsBelow(d);
+    if (pids.length) throw new RuntimeError(`linux.cgroupsPath: cgroup "${shown}" is not empty: ${pids.length} process(es) found in ${d}`);
+  }
+  if (isPaused(s)) throw new RuntimeError(`linux.cgroupsPath: cgroup "${shown}" is frozen`);
+}
+
+/** Whether create made the container's own cgroup (the systemd driver: started its unit), not only joined it. */
+export function madeOwnCgroup(s: SavedCgroup | undefined): boolean {
+  if (!s) return false;
+  if (s.systemd) return s.systemd.started;
+  const d = mainDir(s);
+  return d !== undefined && s.created.includes(d);
 }
 
 /**
@@ -285,7 +307,11 @@ export function destroyCgroups(s: SavedCgroup | undefined): void {
 /** All pids in the container's cgroup (and in cgroups the container made below it). */
 export function allPids(s: SavedCgroup | undefined): number[] {
   const d = s && mainDir(s);
-  if (!d) return [];
+  return d ? pidsBelow(d) : [];
+}
+
+/** The pids in `d` and in every cgroup below it (none when it does not exist). */
+function pidsBelow(d: string): number[] {
   const out: number[] = [];
   const walk = (dir: string) => {
     out.push(...procs(dir));

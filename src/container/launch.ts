@@ -5,7 +5,7 @@ import * as path from 'path';
 import { RuntimeError, errnoText } from '../errors';
 import { checkRootPath, throwFirst } from '../config/rules';
 import { logWarn } from '../log';
-import { JoinPlan, SavedCgroup, cgroupDirs, destroyCgroups, joinCgroups, joinPlan, prepareCgroups, rootlessV1Hierarchies, signalAll, startSystemdCgroups } from '../cgroups';
+import { JoinPlan, SavedCgroup, cgroupDirs, destroyCgroups, joinCgroups, joinPlan, madeOwnCgroup, prepareCgroups, rootlessV1Hierarchies, signalAll, startSystemdCgroups } from '../cgroups';
 import { loadConfig, resolveBundle } from '../config/load';
 import type { Spec } from '../config/types';
 import { buildPlan } from '../plan/build';
@@ -72,7 +72,8 @@ const INIT_EXIT_WAIT_MS = 5000;
 
 /** Kill what create started (the init when it got that far: launchStub kills it when the launch itself fails) and remove the state directory. */
 function cleanup(dir: string, init: Launched | undefined, cgroup: SavedCgroup | undefined) {
-  signalAll(cgroup, 9);
+  // a cgroup that existed before (empty: prepareCgroups checked) is not ours to signal; the init dies by its pidfd
+  if (madeOwnCgroup(cgroup)) signalAll(cgroup, 9);
   if (init) killProcess(init.pid, init.pidfd, INIT_EXIT_WAIT_MS, false);
   try { destroyCgroups(cgroup); } catch (e) { logWarn((e as Error).message); }
   try {

@@ -650,6 +650,57 @@ describe('errors leave nothing behind', () => {
   it.skipIf(mounted('net_cls'))('a controller the host does not mount', () => fails({ network: { classID: 1 } }, /linux\.resources\.network\.classID: this host has no net_cls/));
   it('a systemd cgroupsPath', () => fails({}, /systemd/, 'system.slice:runts:x'));
 
+  // runc (1.2+) refuses a cgroup that has processes: "container's cgroup is not empty". Before, runts put the new
+  // init in the other container's cgroup, wrote its limits there, and a failed create SIGKILLed that cgroup.
+  it('a cgroupsPath another container\'s processes are in: refused naming the field; the other runs on, its cgroup untouched', () => {
+    const a = startCt('sleep 60');
+    try {
+      const pidsMax = read('pids', a.rel, 'pids.max');
+      const procsA = read('pids', a.rel, 'cgroup.procs');
+      expect(procsA.split('\n')).toContain(String(a.pid));
+      // plain, and with a create-time hook that fails (whose clean-up signalled and removed the cgroup)
+      for (const hooks of [{ createRuntime: [{ path: '/bin/false' }] }, undefined]) {
+        const id = `cgtaken${process.pid}-${++seq}`;
+        const cfg = baseConfig(['true']);
+        cfg.linux.cgroupsPath = `/${a.rel}`;
+        cfg.linux.resources = { pids: { limit: 7 } };
+        if (hooks) cfg.hooks = hooks;
+        const r = rt(c, ['create', '--bundle', bundle(c, cfg), id]);
+        expect(r.status, r.stderr).not.toBe(0);
+        expect(r.stderr.trim()).toMatch(new RegExp(`^runts: linux\\.cgroupsPath: cgroup "/${a.rel}" is not empty: \\d+ process\\(es\\) found in ${CG}/[^ ]+/${a.rel}$`));
+        expect(fs.existsSync(path.join(c.root, id))).toBe(false);
+        expect(stateOf(c, a.id).status).toBe('running');
+        for (const line of fs.readFileSync(`/proc/${a.pid}/cgroup`, 'utf8').trim().split('\n')) expect(line.split(':')[2], line).toBe(`/${a.rel}`);
+        expect(read('pids', a.rel, 'cgroup.procs')).toBe(procsA);
+        expect(read('pids', a.rel, 'pids.max')).toBe(pidsMax);
+      }
+    } finally {
+      remove(a);
+    }
+  });
+
+  it('a cgroupsPath whose cgroup exists frozen (and empty): refused naming the field, the cgroup left as it was', () => {
+    const rel = `${TOP}/frozen${process.pid}`;
+    const made = [path.join(hier('freezer'), TOP), path.join(hier('freezer'), rel)].filter((d) => !fs.existsSync(d));
+    for (const d of made) fs.mkdirSync(d);
+    try {
+      fs.writeFileSync(path.join(hier('freezer'), rel, 'freezer.state'), 'FROZEN');
+      const id = `cgfrozen${process.pid}`;
+      const cfg = baseConfig(['true']);
+      cfg.linux.cgroupsPath = `/${rel}`;
+      const r = rt(c, ['create', '--bundle', bundle(c, cfg), id], { timeout: 10_000 });
+      expect(r.stderr.trim()).toBe(`runts: linux.cgroupsPath: cgroup "/${rel}" is frozen`);
+      expect(r.status).toBe(1);
+      expect(fs.existsSync(path.join(c.root, id))).toBe(false);
+      expect(read('freezer', rel, 'freezer.state')).toBe('FROZEN');
+      expect(read('freezer', rel, 'cgroup.procs')).toBe('');
+    } finally {
+      fs.writeFileSync(path.join(hier('freezer'), rel, 'freezer.state'), 'THAWED');
+      for (const d of made.reverse()) fs.rmdirSync(d);
+    }
+    expect(ours()).toEqual([]);
+  });
+
   it('a create killed half way: delete --force removes its cgroups', async () => {
     const id = `cgcrash${process.pid}`;
     const cfg = baseConfig(['true']);
