@@ -28,6 +28,9 @@ export interface Native {
   sendFd(sock: number, fd: number, data?: string): void;
   getWinsize(fd: number): { rows: number; cols: number };
   setWinsize(fd: number, rows: number, cols: number): void;
+  /** raw mode as runc's (cfmakeraw, OPOST off too); returns the previous termios for ttyRestore */
+  ttyMakeRaw(fd: number): Buffer;
+  ttyRestore(fd: number, saved: Buffer): void;
   statfsType(file: string): number;
   mkfifo(file: string, mode: number): void;
   /** umount2(MNT_DETACH | UMOUNT_NOFOLLOW) */

@@ -475,6 +475,34 @@ Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// ttyMakeRaw(fd): the terminal in raw mode as runc sets its own (cfmakeraw: no echo, no signals, no input or
+// output processing, OPOST included); returns the previous termios for ttyRestore.
+Napi::Value TtyMakeRaw(const Napi::CallbackInfo &info) {
+  ARGS("n");
+  Napi::Env env = info.Env();
+  int fd = argInt(info, 0);
+  struct termios saved, raw;
+  if (tcgetattr(fd, &saved) < 0) THROW_ERRNO("tcgetattr");
+  raw = saved;
+  cfmakeraw(&raw);
+  raw.c_cc[VMIN] = 1;
+  raw.c_cc[VTIME] = 0;
+  if (tcsetattr(fd, TCSANOW, &raw) < 0) THROW_ERRNO("tcsetattr");
+  return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<const uint8_t *>(&saved), sizeof saved);
+}
+
+// ttyRestore(fd, saved): put back what ttyMakeRaw returned.
+Napi::Value TtyRestore(const Napi::CallbackInfo &info) {
+  ARGS("nB");
+  Napi::Env env = info.Env();
+  Napi::Buffer<uint8_t> b = info[1].As<Napi::Buffer<uint8_t>>();
+  struct termios t;
+  if (b.Length() != sizeof t) return typeFail(env, "ttyRestore: not a saved termios");
+  memcpy(&t, b.Data(), sizeof t);
+  if (tcsetattr(argInt(info, 0), TCSANOW, &t) < 0) THROW_ERRNO("tcsetattr");
+  return env.Undefined();
+}
+
 Napi::Value StatfsType(const Napi::CallbackInfo &info) {
   ARGS("s");
   Napi::Env env = info.Env();
@@ -755,6 +783,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sendFd", Napi::Function::New(env, SendFd));
   exports.Set("getWinsize", Napi::Function::New(env, GetWinsize));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
+  exports.Set("ttyMakeRaw", Napi::Function::New(env, TtyMakeRaw));
+  exports.Set("ttyRestore", Napi::Function::New(env, TtyRestore));
   exports.Set("statfsType", Napi::Function::New(env, StatfsType));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("detachMount", Napi::Function::New(env, DetachMount));

@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { isatty } from 'tty';
 import { loadNative } from '../native';
 
 export interface TtyRelay {
@@ -64,13 +65,16 @@ const MAX_WAIT_MS = 5000;
 function relayTerminal(master: number): StopRelay {
   const native = loadNative();
   const stdin = process.stdin;
-  const wasRaw = stdin.isTTY ? stdin.isRaw : false;
   const resize = () => {
     if (process.stdout.isTTY) try { native.setWinsize(master, process.stdout.rows, process.stdout.columns); } catch { /* ignore */ }
   };
   resize();
   process.on('SIGWINCH', resize);
-  if (stdin.isTTY) stdin.setRawMode(true);
+  // raw mode as runc sets it (containerd/console's MakeRaw): not Node's setRawMode, which keeps output processing
+  // (OPOST, ONLCR), so a cooked terminal turned the container pty's \r\n into \r\r\n
+  const term = [0, 1].find((fd) => isatty(fd));
+  let saved: Buffer | undefined;
+  if (term !== undefined) try { saved = native.ttyMakeRaw(term); } catch { /* not a terminal after all */ }
   // fs.read in a loop, not a read stream: a stream would close the master when destroyed. The loop runs until the
   // master says the other side is closed (EIO); every chunk is written out synchronously.
   let ended = false;
@@ -110,7 +114,7 @@ function relayTerminal(master: number): StopRelay {
       onChange = check;
       check();
     });
-    if (stdin.isTTY) stdin.setRawMode(wasRaw);
+    if (saved) try { native.ttyRestore(term!, saved); } catch { /* the terminal is gone */ }
     stdin.pause();
     // a read still pending uses the fd number: closing it could let that read hit a file opened later
     if (ended) try { fs.closeSync(master); } catch { /* ignore */ }

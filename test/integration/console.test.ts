@@ -87,13 +87,16 @@ function createTty(id: string, cfg: any): number {
 
 
 /**
- * Run a command with a new pty (in raw mode, so bytes pass unchanged) as its stdin, stdout and stderr and its
- * controlling terminal, as a user's shell would; returns its exit status and every byte it wrote.
+ * Run a command with a new pty (in raw mode, so bytes pass unchanged; PTY_COOKED=1: as a terminal starts, with
+ * echo and output processing) as its stdin, stdout and stderr and its controlling terminal, as a user's shell
+ * would; returns its exit status, every byte it wrote, and whether the terminal's modes were the same afterwards.
  */
 const PTYRUN = `
 import os, pty, sys, tty, json, fcntl, termios
 master, slave = pty.openpty()
-tty.setraw(slave)
+if not os.environ.get('PTY_COOKED'): tty.setraw(slave)
+name = os.ttyname(slave)
+before = termios.tcgetattr(slave)
 pid = os.fork()
 if pid == 0:
     os.setsid()
@@ -111,13 +114,16 @@ while True:
     if not d: break
     out += d
 _, st = os.waitpid(pid, 0)
-print(json.dumps({'status': os.waitstatus_to_exitcode(st), 'out': out.hex()}))
+fd = os.open(name, os.O_RDWR | os.O_NOCTTY)
+after = termios.tcgetattr(fd)
+print(json.dumps({'status': os.waitstatus_to_exitcode(st), 'out': out.hex(), 'restored': after == before}))
 `;
-function onPty(args: string[]): { status: number; out: Buffer } {
-  const r = spawnSync('python3', ['-c', PTYRUN, ...args], { encoding: 'utf8', timeout: 30_000 });
+function onPty(args: string[], cooked = false): { status: number; out: Buffer; restored: boolean } {
+  const env = cooked ? { ...process.env, PTY_COOKED: '1' } : process.env;
+  const r = spawnSync('python3', ['-c', PTYRUN, ...args], { encoding: 'utf8', timeout: 30_000, env });
   if (r.status !== 0) throw new Error(`python3 pty: ${r.status} ${r.stderr}`);
   const j = JSON.parse(r.stdout);
-  return { status: j.status, out: Buffer.from(j.out, 'hex') };
+  return { status: j.status, out: Buffer.from(j.out, 'hex'), restored: j.restored };
 }
 const HAVE_PYTHON = spawnSync('python3', ['-c', 'import pty']).status === 0;
 if (!HAVE_PYTHON) console.log('skipped: the terminal relay tests need python3 (its pty module gives runts a terminal)');
@@ -252,6 +258,27 @@ describe('console socket', () => {
     }
     expect(bad).toEqual([]);
   }, 300_000);
+
+  // runts' own terminal in raw mode as runc's (OPOST off): Node's setRawMode kept OPOST|ONLCR, so on a cooked
+  // terminal the container pty's \r\n came out as \r\r\n. The terminal's modes are back as they were afterwards.
+  it.skipIf(!HAVE_PYTHON)('run and exec -t on a cooked terminal: output not translated twice, the terminal restored', () => {
+    const cfg = baseConfig(['sh', '-c', 'echo one; echo two']);
+    cfg.process.terminal = true;
+    const once = bundle(c, cfg);
+    const r = onPty([RUNTS, '--root', c.root, 'run', '--bundle', once, 'con-cooked'], true);
+    expect(r.status).toBe(0);
+    expect(r.out.toString('latin1')).toBe('one\r\ntwo\r\n');
+    expect(r.restored).toBe(true);
+    expect(rt(c, ['run', '-d', '--bundle', bundle(c, baseConfig(['sleep', '300'])), 'con-cooked-exec']).status).toBe(0);
+    try {
+      const e = onPty([RUNTS, '--root', c.root, 'exec', '-t', 'con-cooked-exec', 'sh', '-c', 'echo one; echo two; exit 4'], true);
+      expect(e.status).toBe(4);
+      expect(e.out.toString('latin1')).toBe('one\r\ntwo\r\n');
+      expect(e.restored).toBe(true);
+    } finally {
+      rt(c, ['delete', '--force', 'con-cooked-exec']);
+    }
+  });
 
   it.skipIf(!HAVE_PYTHON)('exec --tty without --console-socket relays every byte, also with a background process holding the pty', async () => {
     expect(rt(c, ['run', '-d', '--bundle', bundle(c, baseConfig(['sleep', '300'])), 'con-relay-exec']).status).toBe(0);
