@@ -11,6 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import {
   IMAGE, IMAGE_TAR, cgroupDirs, ensureImage, hardLimit, missingTools, removeDir, removeNewCgroups, runCmd, sleep, until,
+  writeContainerdConfig,
 } from '../test/e2e/e2e.ts';
 import { REPO, scratchDir } from '../test/helpers.ts';
 
@@ -106,22 +107,7 @@ async function benchContainerd() {
   const NS = `runts-bench-${process.pid}`;
   const sock = path.join(dir, 'containerd.sock');
   for (const d of ['root', 'state', 'opt', 'fifo', ...runtimes.map((r) => `runc-${r.name}`)]) fs.mkdirSync(path.join(dir, d));
-  const config = path.join(dir, 'config.toml');
-  fs.writeFileSync(config, `version = 2
-root = "${dir}/root"
-state = "${dir}/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "${sock}"
-[ttrpc]
-  address = "${sock}.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-[plugins."io.containerd.internal.v1.opt"]
-  path = "${dir}/opt"
-`);
+  const config = writeContainerdConfig(dir, sock, { by: 'scripts/bench-managers.mjs' });
   const SHIM_DIRS = ['/run/containerd/s', '/run/containerd'];
   const shimDirsBefore = SHIM_DIRS.filter((d) => fs.existsSync(d));
   const ctr = (args, timeout = 60_000) => runCmd('ctr', ['--address', sock, '--namespace', NS, ...args], { scratch: dir, timeout });

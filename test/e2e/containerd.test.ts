@@ -10,7 +10,7 @@ import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   IMAGE, IMAGE_TAR, RUNTIME, Res, TRACE, Wrapper, ensureImage, explain, hostDevices, makeWrapper,
-  removeDir, removeNewCgroups, runCmd, skipReason, sleep, traceOf, until,
+  removeDir, removeNewCgroups, runCmd, skipReason, sleep, traceOf, until, writeContainerdConfig,
 } from './e2e';
 import { scratchDir } from '../helpers';
 
@@ -100,28 +100,7 @@ describe.skipIf(!!skip)('containerd e2e', () => {
     wrap = makeWrapper(dir);
     sock = path.join(dir, 'containerd.sock');
     for (const d of ['root', 'state', 'opt', 'runc', 'fifo']) fs.mkdirSync(path.join(dir, d));
-    const config = path.join(dir, 'config.toml');
-    fs.writeFileSync(config, `# e2e: containerd's whole configuration (test/e2e/containerd.test.ts)
-version = 2
-root = "${dir}/root"
-state = "${dir}/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-
-[grpc]
-  address = "${sock}"
-
-[ttrpc]
-  address = "${sock}.ttrpc"
-
-[debug]
-  address = ""
-
-[metrics]
-  address = ""
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "${dir}/opt"
-`);
+    const config = writeContainerdConfig(dir, sock, { by: 'test/e2e/containerd.test.ts' });
     devicesBefore = hostDevices();
     shimDirsBefore = SHIM_DIRS.filter((d) => fs.existsSync(d));
     const log = fs.openSync(path.join(dir, 'containerd.log'), 'w');

@@ -21,7 +21,7 @@ import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   IMAGE, IMAGE_TAR, RUNTIME, Res, Wrapper, ensureImage, explain, hostDevices, makeWrapper, missingTools,
-  removeDir, removeNewCgroups, runCmd, sleep, traceOf, unmountUnder, until,
+  removeDir, removeNewCgroups, runCmd, sleep, traceOf, unmountUnder, until, writeContainerdConfig,
 } from './e2e';
 import { scratchDir } from '../helpers';
 
@@ -212,28 +212,7 @@ describe.skipIf(!!skip)('containerd CRI e2e', () => {
     mustRun('mount', ['--make-shared', vol]);
     const pauseTar = path.join(dir, 'pause.tar');
     makeImage(IMAGE_TAR, PAUSE, ['sleep', '86400'], pauseTar);
-    const config = path.join(dir, 'config.toml');
-    fs.writeFileSync(config, `# e2e: containerd's whole configuration (test/e2e/cri.test.ts)
-version = 2
-root = "${dir}/root"
-state = "${dir}/state"
-
-[grpc]
-  address = "${sock}"
-
-[ttrpc]
-  address = "${sock}.ttrpc"
-
-[debug]
-  address = ""
-
-[metrics]
-  address = ""
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "${dir}/opt"
-
-[plugins."io.containerd.grpc.v1.cri"]
+    const config = writeContainerdConfig(dir, sock, { by: 'test/e2e/cri.test.ts', cri: `[plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "${PAUSE}"
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
@@ -253,7 +232,7 @@ state = "${dir}/state"
         BinaryName = "${wrap.path}"
         Root = "${dir}/runc"
         SystemdCgroup = false
-`);
+` });
     devicesBefore = hostDevices();
     shimDirsBefore = SHIM_DIRS.filter((d) => fs.existsSync(d));
     const log = fs.openSync(path.join(dir, 'containerd.log'), 'w');

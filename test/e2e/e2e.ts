@@ -16,6 +16,37 @@ export const IMAGE_TAR = path.join(E2E_DIR, 'busybox.tar');
 export const TRACE = process.env.E2E_TRACE !== '0';
 export const KEEP = process.env.E2E_KEEP === '1';
 
+/**
+ * containerd's whole configuration for a daemon of a suite's own (containerd.test.ts, cri.test.ts,
+ * scripts/bench-managers.mjs): root, state and opt dir under `dir` (the caller makes them), its sockets `sock` and
+ * `sock`.ttrpc, no debug or metrics socket, nothing of the host's containerd. Without `cri` (the CRI plugin's
+ * TOML sections) the CRI plugin is disabled. Written to `dir`/config.toml, whose path is returned.
+ */
+export function writeContainerdConfig(dir: string, sock: string, o: { by: string; cri?: string }): string {
+  const config = path.join(dir, 'config.toml');
+  fs.writeFileSync(config, `# e2e: containerd's whole configuration (${o.by})
+version = 2
+root = "${dir}/root"
+state = "${dir}/state"
+${o.cri ? '' : 'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n'}
+[grpc]
+  address = "${sock}"
+
+[ttrpc]
+  address = "${sock}.ttrpc"
+
+[debug]
+  address = ""
+
+[metrics]
+  address = ""
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "${dir}/opt"
+${o.cri ? `\n${o.cri}` : ''}`);
+  return config;
+}
+
 /** The tools of `tools` that are not on PATH. */
 export function missingTools(tools: string[]): string[] {
   return tools.filter((t) => spawnSync('sh', ['-c', `command -v "$1" >/dev/null`, 'sh', t]).status !== 0);
