@@ -1,5 +1,6 @@
 // The node-addon-api addon (native/addon): the syscalls Node lacks. Loaded lazily, once.
 import * as path from 'path';
+import type { NetAddr } from './plan/netdev';
 
 export interface Native {
   /** copy an executable into a memfd and seal it (write, grow, shrink, seal); returns the fd */
@@ -53,19 +54,6 @@ export interface Native {
   netLinkAddrs(name: string): { index: number; addrs: NetAddr[] };
   /** move a device into the network namespace behind nsFd, renamed to newName (one RTM_NEWLINK) */
   netLinkMove(name: string, newName: string, nsFd: number): void;
-}
-
-export interface NetAddr {
-  /** AF_INET (2) or AF_INET6 (10) */
-  family: number;
-  prefixlen: number;
-  /** IFA_F_* (IFA_FLAGS when the kernel sends it) */
-  flags: number;
-  /** RT_SCOPE_* (0 universe = global) */
-  scope: number;
-  /** the address, as text */
-  local: string;
-  broadcast?: string;
 }
 
 let cached: Native | undefined;

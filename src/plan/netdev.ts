@@ -16,15 +16,16 @@ export interface NetDevice {
   name: string;
 }
 
-/** An address of a device (the shape of the addon's netLinkAddrs). */
+/** An address of a device, as the addon's netLinkAddrs reads it (src/native.ts uses this type). */
 export interface NetAddr {
   /** AF_INET (2) or AF_INET6 (10) */
   family: number;
   prefixlen: number;
-  /** IFA_F_* */
+  /** IFA_F_* (IFA_FLAGS when the kernel sends it) */
   flags: number;
   /** RT_SCOPE_* (0 universe = global) */
   scope: number;
+  /** the address, as text */
   local: string;
   broadcast?: string;
 }

@@ -1,4 +1,6 @@
 // linux.netDevices decisions: name rules (the kernel's dev_valid_name), the namespace rule, which addresses move.
+import * as fs from 'fs';
+import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 import { movedAddresses, netDeviceSteps, netDevices, validIfName } from '../../src/plan/netdev';
 import { planNamespaces } from '../../src/plan/namespaces';
@@ -46,5 +48,24 @@ describe('linux.netDevices', () => {
       ['NETDEV_ADDR', 'eth0', 2, 24, '10.0.0.1', '10.0.0.255'],
       ['NETDEV_UP', 'eth0'],
     ]);
+  });
+});
+
+describe('NetAddr', () => {
+  // it was written twice (src/native.ts and src/plan/netdev.ts) and could drift apart; the planner may not import
+  // native.ts, so the addon's face takes the planner's type
+  it('is declared once, in plan/netdev.ts, and native.ts uses it', () => {
+    const src = path.resolve(__dirname, '..', '..', 'src');
+    const declaring: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const f = path.join(d, e.name);
+        if (e.isDirectory()) walk(f);
+        else if (f.endsWith('.ts') && /\b(interface|type) NetAddr\b/.test(fs.readFileSync(f, 'utf8'))) declaring.push(path.relative(src, f));
+      }
+    };
+    walk(src);
+    expect(declaring).toEqual(['plan/netdev.ts']);
+    expect(fs.readFileSync(path.join(src, 'native.ts'), 'utf8')).toMatch(/^import type \{ NetAddr \} from '\.\/plan\/netdev';$/m);
   });
 });
