@@ -6,9 +6,9 @@ import type { Globals } from '../action';
 import { RuntimeError } from '../errors';
 import { SPEC_VERSION } from '../action';
 import type { Linux, Mount, Namespace, Spec } from '../config/types';
+import { cgroup2Unified } from '../container/facts';
 
 const CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
-const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 /** Facts about the host that runc's Example()/ToRootless read. */
 export interface SpecHost {
@@ -74,20 +74,11 @@ export function specText(rootless: boolean, host: SpecHost): string {
   return JSON.stringify(defaultSpec(rootless, host), null, '\t');
 }
 
-function isCgroup2(): boolean {
-  try {
-    const { loadNative } = require('../native') as typeof import('../native');
-    return loadNative().statfsType('/sys/fs/cgroup') === CGROUP2_SUPER_MAGIC;
-  } catch {
-    return false;
-  }
-}
-
 export function spec(_g: Globals, o: { bundle: string; rootless: boolean }) {
   const dir = path.resolve(o.bundle || '.');
   if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new RuntimeError(`--bundle ${o.bundle}: not a directory`);
   const file = path.join(dir, 'config.json');
   if (fs.existsSync(file)) throw new RuntimeError('File config.json exists. Remove it first');
-  const host = { cgroup2: isCgroup2(), euid: process.geteuid?.() ?? 0, egid: process.getegid?.() ?? 0 };
+  const host = { cgroup2: cgroup2Unified(), euid: process.geteuid?.() ?? 0, egid: process.getegid?.() ?? 0 };
   fs.writeFileSync(file, specText(o.rootless, host), { mode: 0o666 });
 }

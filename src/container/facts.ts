@@ -44,6 +44,17 @@ export function cgroupLayout(): import('../cgroups/layout').Layout {
   return (require('../cgroups/layout') as typeof import('../cgroups/layout')).hostLayout();
 }
 
+/** /sys/fs/cgroup is a cgroup2 file system (runc's IsCgroup2UnifiedMode: one statfs, nothing else read). */
+export function cgroup2Unified(): boolean {
+  const CGROUP2_SUPER_MAGIC = 0x63677270;
+  try {
+    const { loadNative } = require('../native') as typeof import('../native');
+    return loadNative().statfsType('/sys/fs/cgroup') === CGROUP2_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
 export function lsmFacts(): { apparmor: boolean; selinux: boolean } {
   return { apparmor: apparmorEnabled(), selinux: selinuxEnabled() };
 }

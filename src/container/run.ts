@@ -1,0 +1,85 @@
+// `run`: create + start, then wait for the container's init and return its exit status (128+signal when killed),
+// deleting the container unless `keep`. runts makes itself a child subreaper so the init, orphaned when the
+// stub's first process exits, is reparented to it and can be waited for; the signals runts gets are forwarded.
+import * as fs from 'fs';
+import { loadNative } from '../native';
+import { logWarn } from '../log';
+import { CreateOptions, createContainer } from './launch';
+import { destroy, startCreated } from './lifecycle';
+import { lockDir, readSaved, unlock } from './state';
+import { loadConfig, resolveBundle } from '../config/load';
+import { SIGNALS } from './signals';
+import { StopRelay, TtyRelay, openTtyRelay } from './tty';
+
+export interface RunOptions extends CreateOptions {
+  /** return once started (run --detach) */
+  detach?: boolean;
+  /** keep the container (its state) after it exits (run --keep) */
+  keep?: boolean;
+  /** false: runts stops being a subreaper once it holds the init (run --no-subreaper) */
+  subreaper?: boolean;
+}
+
+const FORWARD = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+
+export async function runContainer(o: RunOptions): Promise<number> {
+  const native = loadNative();
+  if (o.detach) {
+    const c = await createContainer(o);
+    startCreated(c.dir, c.saved);
+    return 0;
+  }
+
+  // a terminal without --console-socket: runts holds the pty master and relays it
+  let tty: TtyRelay | undefined;
+  if (!o.consoleSocket && loadConfig(resolveBundle(o.bundle)).process?.terminal) tty = openTtyRelay();
+
+  native.setChildSubreaper(true);
+  let c;
+  try {
+    c = await createContainer({ ...o, consoleFd: tty?.conn });
+  } catch (e) {
+    tty?.close();
+    throw e;
+  }
+  // --no-subreaper: runts adopted the init when the stub's first process exited (it must, to wait for it); it
+  // reaps nothing else: processes the container orphans later go to the next subreaper up, as with runc's flag
+  if (o.subreaper === false) native.setChildSubreaper(false);
+  const pidfd = native.pidfdOpen(c.saved.pid);
+  let relay: StopRelay | undefined;
+  if (tty) relay = tty.relay();
+  const handlers = FORWARD.map((sig) => {
+    const h = () => { try { native.pidfdSendSignal(pidfd, SIGNALS[sig]); } catch { /* gone */ } };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  try {
+    startCreated(c.dir, c.saved);
+  } catch (e) {
+    try { native.pidfdSendSignal(pidfd, 9); } catch { /* gone */ }
+    await native.waitPidfd(pidfd).catch(() => undefined);
+    await relay?.({ untilClosed: true });
+    if (!o.keep) destroyLocked(c.dir, o.id);
+    throw e;
+  }
+  const r = await native.waitPidfd(pidfd);
+  for (const [sig, h] of handlers) process.off(sig, h);
+  fs.closeSync(pidfd);
+  // the init is gone and with it its pid namespace: pass on everything it wrote before deleting
+  await relay?.({ untilClosed: true });
+  if (!o.keep) destroyLocked(c.dir, o.id);
+  return r.signal ? 128 + r.signal : (r.code ?? 0);
+}
+
+/** Delete the exited container under its lock (a failure is a warning: the container's status is what run returns). */
+function destroyLocked(dir: string, id: string) {
+  const lock = lockDir(dir);
+  if (lock === undefined) return;
+  try {
+    destroy(dir, readSaved(dir, id));
+  } catch (e) {
+    logWarn(`delete ${id}: ${(e as Error).message}`);
+  } finally {
+    unlock(lock);
+  }
+}
