@@ -7,7 +7,10 @@
 // document that passed the schema (validate guards them). Host facts are passed in, never read here.
 import * as path from 'path';
 import { RuntimeError } from '../errors';
-import { ACTIONS, ARCHS, CAPS, FLAGS, NEWER_ARCHS, OPERATORS, SCMP_ACT, WAIT_KILLABLE_RECV, capMask } from './tables';
+import {
+  ACTIONS, ARCHS, CAPS, DEVICE_TYPES, FLAGS, IOPRIO_CLASS, MAX_CPU, MAX_NODE, MPOL_FLAGS, MPOL_MODE, NEWER_ARCHS, NS_TYPES, OPERATORS,
+  PERSONALITY, PROPAGATION_NAMES, SCHED_FLAGS, SCHED_POLICY, SCMP_ACT, TIME_CLOCKS, WAIT_KILLABLE_RECV, capMask,
+} from './tables';
 import type { Spec } from './types';
 
 export interface Problem {
@@ -307,11 +310,167 @@ export function checkSysctl(spec: Spec, facts?: HostNsFacts): Problem[] {
   return out;
 }
 
-/** linux.rootfsPropagation: without a mount namespace of its own the container's mounts stay private. */
-export function checkRootfsPropagation(spec: Spec, facts?: HostNsFacts): Problem[] {
+/**
+ * linux.rootfsPropagation: a known value; without a mount namespace of its own the container's mounts stay
+ * private; [r]private is refused with --no-pivot (`noPivot`), as runc does ("not safe without pivot_root").
+ */
+export function checkRootfsPropagation(spec: Spec, facts?: HostNsFacts, o: { noPivot?: boolean } = {}): Problem[] {
+  const field = 'linux.rootfsPropagation';
   const rp = spec.linux?.rootfsPropagation;
-  if (!rp || rp === 'private' || rp === 'rprivate' || ownsNamespace(spec, 'mount', facts)) return [];
-  return [{ field: 'linux.rootfsPropagation', message: `"${rp}" needs a mount namespace (without one the container's mounts are kept private)` }];
+  if (!rp) return [];
+  if (!PROPAGATION_NAMES.includes(rp)) return [{ field, message: `must be one of ${PROPAGATION_NAMES.join(', ')}` }];
+  if (o.noPivot && (rp === 'private' || rp === 'rprivate')) return [{ field, message: `"${rp}" is not safe without pivot_root (--no-pivot), as in runc` }];
+  if (rp === 'private' || rp === 'rprivate' || ownsNamespace(spec, 'mount', facts)) return [];
+  return [{ field, message: `"${rp}" needs a mount namespace (without one the container's mounts are kept private)` }];
+}
+
+/** linux.namespaces[].type: a type runts knows. */
+export function checkNamespaceTypes(spec: Spec): Problem[] {
+  const out: Problem[] = [];
+  (spec.linux?.namespaces ?? []).forEach((ns, i) => {
+    if (!NS_TYPES.includes(ns.type)) out.push({ field: `linux.namespaces[${i}].type`, message: `unknown namespace type "${ns.type}"` });
+  });
+  return out;
+}
+
+/** linux.timeOffsets: the clocks a time namespace has (monotonic, boottime). */
+export function checkTimeOffsets(spec: Spec): Problem[] {
+  const out: Problem[] = [];
+  for (const clock of Object.keys(spec.linux?.timeOffsets ?? {})) {
+    if (!TIME_CLOCKS.includes(clock)) out.push({ field: 'linux.timeOffsets', message: `unknown clock "${clock}" (monotonic or boottime)` });
+  }
+  return out;
+}
+
+/** linux.devices[].type: c, b, u or p. */
+export function checkDeviceTypes(spec: Spec): Problem[] {
+  const out: Problem[] = [];
+  (spec.linux?.devices ?? []).forEach((d, i) => {
+    if (!DEVICE_TYPES.includes(d.type)) out.push({ field: `linux.devices[${i}].type`, message: `must be one of c, b, u, p, got "${d.type}"` });
+  });
+  return out;
+}
+
+/** linux.personality.domain: LINUX or LINUX32. */
+export function checkPersonality(spec: Spec): Problem[] {
+  const p = spec.linux?.personality;
+  if (!p || p.domain in PERSONALITY) return [];
+  return [{ field: 'linux.personality.domain', message: `must be LINUX or LINUX32, got "${p.domain}"` }];
+}
+
+/** process.terminal: create needs somewhere to send the terminal (`console`: a console socket or fd was given). */
+export function checkConsoleSocket(spec: Spec, o: { console?: boolean }): Problem[] {
+  if (!spec.process?.terminal || o.console !== false) return [];
+  return [{ field: '', message: 'cannot allocate tty if runts will detach without setting console socket' }];
+}
+
+/** A CPU or NUMA node list ("0-3,7"), each number at most `max`; a problem names `field`. */
+export function listProblems(text: string, field: string, max: number): Problem[] {
+  for (const item of text.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(item);
+    if (!m) return [{ field, message: `invalid list "${text}": "${item}" is not a number or a range like 0-3` }];
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (a > b) return [{ field, message: `invalid list "${text}": range "${item}" ends before it starts` }];
+    if (b > max) return [{ field, message: `invalid list "${text}": ${b} is above the maximum ${max}` }];
+  }
+  return [];
+}
+
+/** "0-3,7" → [0, 1, 2, 3, 7] (sorted, unique); throws listProblems' first, naming `field`. */
+export function parseList(text: string, field: string, max: number): number[] {
+  throwFirst(listProblems(text, field, max));
+  const out = new Set<number>();
+  for (const item of text.split(',')) {
+    const [a, b = a] = item.split('-').map(Number);
+    for (let i = a; i <= b; i++) out.add(i);
+  }
+  return [...out].sort((x, y) => x - y);
+}
+
+/**
+ * process.scheduler (runc's rules): a policy Linux implements, nice in -20..19, a priority in 1..99 for FIFO/RR
+ * and none for the others, runtime/deadline/period only for DEADLINE (which needs runtime and deadline), known flags.
+ */
+export function checkScheduler(spec: Spec): Problem[] {
+  const s = spec.process?.scheduler as
+    | { policy: string; nice?: number; priority?: number; flags?: string[]; runtime?: number; deadline?: number; period?: number }
+    | undefined;
+  if (!s) return [];
+  const f = 'process.scheduler';
+  if (s.policy === 'SCHED_ISO') return [{ field: `${f}.policy`, message: 'SCHED_ISO is not implemented by Linux' }];
+  if (SCHED_POLICY[s.policy] === undefined) return [{ field: `${f}.policy`, message: `unknown policy "${s.policy}"` }];
+  const out: Problem[] = [];
+  const nice = s.nice ?? 0;
+  if (nice < -20 || nice > 19) out.push({ field: `${f}.nice`, message: `must be between -20 and 19, got ${nice}` });
+  const rt = s.policy === 'SCHED_FIFO' || s.policy === 'SCHED_RR';
+  const prio = s.priority ?? 0;
+  if (rt && (prio < 1 || prio > 99)) out.push({ field: `${f}.priority`, message: `${s.policy} needs a priority between 1 and 99, got ${prio}` });
+  if (!rt && prio !== 0) out.push({ field: `${f}.priority`, message: `can only be set for SCHED_FIFO or SCHED_RR, not ${s.policy}` });
+  const dl = s.policy === 'SCHED_DEADLINE';
+  for (const k of ['runtime', 'deadline', 'period'] as const) {
+    if (!dl && (s[k] ?? 0) !== 0) out.push({ field: `${f}.${k}`, message: `can only be set for SCHED_DEADLINE, not ${s.policy}` });
+  }
+  if (dl && !s.runtime) out.push({ field: `${f}.runtime`, message: 'SCHED_DEADLINE needs a runtime (nanoseconds)' });
+  if (dl && !s.deadline) out.push({ field: `${f}.deadline`, message: 'SCHED_DEADLINE needs a deadline (nanoseconds)' });
+  (s.flags ?? []).forEach((name, i) => {
+    if (SCHED_FLAGS[name] === undefined) out.push({ field: `${f}.flags[${i}]`, message: `unknown flag "${name}"` });
+  });
+  return out;
+}
+
+/** process.ioPriority: a known class, a level in 0..7. */
+export function checkIoPriority(spec: Spec): Problem[] {
+  const p = spec.process?.ioPriority as { class: string; priority?: number } | undefined;
+  if (!p) return [];
+  if (IOPRIO_CLASS[p.class] === undefined) return [{ field: 'process.ioPriority.class', message: `unknown class "${p.class}"` }];
+  const level = p.priority ?? 0;
+  if (level < 0 || level > 7) return [{ field: 'process.ioPriority.priority', message: `must be between 0 and 7, got ${level}` }];
+  return [];
+}
+
+/**
+ * linux.memoryPolicy: a known mode; a node list that parses, none for DEFAULT and LOCAL, at least one for the modes
+ * that need nodes; known flags, STATIC and RELATIVE not together, none for DEFAULT and LOCAL.
+ */
+export function checkMemoryPolicy(spec: Spec): Problem[] {
+  const m = spec.linux?.memoryPolicy as { mode: string; nodes?: string; flags?: string[] } | undefined;
+  if (!m) return [];
+  const f = 'linux.memoryPolicy';
+  if (MPOL_MODE[m.mode] === undefined) return [{ field: `${f}.mode`, message: `unknown mode "${m.mode}"` }];
+  const bad = m.nodes ? listProblems(m.nodes, `${f}.nodes`, MAX_NODE) : [];
+  if (bad.length) return bad;
+  const none = m.mode === 'MPOL_DEFAULT' || m.mode === 'MPOL_LOCAL';
+  if (none && m.nodes) return [{ field: `${f}.nodes`, message: `${m.mode} takes no nodes, got "${m.nodes}"` }];
+  if (['MPOL_BIND', 'MPOL_INTERLEAVE', 'MPOL_WEIGHTED_INTERLEAVE', 'MPOL_PREFERRED_MANY'].includes(m.mode) && !m.nodes) {
+    return [{ field: `${f}.nodes`, message: `${m.mode} needs at least one node` }];
+  }
+  let flags = 0;
+  for (const [i, name] of (m.flags ?? []).entries()) {
+    const v = MPOL_FLAGS[name];
+    if (v === undefined) return [{ field: `${f}.flags[${i}]`, message: `unknown flag "${name}"` }];
+    flags |= v;
+  }
+  if ((flags & MPOL_FLAGS.MPOL_F_STATIC_NODES) && (flags & MPOL_FLAGS.MPOL_F_RELATIVE_NODES)) {
+    return [{ field: `${f}.flags`, message: 'MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other' }];
+  }
+  if (flags && none) return [{ field: `${f}.flags`, message: `${m.mode} takes no flags` }];
+  return [];
+}
+
+/** process.execCPUAffinity: initial and final, when not empty, CPU lists that parse. */
+export function checkExecCPUAffinity(spec: Spec): Problem[] {
+  const a = spec.process?.execCPUAffinity as { initial?: string; final?: string } | undefined;
+  const f = 'process.execCPUAffinity';
+  return [
+    ...(a?.initial ? listProblems(a.initial, `${f}.initial`, MAX_CPU) : []),
+    ...(a?.final ? listProblems(a.final, `${f}.final`, MAX_CPU) : []),
+  ];
+}
+
+/** The rules of a process, create's init and exec's alike (exec runs them on the process it is given). */
+export function checkProcessFields(spec: Spec): Problem[] {
+  return [...checkRlimits(spec), ...checkCapabilities(spec), ...checkScheduler(spec), ...checkIoPriority(spec), ...checkExecCPUAffinity(spec)];
 }
 
 /** process.capabilities: effective within permitted, inheritable within bounding (capset(2)'s rules). */
@@ -601,22 +760,38 @@ export function checkSeccomp(spec: Spec): Problem[] {
 /** The errno of a seccomp action that carries one: the given one, else EPERM. */
 export const seccompErrno = (errnoRet: number | undefined): number => errnoRet ?? EPERM_ERRNO;
 
+/** What create knows beyond the document that some rules depend on. */
+export interface RuleOptions {
+  /** --systemd-cgroup: linux.cgroupsPath is systemd's slice:prefix:name */
+  systemdCgroup?: boolean;
+  /** --no-pivot */
+  noPivot?: boolean;
+  /** create: whether a console socket (or fd) was given; undefined (validate): not known, not checked */
+  console?: boolean;
+}
+
 /**
- * Every plan rule, for `runts validate` (create runs each where the planner needs it): the document passed the
- * schema, or a rule that cannot read a field the schema refused says nothing.
+ * Every plan rule, in the order create meets the fields (create throws the first, `runts validate` lists them
+ * all): the document passed the schema and the document rules (DOC_RULES), or a rule that cannot read a field the
+ * schema refused says nothing. The planner (src/plan/) assumes a config these rules accept.
  */
-export function planProblems(spec: Spec, bundle: string, facts: HostNsFacts, o: { systemdCgroup?: boolean } = {}): Problem[] {
+export function planProblems(spec: Spec, bundle: string, facts: HostNsFacts, o: RuleOptions = {}): Problem[] {
   const rules: Array<() => Problem[]> = [
     () => checkRootPath(spec, bundle),
     () => checkProcessPresent(spec),
-    () => checkRlimits(spec),
-    () => checkCapabilities(spec),
+    () => checkConsoleSocket(spec, o),
+    () => checkNamespaceTypes(spec),
     () => checkUserNamespace(spec),
-    () => checkRootfsPropagation(spec, facts),
-    () => checkMounts(spec),
-    () => checkSysctl(spec, facts),
-    () => checkCgroupsPath(spec.linux?.cgroupsPath, o.systemdCgroup),
+    () => checkTimeOffsets(spec),
     () => checkNetDevices(spec, facts),
+    () => checkRootfsPropagation(spec, facts, o),
+    () => checkMounts(spec),
+    () => checkDeviceTypes(spec),
+    () => checkSysctl(spec, facts),
+    () => checkPersonality(spec),
+    () => checkMemoryPolicy(spec),
+    () => checkProcessFields(spec),
+    () => checkCgroupsPath(spec.linux?.cgroupsPath, o.systemdCgroup),
     () => checkSeccomp(spec),
   ];
   return rules.flatMap((rule) => {

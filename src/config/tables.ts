@@ -101,3 +101,40 @@ export const FLAGS: Record<string, number> = {
 /** Known to the spec, not applied: libseccomp < 2.6 has no attribute for it, and runts does not claim it. */
 export const WAIT_KILLABLE_RECV = 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV';
 
+
+// Process scheduling fields (process.scheduler, process.ioPriority, linux.memoryPolicy, process.execCPUAffinity):
+// the names and the values sched_setattr, ioprio_set and set_mempolicy take.
+export const SCHED_POLICY: Record<string, number> = {
+  SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_IDLE: 5, SCHED_DEADLINE: 6,
+};
+export const SCHED_FLAGS: Record<string, number> = {
+  SCHED_FLAG_RESET_ON_FORK: 0x01, SCHED_FLAG_RECLAIM: 0x02, SCHED_FLAG_DL_OVERRUN: 0x04,
+  SCHED_FLAG_KEEP_POLICY: 0x08, SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20,
+  SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+};
+export const IOPRIO_CLASS: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
+export const MPOL_MODE: Record<string, number> = {
+  MPOL_DEFAULT: 0, MPOL_PREFERRED: 1, MPOL_BIND: 2, MPOL_INTERLEAVE: 3, MPOL_LOCAL: 4, MPOL_PREFERRED_MANY: 5,
+  MPOL_WEIGHTED_INTERLEAVE: 6,
+};
+export const MPOL_FLAGS: Record<string, number> = {
+  MPOL_F_NUMA_BALANCING: 1 << 13, MPOL_F_RELATIVE_NODES: 1 << 14, MPOL_F_STATIC_NODES: 1 << 15,
+};
+/** highest CPU number a list may name (runc's limit), and highest NUMA node (the kernel's MAX_NUMNODES at most) */
+export const MAX_CPU = 8191;
+export const MAX_NODE = 1023;
+
+/** linux.personality.domain → personality(2)'s value */
+export const PERSONALITY: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
+
+/** linux.rootfsPropagation's values (plan/mounts.ts's PROPAGATION gives their mount flags) */
+export const PROPAGATION_NAMES = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable'];
+
+/** linux.timeOffsets' clocks (/proc/self/timens_offsets) */
+export const TIME_CLOCKS = ['monotonic', 'boottime'];
+
+/** the namespace types runts creates or joins (linux.namespaces[].type) */
+export const NS_TYPES = ['mount', 'cgroup', 'uts', 'ipc', 'user', 'pid', 'network', 'time'];
+
+/** linux.devices[].type */
+export const DEVICE_TYPES = ['c', 'b', 'u', 'p'];

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError, errnoText, fieldOf } from '../errors';
-import { checkCwd, problemText, throwFirst } from '../config/rules';
+import { checkCwd, checkProcessFields, problemText, throwFirst } from '../config/rules';
 import type { Process } from '../config/types';
 import type { ExactInts } from '../config/json';
 import { checkConfig } from '../config/validate';
@@ -77,6 +77,8 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     }
     if (!proc.args?.length) throw new RuntimeError('exec: args must not be empty');
     throwFirst(checkCwd(proc.cwd ?? '', 'exec: cwd'));
+    // the process rules (config/rules.ts) the planner assumes, on the process exec was given
+    throwFirst(checkProcessFields({ ...saved.config, process: proc }));
     checkPreserved(o.preserveFds);
     if (proc.terminal) {
       if (o.consoleSocket) {

@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError, errnoText } from '../errors';
-import { checkRootPath, throwFirst } from '../config/rules';
+import { checkRootPath, planProblems, throwFirst } from '../config/rules';
 import { logWarn } from '../log';
 import { JoinPlan, SavedCgroup, cgroupDirs, destroyCgroups, joinCgroups, joinPlan, madeOwnCgroup, prepareCgroups, rootlessV1Hierarchies, signalAll, startSystemdCgroups } from '../cgroups';
 import { loadConfig, resolveBundle } from '../config/load';
@@ -11,6 +11,7 @@ import type { Spec } from '../config/types';
 import { buildPlan } from '../plan/build';
 import { SyncCode } from '../plan/ops';
 import { hasMountNs, planNamespaces } from '../plan/namespaces';
+import { nsFacts } from '../plan/facts';
 import { checkUnprivileged, isRootless, rootlessEuid, runtimeInUserNs, unprivilegedFacts } from '../rootless';
 import { deniesSetgroups, writeIdMaps } from './usermap';
 import { hostRootOf, removeHostMounts } from './hostmounts';
@@ -100,6 +101,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const dir = containerDir(o.root, o.id);
   // the host facts the planner decides from (container/facts.ts; read when it needs them)
   const facts = gatherFacts(spec, { rootfs, id: o.id });
+  // every rule of config/rules.ts, once: the planner below assumes a config they accept
+  throwFirst(planProblems(spec, bundle, nsFacts(facts), { systemdCgroup: o.systemdCgroup, noPivot: o.noPivot, console: hasConsole }));
   const devs = netDevices(spec, planNamespaces(spec), facts);
   if (isRootless()) checkRootless(spec, !!o.systemdCgroup);
   const netAddrs = readNetAddrs(devs);

@@ -1,6 +1,5 @@
 // config.json → the ordered steps of the launch plan (docs/ARCHITECTURE.md, "Order of steps").
 import { RuntimeError } from '../errors';
-import { checkProcess, checkProcessPresent, checkRootfsPropagation, checkSysctl, checkSysctlNamespaces, throwFirst } from '../config/rules';
 import type { Hook, Spec } from '../config/types';
 import { How, SyncCode, UmountHow } from './ops';
 import { HostMount, revealingMounts } from './mountinfo';
@@ -14,7 +13,6 @@ import { seccompPlan, seccompStep } from './seccomp';
 import { affinityPlan } from './procfields';
 import { NetAddr, netDeviceSteps, netDevices } from './netdev';
 import type { HostFacts } from './facts';
-import { nsFacts } from './facts';
 import { CgroupJoin, cgroupJoinSteps } from './cgroups';
 
 export interface LaunchFds {
@@ -77,11 +75,8 @@ export function mountPointOf(mounts: HostMount[], real: string): string {
 }
 
 export function buildPlan(spec: Spec, facts: HostFacts, o: PlanOptions): Plan {
-  const hostNs = nsFacts(facts);
-  throwFirst(checkProcessPresent(spec));
+  // the config passed config/rules.ts's planProblems (create runs them first): nothing here checks it again
   const proc = spec.process!;
-  throwFirst(checkProcess(spec));
-  if (proc.terminal && o.fds.console === undefined) throw new RuntimeError('cannot allocate tty if runts will detach without setting console socket');
   const linux = spec.linux ?? {};
   const ns = planNamespaces(spec);
   const userns = ns.create.has('user') || ns.join.some((j) => j.type === 'user');
@@ -126,13 +121,13 @@ export function buildPlan(spec: Spec, facts: HostFacts, o: PlanOptions): Plan {
   // runts has moved the network devices by now (at PID): their addresses and state, from inside
   const nd = netDevices(spec, ns, facts).map((d) => {
     const addrs = o.netAddrs?.[d.host];
+    // a host fact (the devices in runts' network namespace), not a rule of the config
     if (!addrs) throw new RuntimeError(`linux.netDevices: device "${d.host}" does not exist in runts' network namespace`);
     return { ...d, addrs };
   });
   s.push(...netDeviceSteps(nd));
   // the init is in its cgroups: its CPU affinity is reset to every CPU the cpuset allows, not runts' own (as
-  // runc); execCPUAffinity is for exec'd processes only (config.md), but is checked here already
-  affinityPlan(proc.execCPUAffinity);
+  // runc); execCPUAffinity is for exec'd processes only (config.md)
   s.push(affinityPlan(undefined).after!);
   if (ns.create.has('cgroup')) s.push(step('UNSHARE', u64(CLONE.cgroup)));
 
@@ -143,7 +138,6 @@ export function buildPlan(spec: Spec, facts: HostFacts, o: PlanOptions): Plan {
   let rootProp = MS.SLAVE | MS.REC;
   const rp = linux.rootfsPropagation;
   if (rp) {
-    if (!(rp in PROPAGATION)) throw new RuntimeError(`linux.rootfsPropagation: must be one of ${Object.keys(PROPAGATION).join(', ')}`);
     // unbindable: private now (an unbindable rootfs cannot be bound onto itself), unbindable after pivot_root
     rootProp = rp.includes('unbindable') ? (PROPAGATION[rp] & MS.REC) | MS.PRIVATE : PROPAGATION[rp];
   }
@@ -152,7 +146,7 @@ export function buildPlan(spec: Spec, facts: HostFacts, o: PlanOptions): Plan {
     // the runtime's mount namespace: "/" and the host's mounts are never touched. The rootfs is bound onto a
     // directory of the state dir and made private at once, so every mount below is a mount of this tree only
     // (nothing propagates to or from the host) and delete removes them all (container/hostmounts.ts).
-    throwFirst(checkRootfsPropagation(spec, hostNs));
+    // not a rule of the config: create always passes the directory
     if (!o.hostRoot) throw new RuntimeError('linux.namespaces: a container without a mount namespace needs a state directory');
     s.push(step('MOUNT', str(o.rootfs), str(o.hostRoot), str(''), u64(MS.BIND | MS.REC), str(''), u64(0)));
     s.push(step('MOUNT', str(''), str(o.hostRoot), str(''), u64(MS.PRIVATE | MS.REC), str(''), u64(0)));
@@ -232,7 +226,6 @@ export function buildPlan(spec: Spec, facts: HostFacts, o: PlanOptions): Plan {
   // names and sysctls: before the masks and read-only paths, which make /proc/sys read-only
   if (spec.hostname) s.push(step('HOSTNAME', str(spec.hostname)));
   if (spec.domainname) s.push(step('DOMAINNAME', str(spec.domainname)));
-  throwFirst([...checkSysctlNamespaces(spec), ...checkSysctl(spec, hostNs)]);
   for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
     s.push(step('WRITE_FILE', str('/proc/sys/' + k.replace(/\./g, '/')), str(v)));
   }

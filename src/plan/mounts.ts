@@ -1,6 +1,5 @@
 // config `mounts` → MOUNT / MOUNT_SETATTR steps. All flag decisions are made here.
 import * as path from 'path';
-import { checkMounts, throwFirst } from '../config/rules';
 import type { Mount, Spec } from '../config/types';
 import { How } from './ops';
 import { Step, step, str, u64 } from './encode';
@@ -263,7 +262,6 @@ export function mountSteps(spec: Spec, ctx: MountContext): MountSteps {
     return slot;
   };
   const errctx = (label: string) => step('ERRCTX', str(label));
-  throwFirst(checkMounts(spec));
   (spec.mounts ?? []).forEach((given: Mount, i: number) => {
     const field = `mounts[${i}]`;
     const m: Mount = ctx.sysfsBind && given.type === 'sysfs'

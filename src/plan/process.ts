@@ -1,6 +1,5 @@
 // The container process: console, rlimits, personality, identity, capabilities, no_new_privs, umask, cwd and the
 // executable, for both create (the init) and exec (a process joining a running container).
-import { RuntimeError } from '../errors';
 import { lsmSteps } from './lsm';
 import type { HostFacts } from './facts';
 import type { Spec } from '../config/types';
@@ -8,9 +7,9 @@ import { Step, step, str, u64, u64v } from './encode';
 import { ChdirHow } from './ops';
 import { ambientMask, capMask } from './caps';
 import { procFieldSteps } from './procfields';
-import { RLIMITS, checkCapabilities, checkRlimitDuplicates, checkRlimits, rlimitValue, throwFirst } from '../config/rules';
+import { RLIMITS, rlimitValue } from '../config/rules';
+import { PERSONALITY } from '../config/tables';
 
-const PERSONALITY: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** HOME from the container's /etc/passwd (HostFacts.passwd), "/" without an entry. */
@@ -60,16 +59,10 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
     s.push(step('CONSOLE', u64(o.consoleFd!), u64(proc.consoleSize?.height ?? 0), u64(proc.consoleSize?.width ?? 0),
       u64(o.mountConsole ? 1 : 0), u64(user.uid)));
   }
-  throwFirst([...checkRlimits(spec), ...checkRlimitDuplicates(spec)]);
   for (const r of proc.rlimits ?? []) s.push(step('RLIMIT', u64(RLIMITS[r.type]), u64(rlimitValue(r.soft)), u64(rlimitValue(r.hard))));
-  if (linux.personality) {
-    const d = PERSONALITY[linux.personality.domain];
-    if (d === undefined) throw new RuntimeError(`linux.personality.domain: must be LINUX or LINUX32, got "${linux.personality.domain}"`);
-    s.push(step('PERSONALITY', u64(d)));
-  }
+  if (linux.personality) s.push(step('PERSONALITY', u64(PERSONALITY[linux.personality.domain])));
   const caps = proc.capabilities;
   if (caps) {
-    throwFirst(checkCapabilities(spec));
     s.push(step('CAPS_BOUNDING', u64(capMask(caps.bounding, 'process.capabilities.bounding'))));
   }
   const effective = caps ? capMask(caps.effective, 'process.capabilities.effective') : undefined;

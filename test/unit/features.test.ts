@@ -16,6 +16,7 @@ import { parseOptions } from '../../src/plan/mounts';
 import { planNamespaces } from '../../src/plan/namespaces';
 import { netDevices } from '../../src/plan/netdev';
 import { memoryPolicyStep } from '../../src/plan/procfields';
+import { checkMemoryPolicy, checkNamespaceTypes, checkUserNamespace, throwFirst } from '../../src/config/rules';
 import { actionValue, seccompPlan } from '../../src/plan/seccomp';
 import { checkIntelRdt } from '../../src/container/rdt';
 
@@ -72,7 +73,11 @@ describe('features document', () => {
   it('namespaces: the schema\'s types the planner takes', () => {
     const all = defsLinux.namespaceType.enum as string[];
     const maps = (t: string) => (t === 'user' ? { uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] } : {});
-    const take = (t: string) => planNamespaces({ ...base(), linux: { namespaces: [{ type: t }], ...maps(t) } } as any);
+    const take = (t: string) => {
+      const spec = { ...base(), linux: { namespaces: [{ type: t }], ...maps(t) } } as any;
+      throwFirst([...checkNamespaceTypes(spec), ...checkUserNamespace(spec)]);
+      return planNamespaces(spec);
+    };
     expect(doc().linux.namespaces).toEqual(accepted(all, take).sort());
     expect(() => take('bogus')).toThrow(/linux\.namespaces\[0\]\.type/);
   });
@@ -105,8 +110,9 @@ describe('features document', () => {
     const m = doc().linux.memoryPolicy;
     const p = defsLinux.memoryPolicy.properties;
     const nodes = (mode: string) => (mode === 'MPOL_DEFAULT' || mode === 'MPOL_LOCAL' ? undefined : '0');
-    expect(m.modes).toEqual(accepted(p.mode.enum, (mode) => memoryPolicyStep({ mode, nodes: nodes(mode) })).sort());
-    expect(m.flags).toEqual(accepted(p.flags.items.enum, (f) => memoryPolicyStep({ mode: 'MPOL_BIND', nodes: '0', flags: [f] })).sort());
+    const take = (memoryPolicy: any) => { throwFirst(checkMemoryPolicy({ ...base(), linux: { memoryPolicy } } as any)); return memoryPolicyStep(memoryPolicy); };
+    expect(m.modes).toEqual(accepted(p.mode.enum, (mode) => take({ mode, nodes: nodes(mode) })).sort());
+    expect(m.flags).toEqual(accepted(p.flags.items.enum, (f) => take({ mode: 'MPOL_BIND', nodes: '0', flags: [f] })).sort());
   });
 
   it('intelRdt, netDevices, mountExtensions.idmap: enabled exactly when the planner takes the field', () => {

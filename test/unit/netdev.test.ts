@@ -8,7 +8,15 @@ import { gatherFacts } from '../../src/container/facts';
 
 const spec = (netDevices: any, namespaces: any[] = [{ type: 'mount' }, { type: 'network' }]) =>
   ({ ociVersion: '1.3.0', linux: { namespaces, netDevices } }) as any;
-const devs = (s: any) => netDevices(s, planNamespaces(s), gatherFacts(s, { rootfs: '/nonexistent' }));
+import { checkNetDevices, throwFirst } from '../../src/config/rules';
+import { nsFacts } from '../../src/plan/facts';
+
+/** create's order: the rule (config/rules.ts, with the namespace facts), then the planner's list */
+const devs = (s: any) => {
+  const facts = gatherFacts(s, { rootfs: '/nonexistent' });
+  throwFirst(checkNetDevices(s, nsFacts(facts)));
+  return netDevices(s, planNamespaces(s), facts);
+};
 
 describe('linux.netDevices', () => {
   it('validIfName follows dev_valid_name', () => {

@@ -6,6 +6,9 @@ import { buildExecPlan } from '../../src/plan/exec';
 import { CLONE } from '../../src/plan/namespaces';
 import { SyncCode } from '../../src/plan/ops';
 import type { Step } from '../../src/plan/encode';
+import { nsFacts } from '../../src/plan/facts';
+import { planProblems, problemText } from '../../src/config/rules';
+import { validateConfig } from '../../src/config/validate';
 import { baseSpec, fakeFacts, pick, planOpts } from './fakefacts';
 
 const ops = (steps: Array<{ op: string }>) => steps.map((s) => s.op);
@@ -193,9 +196,11 @@ describe('plan: seccomp, cgroup joins, hooks, sysctl', () => {
     const steps = plan({ linux: { namespaces: ns, sysctl: { 'net.ipv4.ip_forward': '1' } } });
     expect(pick(steps, 'WRITE_FILE')).toContainEqual(['/proc/sys/net/ipv4/ip_forward', '1']);
     expect(ops(steps).indexOf('PIVOT_ROOT')).toBeLessThan(steps.findIndex((s) => s.op === 'WRITE_FILE' && s.args[0].v === '/proc/sys/net/ipv4/ip_forward'));
-    expect(() => plan({ linux: { sysctl: { 'net.ipv4.ip_forward': '1' } } })).toThrow(/^linux\.sysctl/);
+    // the namespace rule: planProblems (config/rules.ts), which create runs before the planner, with the facts
+    const problems = (over: Record<string, any>, facts = fakeFacts()) => planProblems(baseSpec(over), '/nonexistent', nsFacts(facts)).map(problemText);
+    expect(validateConfig(baseSpec({ linux: { sysctl: { 'net.ipv4.ip_forward': '1' } } }))).toEqual(['linux.sysctl["net.ipv4.ip_forward"]: requires a new network namespace']);
     const own = [{ type: 'mount' }, { type: 'network', path: '/proc/1/ns/net' }];
-    expect(() => plan({ linux: { namespaces: own, sysctl: { 'net.ipv4.ip_forward': '1' } } }, fakeFacts({ ownNamespaces: [{ type: 'network', path: '/proc/1/ns/net' }] }))).toThrow(/^linux\.sysctl/);
-    expect(() => plan({ linux: { namespaces: own, sysctl: { 'net.ipv4.ip_forward': '1' } } })).not.toThrow();
+    expect(problems({ linux: { namespaces: own, sysctl: { 'net.ipv4.ip_forward': '1' } } }, fakeFacts({ ownNamespaces: [{ type: 'network', path: '/proc/1/ns/net' }] }))).toEqual(['linux.sysctl: "net.ipv4.ip_forward" needs a new network namespace']);
+    expect(problems({ linux: { namespaces: own, sysctl: { 'net.ipv4.ip_forward': '1' } } })).toEqual([]);
   });
 });

@@ -48,25 +48,13 @@ describe('schedulerStep', () => {
     expect(vals(schedulerStep({ policy: 'SCHED_DEADLINE', runtime: 1, deadline: 2 }, { resources: { cpu: { cpus: '0' } } }))[0])
       .toBe('process.scheduler (SCHED_DEADLINE with linux.resources.cpu.cpus): sched_setattr SCHED_DEADLINE');
   });
-  it('runc\'s rules, and what the kernel would refuse anyway', () => {
-    const bad: Array<[any, string]> = [
-      [{ policy: 'SCHED_OTHER', nice: -21 }, 'process.scheduler.nice: must be between -20 and 19, got -21'],
-      [{ policy: 'SCHED_IDLE', priority: 1 }, 'process.scheduler.priority: can only be set for SCHED_FIFO or SCHED_RR, not SCHED_IDLE'],
-      [{ policy: 'SCHED_RR', priority: 100 }, 'process.scheduler.priority: SCHED_RR needs a priority between 1 and 99, got 100'],
-      [{ policy: 'SCHED_OTHER', period: 1 }, 'process.scheduler.period: can only be set for SCHED_DEADLINE, not SCHED_OTHER'],
-      [{ policy: 'SCHED_DEADLINE', runtime: 1 }, 'process.scheduler.deadline: SCHED_DEADLINE needs a deadline (nanoseconds)'],
-      [{ policy: 'SCHED_ISO' }, 'process.scheduler.policy: SCHED_ISO is not implemented by Linux'],
-      [{ policy: 'SCHED_OTHER', flags: ['X'] }, 'process.scheduler.flags[0]: unknown flag "X"'],
-    ];
-    for (const [s, msg] of bad) expect(() => schedulerStep(s, {})).toThrow(msg);
-  });
+  // the rules themselves (nice, priority, deadline fields, flags): checkScheduler in config/rules.ts (rules.test.ts)
 });
 
 describe('ioPriorityStep, memoryPolicyStep', () => {
   it('ioprio: class << 13 | level', () => {
     expect(vals(ioPriorityStep({ class: 'IOPRIO_CLASS_RT', priority: 7 }))[1]).toBe((1 << 13) | 7);
     expect(vals(ioPriorityStep({ class: 'IOPRIO_CLASS_IDLE' }))[1]).toBe(3 << 13);
-    expect(() => ioPriorityStep({ class: 'IOPRIO_CLASS_BE', priority: -1 })).toThrow('process.ioPriority.priority: must be between 0 and 7, got -1');
   });
   it('mempolicy: mode | flags and the node mask', () => {
     expect(vals(memoryPolicyStep({ mode: 'MPOL_BIND', nodes: '0-1,3', flags: ['MPOL_F_STATIC_NODES'] })).slice(1))
@@ -74,16 +62,7 @@ describe('ioPriorityStep, memoryPolicyStep', () => {
     expect(vals(memoryPolicyStep({ mode: 'MPOL_PREFERRED' })).slice(1)).toEqual([1, []]);
     expect(vals(memoryPolicyStep({ mode: 'MPOL_LOCAL', nodes: '' })).slice(1)).toEqual([4, []]);
   });
-  it('mempolicy: runc\'s node rules and the flags the kernel refuses together', () => {
-    expect(() => memoryPolicyStep({ mode: 'MPOL_DEFAULT', nodes: '0' })).toThrow('linux.memoryPolicy.nodes: MPOL_DEFAULT takes no nodes, got "0"');
-    for (const m of ['MPOL_BIND', 'MPOL_INTERLEAVE', 'MPOL_WEIGHTED_INTERLEAVE', 'MPOL_PREFERRED_MANY']) {
-      expect(() => memoryPolicyStep({ mode: m })).toThrow(`linux.memoryPolicy.nodes: ${m} needs at least one node`);
-    }
-    expect(() => memoryPolicyStep({ mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES'] }))
-      .toThrow('linux.memoryPolicy.flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other');
-    expect(() => memoryPolicyStep({ mode: 'MPOL_LOCAL', flags: ['MPOL_F_NUMA_BALANCING'] })).toThrow('linux.memoryPolicy.flags: MPOL_LOCAL takes no flags');
-    expect(() => memoryPolicyStep({ mode: 'MPOL_BIND', nodes: '1024' })).toThrow('linux.memoryPolicy.nodes: invalid list "1024": 1024 is above the maximum 1023');
-  });
+  // the node and flag rules: checkMemoryPolicy in config/rules.ts (rules.test.ts)
   it('procFieldSteps: memory policy, I/O priority, then scheduler', () => {
     const steps = procFieldSteps({ user: { uid: 0, gid: 0 }, cwd: '/', scheduler: { policy: 'SCHED_BATCH' }, ioPriority: { class: 'IOPRIO_CLASS_BE' } },
       { memoryPolicy: { mode: 'MPOL_LOCAL' } });

@@ -113,6 +113,96 @@ describe('plan rules', () => {
     expect(R.checkRootfsPropagation(spec({ linux: { rootfsPropagation: 'shared', namespaces: [{ type: 'mount' }] } }), noHost)).toEqual([]);
     expect(R.checkRootfsPropagation(spec({ linux: { rootfsPropagation: 'shared', namespaces: [{ type: 'mount', path: '/proc/1/ns/mnt' }] } }), allHost)).toHaveLength(1);
     expect(R.checkRootfsPropagation(spec({ linux: { rootfsPropagation: 'rprivate', namespaces: [] } }), noHost)).toEqual([]);
+    expect(fields(R.checkRootfsPropagation(spec({ linux: { rootfsPropagation: 'recursive' } }), noHost)))
+      .toEqual(['linux.rootfsPropagation: must be one of private, rprivate, shared, rshared, slave, rslave, unbindable, runbindable']);
+  });
+  it('checkRootfsPropagation: [r]private refused with --no-pivot (runc: "not safe without pivot_root")', () => {
+    const rp = (v: string) => spec({ linux: { rootfsPropagation: v, namespaces: [{ type: 'mount' }] } });
+    for (const v of ['private', 'rprivate']) {
+      expect(fields(R.checkRootfsPropagation(rp(v), noHost, { noPivot: true }))).toEqual([`linux.rootfsPropagation: "${v}" is not safe without pivot_root (--no-pivot), as in runc`]);
+      expect(R.checkRootfsPropagation(rp(v), noHost, { noPivot: false })).toEqual([]);
+    }
+    for (const v of ['slave', 'rslave', 'shared', 'rshared', 'unbindable', 'runbindable']) expect(R.checkRootfsPropagation(rp(v), noHost, { noPivot: true })).toEqual([]);
+    expect(R.checkRootfsPropagation(spec({ linux: { namespaces: [{ type: 'mount' }] } }), noHost, { noPivot: true })).toEqual([]);
+    expect(fields(R.planProblems(rp('rprivate'), '/b', noHost, { noPivot: true }))).toHaveLength(1);
+  });
+  it('checkNamespaceTypes, checkTimeOffsets, checkDeviceTypes, checkPersonality: values the planner takes', () => {
+    expect(fields(R.checkNamespaceTypes(spec({ linux: { namespaces: [{ type: 'mount' }, { type: 'bogus' }] } })))).toEqual(['linux.namespaces[1].type: unknown namespace type "bogus"']);
+    expect(R.checkNamespaceTypes(spec({ linux: { namespaces: ['mount', 'cgroup', 'uts', 'ipc', 'user', 'pid', 'network', 'time'].map((type) => ({ type })) } }))).toEqual([]);
+    expect(fields(R.checkTimeOffsets(spec({ linux: { timeOffsets: { monotonic: { secs: 1 }, realtime: { secs: 1 } } } })))).toEqual(['linux.timeOffsets: unknown clock "realtime" (monotonic or boottime)']);
+    expect(R.checkTimeOffsets(spec({ linux: { timeOffsets: { monotonic: { secs: 1 }, boottime: { secs: 1 } } } }))).toEqual([]);
+    expect(fields(R.checkDeviceTypes(spec({ linux: { devices: [{ path: '/dev/a', type: 'c' }, { path: '/dev/b', type: 'x' }] } })))).toEqual(['linux.devices[1].type: must be one of c, b, u, p, got "x"']);
+    expect(R.checkDeviceTypes(spec({ linux: { devices: ['c', 'b', 'u', 'p'].map((type) => ({ path: '/dev/x', type })) } }))).toEqual([]);
+    expect(fields(R.checkPersonality(spec({ linux: { personality: { domain: 'LINUX64' } } })))).toEqual(['linux.personality.domain: must be LINUX or LINUX32, got "LINUX64"']);
+    expect(R.checkPersonality(spec({ linux: { personality: { domain: 'LINUX32' } } }))).toEqual([]);
+  });
+  it('checkConsoleSocket: a terminal needs a console socket at create; validate does not know', () => {
+    const t = spec({ process: { terminal: true, args: ['sh'], cwd: '/' } });
+    expect(fields(R.checkConsoleSocket(t, { console: false }))).toEqual(['cannot allocate tty if runts will detach without setting console socket']);
+    expect(R.checkConsoleSocket(t, { console: true })).toEqual([]);
+    expect(R.checkConsoleSocket(t, {})).toEqual([]);
+    expect(R.checkConsoleSocket(spec({ process: { args: ['sh'], cwd: '/' } }), { console: false })).toEqual([]);
+  });
+  it('checkScheduler: runc\'s rules, and what the kernel would refuse anyway', () => {
+    const bad: Array<[any, string]> = [
+      [{ policy: 'SCHED_OTHER', nice: -21 }, 'process.scheduler.nice: must be between -20 and 19, got -21'],
+      [{ policy: 'SCHED_IDLE', priority: 1 }, 'process.scheduler.priority: can only be set for SCHED_FIFO or SCHED_RR, not SCHED_IDLE'],
+      [{ policy: 'SCHED_RR', priority: 100 }, 'process.scheduler.priority: SCHED_RR needs a priority between 1 and 99, got 100'],
+      [{ policy: 'SCHED_OTHER', period: 1 }, 'process.scheduler.period: can only be set for SCHED_DEADLINE, not SCHED_OTHER'],
+      [{ policy: 'SCHED_DEADLINE', runtime: 1 }, 'process.scheduler.deadline: SCHED_DEADLINE needs a deadline (nanoseconds)'],
+      [{ policy: 'SCHED_DEADLINE', deadline: 1 }, 'process.scheduler.runtime: SCHED_DEADLINE needs a runtime (nanoseconds)'],
+      [{ policy: 'SCHED_ISO' }, 'process.scheduler.policy: SCHED_ISO is not implemented by Linux'],
+      [{ policy: 'SCHED_NOPE' }, 'process.scheduler.policy: unknown policy "SCHED_NOPE"'],
+      [{ policy: 'SCHED_OTHER', flags: ['X'] }, 'process.scheduler.flags[0]: unknown flag "X"'],
+    ];
+    for (const [s, msg] of bad) expect(fields(R.checkScheduler(spec({ process: { scheduler: s } }))), msg).toEqual([msg]);
+    for (const s of [{ policy: 'SCHED_OTHER', nice: -20 }, { policy: 'SCHED_FIFO', priority: 1 }, { policy: 'SCHED_RR', priority: 99 }, { policy: 'SCHED_DEADLINE', runtime: 1, deadline: 2, period: 3 }, { policy: 'SCHED_BATCH', flags: ['SCHED_FLAG_RESET_ON_FORK'] }]) {
+      expect(R.checkScheduler(spec({ process: { scheduler: s } }))).toEqual([]);
+    }
+    // every problem, for validate
+    expect(fields(R.checkScheduler(spec({ process: { scheduler: { policy: 'SCHED_FIFO', nice: 30, runtime: 1 } } })))).toEqual([
+      'process.scheduler.nice: must be between -20 and 19, got 30',
+      'process.scheduler.priority: SCHED_FIFO needs a priority between 1 and 99, got 0',
+      'process.scheduler.runtime: can only be set for SCHED_DEADLINE, not SCHED_FIFO',
+    ]);
+  });
+  it('checkIoPriority', () => {
+    const io = (ioPriority: any) => fields(R.checkIoPriority(spec({ process: { ioPriority } })));
+    expect(io({ class: 'IOPRIO_CLASS_BE', priority: -1 })).toEqual(['process.ioPriority.priority: must be between 0 and 7, got -1']);
+    expect(io({ class: 'IOPRIO_CLASS_BE', priority: 8 })).toEqual(['process.ioPriority.priority: must be between 0 and 7, got 8']);
+    expect(io({ class: 'X' })).toEqual(['process.ioPriority.class: unknown class "X"']);
+    expect(io({ class: 'IOPRIO_CLASS_RT', priority: 7 })).toEqual([]);
+  });
+  it('checkMemoryPolicy: runc\'s node rules and the flags the kernel refuses together', () => {
+    const mp = (memoryPolicy: any) => fields(R.checkMemoryPolicy(spec({ linux: { memoryPolicy } })));
+    expect(mp({ mode: 'MPOL_DEFAULT', nodes: '0' })).toEqual(['linux.memoryPolicy.nodes: MPOL_DEFAULT takes no nodes, got "0"']);
+    for (const m of ['MPOL_BIND', 'MPOL_INTERLEAVE', 'MPOL_WEIGHTED_INTERLEAVE', 'MPOL_PREFERRED_MANY']) {
+      expect(mp({ mode: m })).toEqual([`linux.memoryPolicy.nodes: ${m} needs at least one node`]);
+    }
+    expect(mp({ mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES'] }))
+      .toEqual(['linux.memoryPolicy.flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other']);
+    expect(mp({ mode: 'MPOL_LOCAL', flags: ['MPOL_F_NUMA_BALANCING'] })).toEqual(['linux.memoryPolicy.flags: MPOL_LOCAL takes no flags']);
+    expect(mp({ mode: 'MPOL_BIND', nodes: '1024' })).toEqual(['linux.memoryPolicy.nodes: invalid list "1024": 1024 is above the maximum 1023']);
+    expect(mp({ mode: 'MPOL_INTERLEAVE', nodes: '0-' })).toEqual(['linux.memoryPolicy.nodes: invalid list "0-": "0-" is not a number or a range like 0-3']);
+    expect(mp({ mode: 'MPOL_NOPE' })).toEqual(['linux.memoryPolicy.mode: unknown mode "MPOL_NOPE"']);
+    expect(mp({ mode: 'MPOL_BIND', nodes: '0', flags: ['X'] })).toEqual(['linux.memoryPolicy.flags[0]: unknown flag "X"']);
+    expect(mp({ mode: 'MPOL_BIND', nodes: '0-1', flags: ['MPOL_F_STATIC_NODES'] })).toEqual([]);
+    expect(mp({ mode: 'MPOL_LOCAL', nodes: '' })).toEqual([]);
+  });
+  it('checkExecCPUAffinity: both lists parse (an empty one is absent); checkProcessFields has it', () => {
+    const aff = (execCPUAffinity: any) => fields(R.checkExecCPUAffinity(spec({ process: { execCPUAffinity } })));
+    expect(aff({ initial: '1-0', final: '0,,1' })).toEqual([
+      'process.execCPUAffinity.initial: invalid list "1-0": range "1-0" ends before it starts',
+      'process.execCPUAffinity.final: invalid list "0,,1": "" is not a number or a range like 0-3',
+    ]);
+    expect(aff({ initial: '', final: '8192' })).toEqual(['process.execCPUAffinity.final: invalid list "8192": 8192 is above the maximum 8191']);
+    expect(aff({ initial: '0-3,7', final: '8191' })).toEqual([]);
+    expect(fields(R.checkProcessFields(spec({ process: { execCPUAffinity: { final: 'x' } } })))).toEqual(['process.execCPUAffinity.final: invalid list "x": "x" is not a number or a range like 0-3']);
+  });
+  it('parseList and listProblems: one parser for CPU and node lists', () => {
+    expect(R.parseList('5,1-2,2', 'f', 100)).toEqual([1, 2, 5]);
+    expect(() => R.parseList('3-1', 'x.y', 100)).toThrow('x.y: invalid list "3-1": range "3-1" ends before it starts');
+    expect(R.listProblems('0-3,7', 'f', 7)).toEqual([]);
   });
   it('checkCapabilities: capset(2)\'s rules', () => {
     const s = spec({ process: { capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL', 'CAP_CHOWN'], permitted: ['CAP_KILL'], inheritable: ['CAP_SYS_ADMIN'] } } });
