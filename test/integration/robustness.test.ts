@@ -101,6 +101,31 @@ describe('bad input', () => {
     });
   }
 
+  /** The cgroups create would make for `id` (no cgroupsPath: below runts' own, which is ours), in each hierarchy. */
+  function cgroupsOf(id: string): string[] {
+    return fs.readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n').map((l) => {
+      const [, ctl, p] = l.split(':');
+      const dir = ctl === '' ? 'unified' : ctl.replace(/^name=/, '');
+      return path.join('/sys/fs/cgroup', dir, p, id);
+    }).filter((d) => fs.existsSync(d));
+  }
+
+  it('rootfsPropagation [r]private with --no-pivot: refused as runc does ("not safe without pivot_root"), nothing left', () => {
+    for (const rp of ['private', 'rprivate']) {
+      const before = snapshot();
+      const r = rt(c, ['create', '--no-pivot', '--bundle', writeBundle(cfg((x) => { x.linux.rootfsPropagation = rp; })), BAD]);
+      expect(r.status, rp).not.toBe(0);
+      expect(r.stderr.trim()).toBe(`runts: linux.rootfsPropagation: "${rp}" is not safe without pivot_root (--no-pivot), as in runc`);
+      expectNoLeftovers(before);
+      expect(cgroupsOf(BAD)).toEqual([]);
+    }
+    // with pivot_root the same config runs, and so does another propagation with --no-pivot
+    for (const [rp, flags] of [['rprivate', []], ['rslave', ['--no-pivot']]] as const) {
+      const r = rt(c, ['run', ...flags, '--bundle', writeBundle(cfg((x) => { x.linux.rootfsPropagation = rp; })), BAD]);
+      expect(r.status, `${rp} ${flags.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+  });
+
   it('invalid ids are rejected before anything is created', () => {
     const b = writeBundle(cfg(() => undefined));
     for (const id of ['', '.', '..', 'a/b', 'a b', 'x'.repeat(1025), 'a:b', 'é']) {
