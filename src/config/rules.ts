@@ -771,8 +771,7 @@ export interface RuleOptions {
 }
 
 /**
- * Every plan rule, in the order create meets the fields (create throws the first, `runts validate` lists them
- * all): the document passed the schema and the document rules (DOC_RULES), or a rule that cannot read a field the
+ * Every plan rule (create throws the first, `runts validate` lists them all): the document passed the schema and the document rules (DOC_RULES), or a rule that cannot read a field the
  * schema refused says nothing. The planner (src/plan/) assumes a config these rules accept.
  */
 export function planProblems(spec: Spec, bundle: string, facts: HostNsFacts, o: RuleOptions = {}): Problem[] {
@@ -780,18 +779,18 @@ export function planProblems(spec: Spec, bundle: string, facts: HostNsFacts, o: 
     () => checkRootPath(spec, bundle),
     () => checkProcessPresent(spec),
     () => checkConsoleSocket(spec, o),
+    () => checkProcessFields(spec),
     () => checkNamespaceTypes(spec),
     () => checkUserNamespace(spec),
     () => checkTimeOffsets(spec),
-    () => checkNetDevices(spec, facts),
     () => checkRootfsPropagation(spec, facts, o),
     () => checkMounts(spec),
     () => checkDeviceTypes(spec),
     () => checkSysctl(spec, facts),
     () => checkPersonality(spec),
     () => checkMemoryPolicy(spec),
-    () => checkProcessFields(spec),
     () => checkCgroupsPath(spec.linux?.cgroupsPath, o.systemdCgroup),
+    () => checkNetDevices(spec, facts),
     () => checkSeccomp(spec),
   ];
   return rules.flatMap((rule) => {

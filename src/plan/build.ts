@@ -5,9 +5,9 @@ import { How, SyncCode, UmountHow } from './ops';
 import { HostMount, revealingMounts } from './mountinfo';
 import { Step, step, str, strv, u64, u64v } from './encode';
 import { CLONE, NsPlan, hasMountNs, idMapText, planNamespaces, timeOffsets } from './namespaces';
-import { MS, MountContext, PROPAGATION, mountSteps } from './mounts';
+import { MS, MountContext, MountSteps, PROPAGATION, mountSteps } from './mounts';
 import { deviceSteps, devSymlinks } from './devices';
-import { processSteps } from './process';
+import { type ProcessOptions, processSteps } from './process';
 import { mountContext } from './lsm';
 import { seccompPlan, seccompStep } from './seccomp';
 import { affinityPlan } from './procfields';
@@ -74,97 +74,205 @@ export function mountPointOf(mounts: HostMount[], real: string): string {
   return best;
 }
 
+/** What the step functions below share: the config, the host facts, create's options, and what follows from them. */
+interface PlanCtx {
+  spec: Spec;
+  facts: HostFacts;
+  o: PlanOptions;
+  ns: NsPlan;
+  /** a user namespace is created or joined */
+  userns: boolean;
+  /** the container has a mount namespace other than the runtime's (hasMountNs) */
+  mntns: boolean;
+  /** the propagation given to / before the root switch (rootfsPropagation; default rslave) */
+  rootProp: number;
+}
+
+/**
+ * config.json → the launch plan: one call per spec field, in the order the stub runs them (docs/ARCHITECTURE.md,
+ * "Order of steps"; crun's container_init_setup). The config passed config/rules.ts's planProblems (create runs
+ * them first): nothing here checks it again; a throw here is a host fact's.
+ */
 export function buildPlan(spec: Spec, facts: HostFacts, o: PlanOptions): Plan {
-  // the config passed config/rules.ts's planProblems (create runs them first): nothing here checks it again
-  const proc = spec.process!;
-  const linux = spec.linux ?? {};
   const ns = planNamespaces(spec);
-  const userns = ns.create.has('user') || ns.join.some((j) => j.type === 'user');
-  const s: Step[] = [];
+  const mntns = hasMountNs(ns, facts);
+  const c: PlanCtx = { spec, facts, o, ns, userns: ns.create.has('user') || ns.join.some((j) => j.type === 'user'), mntns, rootProp: rootPropagation(spec) };
+  const proc = spec.process!;
+  const m = mountsPlan(c);
   const cgroupJoin = cgroupJoinSteps(o.cgroupJoin);
+  const p = processSteps(spec, {
+    facts, consoleFd: o.fds.console, mountConsole: true, extraEnv: o.extraEnv, readyBeforeExec: true, seccomp: seccompOf(spec),
+  });
+  const steps: Step[] = [
+    // 0. the v1 cgroups, before anything else (the cgroup2 one at FORK)
+    ...cgroupJoin.tasks,
+    // 1. file descriptors, the stub's own settings
+    ...fdSteps(o),
+    ...oomScoreAdjSteps(c),
+    // bind sources opened here, with the host's credentials, when a user namespace is entered (mounts below)
+    ...m.sources,
+    // 2. namespaces: join by path (user first), then create
+    ...namespacesSteps(ns),
+    ...timeOffsetsSteps(c),
+    // 3. the container init
+    ...cgroupJoin.forkInto, step('FORK'), step('WAIT_PARENT'),
+    ...netDevicesSteps(c),
+    ...initCPUAffinitySteps(),
+    ...cgroupNamespaceSteps(ns),
+    // 4. rootfs
+    ...rootfsPropagationSteps(c),
+    ...rootPathSteps(c),
+    // 5. mounts, devices, cwd
+    ...m.steps,
+    ...devicesSteps(c, m),
+    ...cwdSteps(spec),
+    ...devConsoleSteps(c, m),
+    // 6-7. create-time hooks
+    ...createRuntimeHooksSteps(spec),
+    ...createContainerHooksSteps(spec),
+    // 8. the new root, its propagation, names and sysctls (before the masks and read-only paths, which make
+    // /proc/sys read-only)
+    ...pivotRootSteps(c),
+    ...rootfsPropagationAfterPivotSteps(c, false),
+    ...hostnameSteps(spec),
+    ...domainnameSteps(spec),
+    ...sysctlSteps(spec),
+    // 9. read-only tmpfs mounts (mounted writable until now), masked and read-only paths, read-only root
+    ...m.readonly,
+    ...maskedPathsSteps(spec),
+    ...readonlyPathsSteps(spec),
+    ...rootReadonlySteps(spec),
+    ...rootfsPropagationAfterPivotSteps(c, true),
+    // 10. the process
+    ...p.setup,
+    // 11. wait for start, then exec
+    step('READY'), step('WAIT_START', u64(o.fds.listen)),
+    ...startContainerHooksSteps(spec),
+    ...p.beforeExec,
+    step('EXEC', strv(proc.args!), strv(p.env)),
+  ];
+  return { steps, ns, createHooks: createHooksOnSync(spec) };
+}
 
-  // 0. the v1 cgroups, before anything else (the cgroup2 one at FORK)
-  s.push(...cgroupJoin.tasks);
-  // 1. file descriptors
-  s.push(step('CLOSE', u64(o.fds.memfd)));
-  s.push(step('CLOEXEC_FROM', u64(3 + o.fds.preserve)));
-  // the stub's first process, as root of the host's user namespace (FORK's child inherits the value): in a new
-  // user namespace the non-dumpable stub's /proc/self files belong to the host's root (runc writes it there too)
-  // (unprivileged: that file is not the caller's to write; runts writes /proc/<stub>/oom_score_adj at USERMAP,
-  // while the stub is dumpable)
-  if (proc.oomScoreAdj !== undefined && !o.unprivileged) s.push(step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(proc.oomScoreAdj))));
+/** The fds the stub must not keep: the memfd it was run from, everything above the preserved ones. */
+function fdSteps(o: PlanOptions): Step[] {
+  return [step('CLOSE', u64(o.fds.memfd)), step('CLOEXEC_FROM', u64(3 + o.fds.preserve))];
+}
 
-  // bind sources opened here, with the host's credentials, when a user namespace is entered (mounts below)
-  const sourcesAt = s.length;
+/**
+ * process.oomScoreAdj: written by the stub's first process, as root of the host's user namespace (FORK's child
+ * inherits the value): in a new user namespace the non-dumpable stub's /proc/self files belong to the host's root
+ * (runc writes it there too). Unprivileged: that file is not the caller's to write; runts writes
+ * /proc/<stub>/oom_score_adj at USERMAP, while the stub is dumpable.
+ */
+function oomScoreAdjSteps({ spec, o }: PlanCtx): Step[] {
+  const v = spec.process!.oomScoreAdj;
+  return v !== undefined && !o.unprivileged ? [step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(v)))] : [];
+}
 
-  // 2. namespaces: join by path (user first), then create
+/**
+ * linux.namespaces: join by path (user first), then create (user first, then all others in one UNSHARE). The
+ * cgroup namespace comes after runts has put the init into its cgroup (cgroupNamespaceSteps), so that cgroup is
+ * its root.
+ */
+function namespacesSteps(ns: NsPlan): Step[] {
+  const s: Step[] = [];
   for (const j of ns.join) {
     s.push(step('SETNS', str(j.path), u64(CLONE[j.type])));
     // as runc: root of the joined user namespace (the host's ids are not mapped there: what the stub creates
     // would fail with EOVERFLOW)
     if (j.type === 'user') s.push(step('SETID_ROOT'));
   }
-  if (ns.create.has('user')) {
-    s.push(step('UNSHARE', u64(CLONE.user)), step('USERMAP'), step('SETID_ROOT'));
-  }
+  if (ns.create.has('user')) s.push(step('UNSHARE', u64(CLONE.user)), step('USERMAP'), step('SETID_ROOT'));
   let flags = 0;
-  // the cgroup namespace comes after runts has put the init into its cgroup (below), so that cgroup is its root
   for (const t of ns.create) if (t !== 'user' && t !== 'cgroup') flags |= CLONE[t];
   if (flags) s.push(step('UNSHARE', u64(flags)));
-  if (ns.create.has('time')) {
-    const offs = timeOffsets(spec);
-    if (offs) s.push(step('TIMENS_OFFSETS', str(offs)));
-  }
+  return s;
+}
 
-  // 3. the container init
-  s.push(...cgroupJoin.forkInto, step('FORK'), step('WAIT_PARENT'));
-  // runts has moved the network devices by now (at PID): their addresses and state, from inside
+/** linux.timeOffsets: written to the new time namespace before any process is in it (before FORK). */
+function timeOffsetsSteps({ spec, ns }: PlanCtx): Step[] {
+  if (!ns.create.has('time')) return [];
+  const offs = timeOffsets(spec);
+  return offs ? [step('TIMENS_OFFSETS', str(offs))] : [];
+}
+
+/** linux.netDevices: runts has moved the devices by now (at PID): their addresses and state, from inside. */
+function netDevicesSteps({ spec, ns, facts, o }: PlanCtx): Step[] {
   const nd = netDevices(spec, ns, facts).map((d) => {
     const addrs = o.netAddrs?.[d.host];
     // a host fact (the devices in runts' network namespace), not a rule of the config
     if (!addrs) throw new RuntimeError(`linux.netDevices: device "${d.host}" does not exist in runts' network namespace`);
     return { ...d, addrs };
   });
-  s.push(...netDeviceSteps(nd));
-  // the init is in its cgroups: its CPU affinity is reset to every CPU the cpuset allows, not runts' own (as
-  // runc); execCPUAffinity is for exec'd processes only (config.md)
-  s.push(affinityPlan(undefined).after!);
-  if (ns.create.has('cgroup')) s.push(step('UNSHARE', u64(CLONE.cgroup)));
+  return netDeviceSteps(nd);
+}
 
-  // 4. rootfs
-  // runc's prepareRoot: the configured propagation on / first (default rslave), so that a recursive value reaches
-  // the copies of the host's mounts below the rootfs (rshared keeps them peers of the host's: Kubernetes'
-  // Bidirectional volumes)
-  let rootProp = MS.SLAVE | MS.REC;
-  const rp = linux.rootfsPropagation;
-  if (rp) {
-    // unbindable: private now (an unbindable rootfs cannot be bound onto itself), unbindable after pivot_root
-    rootProp = rp.includes('unbindable') ? (PROPAGATION[rp] & MS.REC) | MS.PRIVATE : PROPAGATION[rp];
-  }
-  const mntns = hasMountNs(ns, facts);
-  if (!mntns) {
-    // the runtime's mount namespace: "/" and the host's mounts are never touched. The rootfs is bound onto a
-    // directory of the state dir and made private at once, so every mount below is a mount of this tree only
-    // (nothing propagates to or from the host) and delete removes them all (container/hostmounts.ts).
-    // not a rule of the config: create always passes the directory
-    if (!o.hostRoot) throw new RuntimeError('linux.namespaces: a container without a mount namespace needs a state directory');
-    s.push(step('MOUNT', str(o.rootfs), str(o.hostRoot), str(''), u64(MS.BIND | MS.REC), str(''), u64(0)));
-    s.push(step('MOUNT', str(''), str(o.hostRoot), str(''), u64(MS.PRIVATE | MS.REC), str(''), u64(0)));
-  } else s.push(step('MOUNT', str(''), str('/'), str(''), u64(rootProp), str(''), u64(0)));
-  // the mount holding the rootfs may be shared, which pivot_root refuses and through which the bind below would
-  // show on the host: it becomes a slave (runc makes it private; a slave still receives the host's mounts, and so
-  // does the rootfs bound from it, for slave; private is applied to the new / after pivot_root). A shared / itself
-  // becomes a slave too (MS_MOVE onto a shared / would propagate the rootfs to its peers); mounts below / keep the
-  // propagation just set
-  if (mntns && (!(rootProp & MS.REC) || (rootProp & MS.SHARED))) {
+/**
+ * The init is in its cgroups: its CPU affinity is reset to every CPU the cpuset allows, not runts' own (as runc);
+ * process.execCPUAffinity is for exec'd processes only (config.md).
+ */
+function initCPUAffinitySteps(): Step[] {
+  return [affinityPlan(undefined).after!];
+}
+
+/** linux.namespaces' cgroup namespace, created once the init is in its cgroup. */
+function cgroupNamespaceSteps(ns: NsPlan): Step[] {
+  return ns.create.has('cgroup') ? [step('UNSHARE', u64(CLONE.cgroup))] : [];
+}
+
+/**
+ * linux.rootfsPropagation (default rslave) as given to / before the root switch; unbindable: private now (an
+ * unbindable rootfs cannot be bound onto itself), unbindable after pivot_root.
+ */
+function rootPropagation(spec: Spec): number {
+  const rp = spec.linux?.rootfsPropagation;
+  if (!rp) return MS.SLAVE | MS.REC;
+  return rp.includes('unbindable') ? (PROPAGATION[rp] & MS.REC) | MS.PRIVATE : PROPAGATION[rp];
+}
+
+/**
+ * linux.rootfsPropagation, runc's prepareRoot: the configured propagation on / first, so that a recursive value
+ * reaches the copies of the host's mounts below the rootfs (rshared keeps them peers of the host's: Kubernetes'
+ * Bidirectional volumes). The mount holding the rootfs may be shared, which pivot_root refuses and through which
+ * the rootfs bind would show on the host: it becomes a slave (runc makes it private; a slave still receives the
+ * host's mounts, and so does the rootfs bound from it, for slave; private is applied to the new / after
+ * pivot_root). A shared / itself becomes a slave too (MS_MOVE onto a shared / would propagate the rootfs to its
+ * peers); mounts below / keep the propagation just set. Without a mount namespace nothing of the host's is touched.
+ */
+function rootfsPropagationSteps({ facts, mntns, rootProp }: PlanCtx): Step[] {
+  if (!mntns) return [];
+  const s = [step('MOUNT', str(''), str('/'), str(''), u64(rootProp), str(''), u64(0))];
+  if (!(rootProp & MS.REC) || (rootProp & MS.SHARED)) {
     const parent = mountPointOf(facts.mounts, facts.rootfsReal);
     if (rootProp & MS.SHARED && parent !== '/') s.push(step('MOUNT', str(''), str('/'), str(''), u64(MS.SLAVE), str(''), u64(0)));
     s.push(step('MOUNT', str(''), str(parent), str(''), u64(MS.SLAVE), str(''), u64(0)));
   }
-  if (mntns) s.push(step('MOUNT', str(o.rootfs), str(o.rootfs), str(''), u64(MS.BIND | MS.REC), str(''), u64(0)));
-  s.push(step('ROOTFS', str(mntns ? o.rootfs : o.hostRoot!)));
+  return s;
+}
 
-  // 5. mounts, devices, cwd
+/**
+ * root.path: bound onto itself (pivot_root needs a mount), and made the stub's root for path resolution (ROOTFS).
+ * Without a mount namespace, in the runtime's mount namespace, "/" and the host's mounts are never touched: the
+ * rootfs is bound onto a directory of the state dir and made private at once, so every mount below is a mount of
+ * this tree only (nothing propagates to or from the host) and delete removes them all (container/hostmounts.ts).
+ */
+function rootPathSteps({ o, mntns }: PlanCtx): Step[] {
+  if (mntns) {
+    return [step('MOUNT', str(o.rootfs), str(o.rootfs), str(''), u64(MS.BIND | MS.REC), str(''), u64(0)), step('ROOTFS', str(o.rootfs))];
+  }
+  // not a rule of the config: create always passes the directory
+  if (!o.hostRoot) throw new RuntimeError('linux.namespaces: a container without a mount namespace needs a state directory');
+  return [
+    step('MOUNT', str(o.rootfs), str(o.hostRoot), str(''), u64(MS.BIND | MS.REC), str(''), u64(0)),
+    step('MOUNT', str(''), str(o.hostRoot), str(''), u64(MS.PRIVATE | MS.REC), str(''), u64(0)),
+    step('ROOTFS', str(o.hostRoot)),
+  ];
+}
+
+/** mounts: what mountSteps (mounts.ts) needs from the namespaces, the host's cgroup hierarchies and the LSMs. */
+function mountsPlan({ spec, facts, o, ns, userns, rootProp }: PlanCtx): MountSteps {
+  const linux = spec.linux ?? {};
   // a cgroup mount needs the host's hierarchies
   let cgroupV1: MountContext['cgroupV1'] = [];
   let cgroupBinds: MountContext['cgroupBinds'];
@@ -188,66 +296,105 @@ export function buildPlan(spec: Spec, facts: HostFacts, o: PlanOptions): Plan {
   // sysfs needs a network namespace owned by the user namespace: with the runtime's own (none listed), /sys is
   // bound instead (runc's fallback for rootless containers); a joined one is taken to be the container's
   const sysfsBind = userns && !ns.create.has('network') && !ns.join.some((j) => j.type === 'network');
-  const m = mountSteps(spec, { bundle: o.bundle, userns, cgroupV1, cgroupBinds, mountContext: mountContext(spec, facts), bindTrees, treePropagation, containerUserns, sysfsBind, cgroup2Bind });
-  s.splice(sourcesAt, 0, ...m.sources);
-  s.push(...m.steps);
-  if (!m.bindDev) {
-    s.push(...deviceSteps(spec, userns || !!o.inUserNs, true));
-    s.push(...devSymlinks(facts.kcore));
-  } else if (linux.devices?.length) {
-    s.push(...deviceSteps(spec, userns || !!o.inUserNs, false));
-  }
-  s.push(step('MKDIR', str(proc.cwd), u64(0o755)));
-  // a read-only /dev is made read-only after the console is set up (runc's order): its mount point first
-  if (m.roDev && proc.terminal) s.push(step('MKNOD', str('/dev/console'), u64(0o100600), u64(0), u64(0), u64(0)));
+  return mountSteps(spec, { bundle: o.bundle, userns, cgroupV1, cgroupBinds, mountContext: mountContext(spec, facts), bindTrees, treePropagation, containerUserns, sysfsBind, cgroup2Bind });
+}
 
-  // 6-7. create-time hooks
+/**
+ * linux.devices, with the default devices and the /dev symlinks when /dev is not bound from the host; in a user
+ * namespace (the container's, or the one runts runs in) the host's nodes are bound instead of made.
+ */
+function devicesSteps({ spec, facts, o, userns }: PlanCtx, m: MountSteps): Step[] {
+  const bind = userns || !!o.inUserNs;
+  if (!m.bindDev) return [...deviceSteps(spec, bind, true), ...devSymlinks(facts.kcore)];
+  return spec.linux?.devices?.length ? deviceSteps(spec, bind, false) : [];
+}
+
+/** process.cwd: made in the rootfs when missing (entered by the process steps). */
+function cwdSteps(spec: Spec): Step[] {
+  return [step('MKDIR', str(spec.process!.cwd), u64(0o755))];
+}
+
+/** process.terminal with a read-only /dev: its /dev/console mount point made now (runc's order: ro after the console). */
+function devConsoleSteps({ spec }: PlanCtx, m: MountSteps): Step[] {
+  return m.roDev && spec.process!.terminal ? [step('MKNOD', str('/dev/console'), u64(0o100600), u64(0), u64(0), u64(0))] : [];
+}
+
+/** hooks.prestart and hooks.createRuntime: run by runts in its own namespaces, when the stub says SYNC. */
+function createHooksOnSync(spec: Spec): boolean {
   const hooks = spec.hooks ?? {};
-  const createHooks = !!(hooks.prestart?.length || hooks.createRuntime?.length);
-  if (createHooks) s.push(step('SYNC', u64(SyncCode.CREATE_HOOKS)));
-  (hooks.createContainer ?? []).forEach((h, i) => s.push(hookStep(h, `createContainer hook #${i}`)));
+  return !!(hooks.prestart?.length || hooks.createRuntime?.length);
+}
 
-  // 8. the new root
-  if (!mntns) {
-    // without a mount namespace: chroot, whatever --no-pivot says (MS_MOVE onto the host's / is out of question)
-    s.push(step('CHROOT', str('')));
-  } else if (o.noPivot) {
-    // no full procfs/sysfs of the host may stay in the container's mount namespace (runc's msMoveRoot)
-    for (const p of revealingMounts(facts.mounts, facts.rootfsReal)) s.push(step('UMOUNT', str(p), u64(UmountHow.COVER)));
-    s.push(step('MOVE_ROOT'));
-  } else {
-    s.push(step('PIVOT_ROOT'));
-  }
-  // the configured propagation on the new / (runc: right after pivot_root); unbindable after the masked and
-  // read-only paths, which bind /dev/null and the paths themselves (a bind from an unbindable mount fails).
-  // Without a mount namespace the root is private already.
-  const finalProp = mntns && rp && step('MOUNT', str(''), str('/'), str(''), u64(PROPAGATION[rp]), str(''), u64(0));
-  if (finalProp && !rp.includes('unbindable')) s.push(finalProp);
-  // names and sysctls: before the masks and read-only paths, which make /proc/sys read-only
-  if (spec.hostname) s.push(step('HOSTNAME', str(spec.hostname)));
-  if (spec.domainname) s.push(step('DOMAINNAME', str(spec.domainname)));
-  for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
-    s.push(step('WRITE_FILE', str('/proc/sys/' + k.replace(/\./g, '/')), str(v)));
-  }
+function createRuntimeHooksSteps(spec: Spec): Step[] {
+  return createHooksOnSync(spec) ? [step('SYNC', u64(SyncCode.CREATE_HOOKS))] : [];
+}
 
-  // 9. read-only tmpfs mounts (mounted writable until now), masked and read-only paths, read-only root
-  s.push(...m.readonly);
-  for (const p of linux.maskedPaths ?? []) s.push(step('MASK', str(p)));
-  for (const p of linux.readonlyPaths ?? []) s.push(step('READONLY', str(p)));
-  if (spec.root?.readonly) s.push(step('MOUNT', str(''), str('/'), str(''), u64(MS.REMOUNT | MS.BIND | MS.RDONLY), str(''), u64(How.KEEP_LOCKED)));
-  if (finalProp && rp.includes('unbindable')) s.push(finalProp);
+/** hooks.createContainer: in the container's namespaces, before the root switch. */
+function createContainerHooksSteps(spec: Spec): Step[] {
+  return (spec.hooks?.createContainer ?? []).map((h, i) => hookStep(h, `createContainer hook #${i}`));
+}
 
-  // 10. the process
-  const sc = linux.seccomp !== undefined ? seccompPlan(linux.seccomp) : undefined;
-  const p = processSteps(spec, {
-    facts, consoleFd: o.fds.console, mountConsole: true, extraEnv: o.extraEnv, readyBeforeExec: true,
-    seccomp: sc && { step: seccompStep(sc), notify: sc.notify },
-  });
-  s.push(...p.setup);
+/**
+ * The root switch: pivot_root; with --no-pivot MS_MOVE and chroot, after covering the host's full procfs and
+ * sysfs (runc's msMoveRoot); without a mount namespace chroot, whatever --no-pivot says (MS_MOVE onto the host's
+ * / is out of question).
+ */
+function pivotRootSteps({ facts, o, mntns }: PlanCtx): Step[] {
+  if (!mntns) return [step('CHROOT', str(''))];
+  if (!o.noPivot) return [step('PIVOT_ROOT')];
+  return [...revealingMounts(facts.mounts, facts.rootfsReal).map((p) => step('UMOUNT', str(p), u64(UmountHow.COVER))), step('MOVE_ROOT')];
+}
 
-  // 11. wait for start, then exec
-  s.push(step('READY'), step('WAIT_START', u64(o.fds.listen)));
-  (hooks.startContainer ?? []).forEach((h, i) => s.push(hookStep(h, `startContainer hook #${i}`)));
-  s.push(...p.beforeExec, step('EXEC', strv(proc.args!), strv(p.env)));
-  return { steps: s, ns, createHooks };
+/**
+ * linux.rootfsPropagation on the new / (runc: right after pivot_root); unbindable (`unbindable` true) after the
+ * masked and read-only paths, which bind /dev/null and the paths themselves (a bind from an unbindable mount
+ * fails). Without a mount namespace the root is private already.
+ */
+function rootfsPropagationAfterPivotSteps({ spec, mntns }: PlanCtx, unbindable: boolean): Step[] {
+  const rp = spec.linux?.rootfsPropagation;
+  if (!mntns || !rp || rp.includes('unbindable') !== unbindable) return [];
+  return [step('MOUNT', str(''), str('/'), str(''), u64(PROPAGATION[rp]), str(''), u64(0))];
+}
+
+/** hostname (checkNamespaces: in a new uts namespace). */
+function hostnameSteps(spec: Spec): Step[] {
+  return spec.hostname ? [step('HOSTNAME', str(spec.hostname))] : [];
+}
+
+/** domainname (checkNamespaces: in a new uts namespace). */
+function domainnameSteps(spec: Spec): Step[] {
+  return spec.domainname ? [step('DOMAINNAME', str(spec.domainname))] : [];
+}
+
+/** linux.sysctl: written under /proc/sys (checkSysctl: namespaced keys, in the container's namespaces). */
+function sysctlSteps(spec: Spec): Step[] {
+  return Object.entries(spec.linux?.sysctl ?? {}).map(([k, v]) => step('WRITE_FILE', str('/proc/sys/' + k.replace(/\./g, '/')), str(v)));
+}
+
+/** linux.maskedPaths: /dev/null over a file, an empty read-only tmpfs over a directory. */
+function maskedPathsSteps(spec: Spec): Step[] {
+  return (spec.linux?.maskedPaths ?? []).map((p) => step('MASK', str(p)));
+}
+
+/** linux.readonlyPaths: bound onto themselves read-only. */
+function readonlyPathsSteps(spec: Spec): Step[] {
+  return (spec.linux?.readonlyPaths ?? []).map((p) => step('READONLY', str(p)));
+}
+
+/** root.readonly: / remounted read-only, keeping the flags the kernel locks. */
+function rootReadonlySteps(spec: Spec): Step[] {
+  return spec.root?.readonly ? [step('MOUNT', str(''), str('/'), str(''), u64(MS.REMOUNT | MS.BIND | MS.RDONLY), str(''), u64(How.KEEP_LOCKED))] : [];
+}
+
+/** linux.seccomp: the SECCOMP step, and whether it hands a listener fd to runts (processSteps places it). */
+function seccompOf(spec: Spec): ProcessOptions['seccomp'] {
+  const seccomp = spec.linux?.seccomp;
+  if (seccomp === undefined) return undefined;
+  const sc = seccompPlan(seccomp);
+  return { step: seccompStep(sc), notify: sc.notify };
+}
+
+/** hooks.startContainer: in the container, after start, right before the process is executed. */
+function startContainerHooksSteps(spec: Spec): Step[] {
+  return (spec.hooks?.startContainer ?? []).map((h, i) => hookStep(h, `startContainer hook #${i}`));
 }
