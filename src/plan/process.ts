@@ -53,18 +53,8 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
   const s: Step[] = [];
   const beforeExec: Step[] = [];
   const user = proc.user ?? { uid: 0, gid: 0 };
-  if (proc.terminal) {
-    // /dev/console is the first process's terminal only: an exec's pty is not mounted there (runc's order).
-    // The pty's owner becomes the process's uid, its group stays devpts' (runc's fixStdioPermissions).
-    s.push(step('CONSOLE', u64(o.consoleFd!), u64(proc.consoleSize?.height ?? 0), u64(proc.consoleSize?.width ?? 0),
-      u64(o.mountConsole ? 1 : 0), u64(user.uid)));
-  }
-  for (const r of proc.rlimits ?? []) s.push(step('RLIMIT', u64(RLIMITS[r.type]), u64(rlimitValue(r.soft)), u64(rlimitValue(r.hard))));
-  if (linux.personality) s.push(step('PERSONALITY', u64(PERSONALITY[linux.personality.domain])));
+  s.push(...terminalSteps(spec, o), ...rlimitsSteps(spec), ...personalitySteps(spec), ...capabilitiesBoundingSteps(spec));
   const caps = proc.capabilities;
-  if (caps) {
-    s.push(step('CAPS_BOUNDING', u64(capMask(caps.bounding, 'process.capabilities.bounding'))));
-  }
   const effective = caps ? capMask(caps.effective, 'process.capabilities.effective') : undefined;
   // Seccomp: SECCOMP builds the filter, SECCOMP_LOAD loads it. Without no_new_privs the kernel only lets a
   // process with CAP_SYS_ADMIN load a filter: when the process is going to lose it, the filter is loaded
@@ -85,23 +75,12 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
   // root-squashed NFS), where a refusal is no error when the first one already entered that directory
   s.push(step('CHDIR', str(proc.cwd), u64(ChdirHow.REFUSAL_OK)));
   if (early && user.uid !== 0) s.push(sc.step, step('SECCOMP_LOAD'));
-  s.push(step('USER', u64(user.uid), u64(user.gid), u64(1), u64v(user.additionalGids ?? [])));
+  s.push(...userSteps(spec));
   if (early && user.uid === 0) s.push(sc.step, step('SECCOMP_LOAD'));
-  if (caps) {
-    s.push(step('CAPS',
-      u64(effective!),
-      u64(capMask(caps.permitted, 'process.capabilities.permitted')),
-      u64(capMask(caps.inheritable, 'process.capabilities.inheritable')),
-      u64(ambientMask(caps))));
-  }
-  if (proc.noNewPrivileges) s.push(step('NO_NEW_PRIVS'));
-  s.push(step('UMASK', u64(user.umask ?? 0o022)));
+  s.push(...capabilitiesSteps(spec, effective), ...noNewPrivilegesSteps(spec), ...umaskSteps(spec));
   s.push(step('CHDIR', str(proc.cwd), u64(ChdirHow.SAME_OK)));
-  const env = [...(proc.env ?? [])];
-  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${homeOf(o.facts.passwd, user.uid)}`);
-  env.push(...(o.extraEnv ?? []));
-  const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) || DEFAULT_PATH;
-  s.push(step('LOOKUP', str(proc.args![0]), str(pathVar)));
+  const env = envOf(spec, o);
+  s.push(...argsSteps(spec, env));
   if (sc && !early) {
     s.push(sc.step);
     if (sc.notify && o.readyBeforeExec) s.push(step('SECCOMP_LOAD'));
@@ -110,3 +89,75 @@ export function processSteps(spec: Spec, o: ProcessOptions): ProcessPlan {
 
   return { setup: s, beforeExec, env };
 }
+
+/**
+ * process.terminal, process.consoleSize: the pty from the console socket on fds 0-2; bound over /dev/console for
+ * the first process only (an exec's pty is not mounted there: runc's order). The pty's owner becomes the
+ * process's uid, its group stays devpts' (runc's fixStdioPermissions).
+ */
+function terminalSteps(spec: Spec, o: ProcessOptions): Step[] {
+  const proc = spec.process!;
+  if (!proc.terminal) return [];
+  return [step('CONSOLE', u64(o.consoleFd!), u64(proc.consoleSize?.height ?? 0), u64(proc.consoleSize?.width ?? 0),
+    u64(o.mountConsole ? 1 : 0), u64(proc.user?.uid ?? 0))];
+}
+
+/** process.rlimits (checkRlimits: known types, soft not above hard). */
+function rlimitsSteps(spec: Spec): Step[] {
+  return (spec.process!.rlimits ?? []).map((r) => step('RLIMIT', u64(RLIMITS[r.type]), u64(rlimitValue(r.soft)), u64(rlimitValue(r.hard))));
+}
+
+/** linux.personality (checkPersonality: LINUX or LINUX32). */
+function personalitySteps(spec: Spec): Step[] {
+  const p = spec.linux?.personality;
+  return p ? [step('PERSONALITY', u64(PERSONALITY[p.domain]))] : [];
+}
+
+/** process.capabilities.bounding: dropped while the process is still root. */
+function capabilitiesBoundingSteps(spec: Spec): Step[] {
+  const caps = spec.process!.capabilities;
+  return caps ? [step('CAPS_BOUNDING', u64(capMask(caps.bounding, 'process.capabilities.bounding')))] : [];
+}
+
+/** process.user: uid, gid and additionalGids (setgroups as well: 1). */
+function userSteps(spec: Spec): Step[] {
+  const user = spec.process!.user ?? { uid: 0, gid: 0 };
+  return [step('USER', u64(user.uid), u64(user.gid), u64(1), u64v(user.additionalGids ?? []))];
+}
+
+/** process.capabilities: effective (given, read once by processSteps), permitted, inheritable, ambient. */
+function capabilitiesSteps(spec: Spec, effective: bigint | undefined): Step[] {
+  const caps = spec.process!.capabilities;
+  if (!caps) return [];
+  return [step('CAPS',
+    u64(effective!),
+    u64(capMask(caps.permitted, 'process.capabilities.permitted')),
+    u64(capMask(caps.inheritable, 'process.capabilities.inheritable')),
+    u64(ambientMask(caps)))];
+}
+
+/** process.noNewPrivileges */
+function noNewPrivilegesSteps(spec: Spec): Step[] {
+  return spec.process!.noNewPrivileges ? [step('NO_NEW_PRIVS')] : [];
+}
+
+/** process.user.umask (default 0022). */
+function umaskSteps(spec: Spec): Step[] {
+  return [step('UMASK', u64(spec.process!.user?.umask ?? 0o022))];
+}
+
+/** process.env, with HOME from the rootfs's passwd when not set, and the extra environment (LISTEN_FDS...). */
+function envOf(spec: Spec, o: ProcessOptions): string[] {
+  const proc = spec.process!;
+  const env = [...(proc.env ?? [])];
+  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${homeOf(o.facts.passwd, proc.user?.uid ?? 0)}`);
+  env.push(...(o.extraEnv ?? []));
+  return env;
+}
+
+/** process.args[0]: looked up in the container's PATH (env's, else the default) before EXEC. */
+function argsSteps(spec: Spec, env: string[]): Step[] {
+  const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) || DEFAULT_PATH;
+  return [step('LOOKUP', str(spec.process!.args![0]), str(pathVar))];
+}
+
