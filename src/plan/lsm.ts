@@ -9,6 +9,7 @@ import { checkMountLabel, checkProcessLsm, throwFirst } from '../config/rules';
 export function lsmSteps(spec: Spec, lsm: HostFacts['lsm']): Step[] {
   const proc = spec.process!;
   const out: Step[] = [];
+  // a host fact (which LSMs this host has), not a rule of the config: checked here, where the facts are
   if (proc.apparmorProfile || proc.selinuxLabel) throwFirst(checkProcessLsm(spec, lsm));
   if (proc.apparmorProfile) {
     out.push(step('WRITE_FILE', str(lsm.apparmorExecFile), str(`exec ${proc.apparmorProfile}`)));
@@ -23,6 +24,7 @@ export function lsmSteps(spec: Spec, lsm: HostFacts['lsm']): Step[] {
 export function mountContext(spec: Spec, facts: Pick<HostFacts, 'lsm'>): string | undefined {
   const label = spec.linux?.mountLabel;
   if (!label) return undefined;
+  // a host fact (SELinux or not), not a rule of the config
   throwFirst(checkMountLabel(spec, { apparmor: false, selinux: facts.lsm.selinux }));
   return `context="${label}"`;
 }

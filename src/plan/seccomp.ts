@@ -3,7 +3,7 @@
 // before anything exists. Syscall names are left to the stub: a name its libseccomp does not know is skipped, as
 // runc does (a profile lists syscalls of newer kernels and other architectures).
 import { ACTIONS, ARCHS, FLAGS, OPERATORS, SCMP_ACT } from '../config/tables';
-import { seccompErrno, seccompProblems, throwFirst } from '../config/rules';
+import { seccompErrno } from '../config/rules';
 import type { Seccomp } from '../config/types';
 import { Step, step, strv, u64, u64v } from './encode';
 
@@ -39,9 +39,8 @@ export function actionValue(name: string, errnoRet: number | undefined): number 
 
 const u64Of = (v: number | bigint): bigint => (typeof v === 'bigint' ? v : BigInt(v));
 
-/** Convert linux.seccomp; throws the first of seccompProblems (config/rules.ts), naming the field at fault. */
+/** Convert linux.seccomp (checked by config/rules.ts's checkSeccomp: seccompProblems). */
 export function seccompPlan(c: Seccomp): SeccompPlan {
-  throwFirst(seccompProblems(c));
   const def = actionValue(c.defaultAction, c.defaultErrnoRet);
 
   const archs: number[] = [];

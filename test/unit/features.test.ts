@@ -16,9 +16,12 @@ import { parseOptions } from '../../src/plan/mounts';
 import { planNamespaces } from '../../src/plan/namespaces';
 import { netDevices } from '../../src/plan/netdev';
 import { memoryPolicyStep } from '../../src/plan/procfields';
-import { checkMemoryPolicy, checkNamespaceTypes, checkUserNamespace, throwFirst } from '../../src/config/rules';
-import { actionValue, seccompPlan } from '../../src/plan/seccomp';
+import { checkMemoryPolicy, checkNamespaceTypes, checkUserNamespace, seccompProblems, throwFirst } from '../../src/config/rules';
+import { actionValue, seccompPlan as planOnly } from '../../src/plan/seccomp';
 import { checkIntelRdt } from '../../src/container/rdt';
+
+/** create's order: the rule (config/rules.ts's checkSeccomp) first, then the planner */
+const seccompPlan = (c: any) => { throwFirst(seccompProblems(c)); return planOnly(c); };
 
 const REPO = path.resolve(__dirname, '..', '..');
 const schema = (f: string) => JSON.parse(fs.readFileSync(path.join(REPO, 'schema', f), 'utf8'));

@@ -5,6 +5,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 import { ACTIONS, ARCHS, FLAGS, OPERATORS, seccompPlan, seccompStep } from '../../src/plan/seccomp';
+import { seccompProblems, throwFirst } from '../../src/config/rules';
+
+/** create's order: the rule (config/rules.ts's checkSeccomp) first, then the planner */
+const checkedPlan = (c: any) => { throwFirst(seccompProblems(c)); return seccompPlan(c); };
 import { processSteps } from '../../src/plan/process';
 import type { Step } from '../../src/plan/encode';
 import { fakeFacts } from './fakefacts';
@@ -67,12 +71,12 @@ describe('seccompPlan: values', () => {
 
   it('NOTIFY rules need listenerPath, and never on write or as the default action (as runc)', () => {
     const rule = { names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' };
-    expect(() => seccompPlan(allow([rule]))).toThrow('linux.seccomp.listenerPath: is required when a rule uses SCMP_ACT_NOTIFY');
+    expect(() => checkedPlan(allow([rule]))).toThrow('linux.seccomp.listenerPath: is required when a rule uses SCMP_ACT_NOTIFY');
     expect(seccompPlan(allow([rule], { listenerPath: '/run/agent.sock' })).notify).toBe(true);
-    expect(() => seccompPlan(allow([{ names: ['read', 'write'], action: 'SCMP_ACT_NOTIFY' }], { listenerPath: '/x' }))).toThrow('linux.seccomp.syscalls[0].names: SCMP_ACT_NOTIFY cannot be used for write');
+    expect(() => checkedPlan(allow([{ names: ['read', 'write'], action: 'SCMP_ACT_NOTIFY' }], { listenerPath: '/x' }))).toThrow('linux.seccomp.syscalls[0].names: SCMP_ACT_NOTIFY cannot be used for write');
     // the runtime's other syscalls after the load come once the agent has the fd: allowed, as in runc
     expect(seccompPlan(allow([{ names: ['read', 'close', 'sendmsg', 'execve'], action: 'SCMP_ACT_NOTIFY' }], { listenerPath: '/x' })).notify).toBe(true);
-    expect(() => seccompPlan({ defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/x' })).toThrow('linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action');
+    expect(() => checkedPlan({ defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/x' })).toThrow('linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action');
   });
 
   it('the step: default, archs, flags, names, rules, enosys, bound names', () => {
@@ -122,7 +126,7 @@ describe('seccompPlan: errors name the field', () => {
     ['no names', allow([{ names: [], action: 'SCMP_ACT_ERRNO' }]), 'linux.seccomp.syscalls[0].names: must list at least one syscall'],
   ];
   for (const [what, cfg, msg] of cases) {
-    it(what, () => expect(() => seccompPlan(cfg)).toThrow(msg));
+    it(what, () => expect(() => checkedPlan(cfg)).toThrow(msg));
   }
 });
 
