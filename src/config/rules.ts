@@ -1,8 +1,9 @@
 // The rules of config.json that a JSON Schema cannot state (cross-field rules, paths, namespaces), each once,
 // each a named function returning every problem it finds as { field, message }.
 //
-// Two callers: `create` (config/validate.ts runs DOC_RULES on every config.json it loads; the planner calls the
-// plan rules where it needs them) throws the first problem; `runts validate` (commands/validate.ts) collects
+// Two callers: `create` (config/validate.ts runs DOC_RULES on every config.json it loads; container/launch.ts runs
+// planProblems before the planner, which assumes a config they accept; exec runs checkProcessFields on its
+// process) throws the first problem; `runts validate` (commands/validate.ts) collects
 // them all. DOC_RULES read the document defensively (it may have failed the schema); the plan rules assume a
 // document that passed the schema (validate guards them). Host facts are passed in, never read here.
 import * as path from 'path';
@@ -244,7 +245,7 @@ export const DOC_RULES: ReadonlyArray<(doc: Obj) => Problem[]> = [
 ];
 
 // ---------------------------------------------------------------------------------------------------------
-// Plan rules (a document that passed the schema; called by the planner where it needs them)
+// Plan rules (a document that passed the schema; run by create before the planner, see planProblems)
 
 /** The facts of the host some rules need (gathered by the caller). */
 export interface HostNsFacts {
