@@ -305,6 +305,19 @@ describe('plan rules', () => {
     expect(planProblems(s).map((p) => p.field)).toEqual(['root.path', 'process.rlimits[0].type', 'linux.cgroupsPath']);
     function planProblems(x: any) { return R.planProblems(x, '/b', noHost); }
   });
+  it('planProblems: the value rules the planner used to hold, and the options create knows', () => {
+    const s = spec({
+      process: { args: ['sh'], cwd: '/', terminal: true, scheduler: { policy: 'SCHED_OTHER', nice: 20 }, ioPriority: { class: 'IOPRIO_CLASS_BE', priority: 9 }, execCPUAffinity: { final: 'x' } },
+      linux: { namespaces: [{ type: 'mount' }, { type: 'time' }, { type: 'nope' }], timeOffsets: { realtime: {} }, rootfsPropagation: 'rprivate', devices: [{ path: '/dev/x', type: 'q' }], personality: { domain: 'LINUX64' }, memoryPolicy: { mode: 'MPOL_BIND' } },
+    });
+    expect(R.planProblems(s, '/b', noHost, { noPivot: true, console: false }).map((p) => p.field)).toEqual([
+      '', 'process.scheduler.nice', 'process.ioPriority.priority', 'process.execCPUAffinity.final', 'linux.namespaces[2].type',
+      'linux.timeOffsets', 'linux.rootfsPropagation', 'linux.devices[0].type', 'linux.personality.domain', 'linux.memoryPolicy.nodes',
+    ]);
+    // validate knows neither --no-pivot nor the console socket
+    expect(R.planProblems(s, '/b', noHost).map((p) => p.field)).not.toContain('');
+    expect(R.planProblems(s, '/b', noHost).map((p) => p.field)).not.toContain('linux.rootfsPropagation');
+  });
   it('throwFirst: create\'s error is the first problem', () => {
     expect(() => R.throwFirst([{ field: 'a.b', message: 'x' }, { field: 'c', message: 'y' }])).toThrow(/^a\.b: x$/);
     expect(() => R.throwFirst([])).not.toThrow();
