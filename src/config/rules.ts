@@ -394,9 +394,7 @@ export function parseList(text: string, field: string, max: number): number[] {
  * and none for the others, runtime/deadline/period only for DEADLINE (which needs runtime and deadline), known flags.
  */
 export function checkScheduler(spec: Spec): Problem[] {
-  const s = spec.process?.scheduler as
-    | { policy: string; nice?: number; priority?: number; flags?: string[]; runtime?: number; deadline?: number; period?: number }
-    | undefined;
+  const s = spec.process?.scheduler;
   if (!s) return [];
   const f = 'process.scheduler';
   if (s.policy === 'SCHED_ISO') return [{ field: `${f}.policy`, message: 'SCHED_ISO is not implemented by Linux' }];
@@ -422,7 +420,7 @@ export function checkScheduler(spec: Spec): Problem[] {
 
 /** process.ioPriority: a known class, a level in 0..7. */
 export function checkIoPriority(spec: Spec): Problem[] {
-  const p = spec.process?.ioPriority as { class: string; priority?: number } | undefined;
+  const p = spec.process?.ioPriority;
   if (!p) return [];
   if (IOPRIO_CLASS[p.class] === undefined) return [{ field: 'process.ioPriority.class', message: `unknown class "${p.class}"` }];
   const level = p.priority ?? 0;
@@ -435,7 +433,7 @@ export function checkIoPriority(spec: Spec): Problem[] {
  * that need nodes; known flags, STATIC and RELATIVE not together, none for DEFAULT and LOCAL.
  */
 export function checkMemoryPolicy(spec: Spec): Problem[] {
-  const m = spec.linux?.memoryPolicy as { mode: string; nodes?: string; flags?: string[] } | undefined;
+  const m = spec.linux?.memoryPolicy;
   if (!m) return [];
   const f = 'linux.memoryPolicy';
   if (MPOL_MODE[m.mode] === undefined) return [{ field: `${f}.mode`, message: `unknown mode "${m.mode}"` }];
@@ -461,7 +459,7 @@ export function checkMemoryPolicy(spec: Spec): Problem[] {
 
 /** process.execCPUAffinity: initial and final, when not empty, CPU lists that parse. */
 export function checkExecCPUAffinity(spec: Spec): Problem[] {
-  const a = spec.process?.execCPUAffinity as { initial?: string; final?: string } | undefined;
+  const a = spec.process?.execCPUAffinity;
   const f = 'process.execCPUAffinity';
   return [
     ...(a?.initial ? listProblems(a.initial, `${f}.initial`, MAX_CPU) : []),
