@@ -3,7 +3,7 @@ import { RuntimeError } from '../errors';
 import type { Hook, Spec } from '../config/types';
 import { How, SyncCode, UmountHow } from './ops';
 import { HostMount, revealingMounts } from './mountinfo';
-import { Step, step, str, strv, u64, u64v } from './encode';
+import { Step, step, str, strv, u64 } from './encode';
 import { CLONE, NsPlan, hasMountNs, idMapText, planNamespaces, timeOffsets } from './namespaces';
 import { MS, MountContext, MountSteps, PROPAGATION, mountSteps } from './mounts';
 import { deviceSteps, devSymlinks } from './devices';
