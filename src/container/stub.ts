@@ -9,6 +9,9 @@ import { embeddedFile, loadNative } from '../native';
 import type { Step } from '../plan/encode';
 import { FrameReader, encodePlan, frame } from '../plan/encode';
 import { Msg } from '../plan/ops';
+import type { LaunchFds, StubFds } from '../plan/fds';
+
+export type { StubFds };
 
 /** Where the init stub binary is (built by `make -C native`). */
 export function stubPath(): string {
@@ -31,20 +34,9 @@ export async function stubMemfd(): Promise<number> {
  * The stub's file descriptors as the child sees them (docs/ARCHITECTURE.md, "Launching the stub"): 3 .. 3+N-1 the
  * preserved fds, then the sync socket, create's exec listen socket, the console socket, the memfd last. The plan
  * is built with these numbers; `stubFds` is the one place that assigns them, `childFdList` places the host's fds
- * at them.
+ * at them (the shape: plan/fds.ts).
  */
-export interface StubFds {
-  /** number of fds passed through to the container (the caller's 3 .. 3+preserve-1, at the same numbers) */
-  preserve: number;
-  sync: number;
-  /** create: the exec listen socket `runts start` connects to */
-  listen?: number;
-  /** the console socket, when process.terminal */
-  console?: number;
-  memfd: number;
-}
-
-export function stubFds(o: { preserve: number; listen: true; console: boolean }): StubFds & { listen: number };
+export function stubFds(o: { preserve: number; listen: true; console: boolean }): LaunchFds;
 export function stubFds(o: { preserve: number; listen?: false; console: boolean }): StubFds;
 export function stubFds(o: { preserve: number; listen?: boolean; console: boolean }): StubFds {
   let next = 3 + o.preserve;

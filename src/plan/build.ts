@@ -7,23 +7,14 @@ import { Step, step, str, strv, u64 } from './encode';
 import { CLONE, NsPlan, hasMountNs, idMapText, planNamespaces, timeOffsets } from './namespaces';
 import { MS, MountContext, MountSteps, PROPAGATION, mountSteps } from './mounts';
 import { deviceSteps, devSymlinks } from './devices';
-import { type ProcessOptions, processSteps } from './process';
+import { type ProcessOptions, type ProcessPlan, processSteps } from './process';
 import { mountContext } from './lsm';
 import { seccompPlan, seccompStep } from './seccomp';
 import { affinityPlan } from './procfields';
 import { NetAddr, netDeviceSteps, netDevices } from './netdev';
 import type { HostFacts } from './facts';
 import { CgroupJoin, cgroupJoinSteps } from './cgroups';
-
-export interface LaunchFds {
-  /** number of fds passed through to the container (3 .. 3+preserve-1) */
-  preserve: number;
-  sync: number;
-  listen: number;
-  memfd: number;
-  /** console socket, when process.terminal */
-  console?: number;
-}
+import type { LaunchFds, StubFds } from './fds';
 
 export interface PlanOptions {
   bundle: string;
@@ -97,7 +88,6 @@ export function buildPlan(spec: Spec, facts: HostFacts, o: PlanOptions): Plan {
   const ns = planNamespaces(spec);
   const mntns = hasMountNs(ns, facts);
   const c: PlanCtx = { spec, facts, o, ns, userns: ns.create.has('user') || ns.join.some((j) => j.type === 'user'), mntns, rootProp: rootPropagation(spec) };
-  const proc = spec.process!;
   const m = mountsPlan(c);
   const cgroupJoin = cgroupJoinSteps(o.cgroupJoin);
   const p = processSteps(spec, {
@@ -107,15 +97,15 @@ export function buildPlan(spec: Spec, facts: HostFacts, o: PlanOptions): Plan {
     // 0. the v1 cgroups, before anything else (the cgroup2 one at FORK)
     ...cgroupJoin.tasks,
     // 1. file descriptors, the stub's own settings
-    ...fdSteps(o),
-    ...oomScoreAdjSteps(c),
+    ...fdSteps(o.fds),
+    ...oomScoreAdjSteps(spec, o.unprivileged),
     // bind sources opened here, with the host's credentials, when a user namespace is entered (mounts below)
     ...m.sources,
     // 2. namespaces: join by path (user first), then create
     ...namespacesSteps(ns),
     ...timeOffsetsSteps(c),
     // 3. the container init
-    ...cgroupJoin.forkInto, step('FORK'), step('WAIT_PARENT'),
+    ...forkSteps(cgroupJoin),
     ...netDevicesSteps(c),
     ...initCPUAffinitySteps(),
     ...cgroupNamespaceSteps(ns),
@@ -148,15 +138,14 @@ export function buildPlan(spec: Spec, facts: HostFacts, o: PlanOptions): Plan {
     // 11. wait for start, then exec
     step('READY'), step('WAIT_START', u64(o.fds.listen)),
     ...startContainerHooksSteps(spec),
-    ...p.beforeExec,
-    step('EXEC', strv(proc.args!), strv(p.env)),
+    ...execSteps(spec, p),
   ];
   return { steps, ns, createHooks: createHooksOnSync(spec) };
 }
 
-/** The fds the stub must not keep: the memfd it was run from, everything above the preserved ones. */
-function fdSteps(o: PlanOptions): Step[] {
-  return [step('CLOSE', u64(o.fds.memfd)), step('CLOEXEC_FROM', u64(3 + o.fds.preserve))];
+/** The fds the stub must not keep (create and exec): the memfd it was run from, everything above the preserved ones. */
+export function fdSteps(fds: StubFds): Step[] {
+  return [step('CLOSE', u64(fds.memfd)), step('CLOEXEC_FROM', u64(3 + fds.preserve))];
 }
 
 /**
@@ -165,9 +154,9 @@ function fdSteps(o: PlanOptions): Step[] {
  * (runc writes it there too). Unprivileged: that file is not the caller's to write; runts writes
  * /proc/<stub>/oom_score_adj at USERMAP, while the stub is dumpable.
  */
-function oomScoreAdjSteps({ spec, o }: PlanCtx): Step[] {
+export function oomScoreAdjSteps(spec: Spec, unprivileged?: boolean): Step[] {
   const v = spec.process!.oomScoreAdj;
-  return v !== undefined && !o.unprivileged ? [step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(v)))] : [];
+  return v !== undefined && !unprivileged ? [step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(v)))] : [];
 }
 
 /**
@@ -386,8 +375,18 @@ function rootReadonlySteps(spec: Spec): Step[] {
   return spec.root?.readonly ? [step('MOUNT', str(''), str('/'), str(''), u64(MS.REMOUNT | MS.BIND | MS.RDONLY), str(''), u64(How.KEEP_LOCKED))] : [];
 }
 
+/** The init (create) or the exec'd process (exec): forked, into its cgroup2 directory, and waiting for runts. */
+export function forkSteps(cgroupJoin: { forkInto: Step[] }): Step[] {
+  return [...cgroupJoin.forkInto, step('FORK'), step('WAIT_PARENT')];
+}
+
+/** process.args, process.env: the last steps (create and exec), after processSteps' setup and what comes after it. */
+export function execSteps(spec: Spec, p: ProcessPlan): Step[] {
+  return [...p.beforeExec, step('EXEC', strv(spec.process!.args!), strv(p.env))];
+}
+
 /** linux.seccomp: the SECCOMP step, and whether it hands a listener fd to runts (processSteps places it). */
-function seccompOf(spec: Spec): ProcessOptions['seccomp'] {
+export function seccompOf(spec: Spec): ProcessOptions['seccomp'] {
   const seccomp = spec.linux?.seccomp;
   if (seccomp === undefined) return undefined;
   const sc = seccompPlan(seccomp);

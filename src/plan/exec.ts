@@ -2,55 +2,64 @@
 // init (user first, mount last: paths under /proc are resolved before the mount namespace changes), forks so
 // the pid and time namespaces apply, waits while runts puts it into the container's cgroups, then sets up the
 // process exactly as create does and execs. The sync socket is close-on-exec: EOF there means execve happened.
+// One call per spec field, as buildPlan (build.ts); what create does too is build.ts's or process.ts's function.
 import type { Process, Spec } from '../config/types';
 import type { HostFacts } from './facts';
-import { Step, step, str, strv, u64 } from './encode';
+import { Step, step, str, u64 } from './encode';
 import { CLONE, NsType, PROC_NS } from './namespaces';
 import { processSteps } from './process';
-import { seccompPlan, seccompStep } from './seccomp';
 import { affinityPlan } from './procfields';
 import { CgroupJoin, cgroupJoinSteps } from './cgroups';
+import type { StubFds } from './fds';
+import { execSteps, fdSteps, forkSteps, oomScoreAdjSteps, seccompOf } from './build';
 
-export interface ExecFds {
-  preserve: number;
-  sync: number;
-  memfd: number;
-  console?: number;
-}
+/** exec's fds: no listen socket. */
+export type ExecFds = StubFds;
 
 /**
  * `chroot`: the init shares the runtime's mount namespace (a container without one): enter its root instead.
  * `cgroupJoin`: the cgroups the stub joins itself (the rest runts joins at PID).
  */
 export function buildExecPlan(config: Spec, facts: Pick<HostFacts, 'lsm' | 'passwd'>, initPid: number, proc: Process, o: { fds: ExecFds; chroot?: boolean; cgroupJoin?: CgroupJoin }): Step[] {
-  const s: Step[] = [];
+  // the container's config with the exec'd process in place of the init's
+  const spec: Spec = { ...config, process: proc };
   const cgroupJoin = cgroupJoinSteps(o.cgroupJoin);
-  // execCPUAffinity: `initial` before the process joins the container's cgroups, `final` (or a reset to every
-  // CPU) once it is in them
+  const affinity = execCPUAffinitySteps(proc);
+  const p = processSteps(spec, { facts, consoleFd: o.fds.console, seccomp: seccompOf(spec) });
+  return [
+    ...affinity.initial,
+    ...cgroupJoin.tasks,
+    ...fdSteps(o.fds),
+    // before the user namespace is joined (the non-dumpable stub's /proc/self files belong to the host's root
+    // there); FORK's child inherits the value
+    ...oomScoreAdjSteps(spec),
+    ...namespacesSteps(spec, initPid),
+    ...rootSteps(initPid, o.chroot),
+    ...forkSteps(cgroupJoin),
+    ...affinity.after,
+    // the container's filter applies to every process in it (as runc)
+    ...p.setup,
+    ...execSteps(spec, p),
+  ];
+}
+
+/**
+ * process.execCPUAffinity: `initial` before the process joins the container's cgroups, `final` (or a reset to
+ * every CPU) once it is in them.
+ */
+function execCPUAffinitySteps(proc: Process): { initial: Step[]; after: Step[] } {
   const aff = affinityPlan(proc.execCPUAffinity);
-  if (aff.initial) s.push(aff.initial);
-  s.push(...cgroupJoin.tasks);
-  s.push(step('CLOSE', u64(o.fds.memfd)));
-  s.push(step('CLOEXEC_FROM', u64(3 + o.fds.preserve)));
-  // before the user namespace is joined (the non-dumpable stub's /proc/self files belong to the host's root
-  // there); FORK's child inherits the value
-  if (proc.oomScoreAdj !== undefined) s.push(step('WRITE_FILE', str('/proc/self/oom_score_adj'), str(String(proc.oomScoreAdj))));
-  const types = new Set((config.linux?.namespaces ?? []).map((n) => n.type));
+  return { initial: aff.initial ? [aff.initial] : [], after: aff.after ? [aff.after] : [] };
+}
+
+/** linux.namespaces: every one the container lists, the init's, entered through /proc/PID/ns (user first, mount last). */
+function namespacesSteps(spec: Spec, initPid: number): Step[] {
+  const types = new Set((spec.linux?.namespaces ?? []).map((n) => n.type));
   const order: NsType[] = ['user', 'cgroup', 'ipc', 'uts', 'network', 'pid', 'time', 'mount'];
-  for (const t of order) {
-    if (types.has(t)) s.push(step('SETNS', str(`/proc/${initPid}/ns/${PROC_NS[t]}`), u64(CLONE[t])));
-  }
-  // no mount namespace: the container's root is the init's chroot, entered the same way
-  if (o.chroot) s.push(step('CHROOT', str(`/proc/${initPid}/root`)));
-  s.push(...cgroupJoin.forkInto, step('FORK'), step('WAIT_PARENT'));
-  if (aff.after) s.push(aff.after);
-  // the container's filter applies to every process in it (as runc)
-  const seccomp = config.linux?.seccomp;
-  const sc = seccomp !== undefined ? seccompPlan(seccomp) : undefined;
-  const p = processSteps({ ...config, process: proc }, {
-    facts, consoleFd: o.fds.console,
-    seccomp: sc && { step: seccompStep(sc), notify: sc.notify },
-  });
-  s.push(...p.setup, ...p.beforeExec, step('EXEC', strv(proc.args!), strv(p.env)));
-  return s;
+  return order.filter((t) => types.has(t)).map((t) => step('SETNS', str(`/proc/${initPid}/ns/${PROC_NS[t]}`), u64(CLONE[t])));
+}
+
+/** root: without a mount namespace the container's root is the init's chroot, entered the same way. */
+function rootSteps(initPid: number, chroot: boolean | undefined): Step[] {
+  return chroot ? [step('CHROOT', str(`/proc/${initPid}/root`))] : [];
 }
