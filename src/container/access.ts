@@ -22,9 +22,37 @@ export function allows(allowed: Allowed, status: Status): boolean {
   return Array.isArray(allowed) ? allowed.includes(status) : allowed(status);
 }
 
-/** An opened container: its lock is held until `release()` (idempotent). */
-export interface Locked extends Access {
+/** A container's state directory under its lock, held until `release()` (idempotent). */
+export interface Lock {
+  dir: string;
   release(): void;
+}
+
+/** An opened container: its lock is held until `release()` (idempotent). */
+export interface Locked extends Access, Lock {}
+
+/**
+ * The one lock primitive (openContainer and delete): container `id`'s lock, its state left unread (delete --force
+ * must clean up a state dir whose state.json is missing or corrupt, from a create that crashed). undefined: the
+ * container does not exist, or was deleted while we waited for the lock.
+ */
+export function lockContainer(root: string, id: string): Lock | undefined {
+  checkId(id);
+  const dir = containerDir(root, id);
+  let fd = lockDir(dir);
+  if (fd === undefined) return undefined;
+  return { dir, release: () => { unlock(fd); fd = undefined; } };
+}
+
+/** Run `fn` under container `id`'s lock (lockContainer), and release it; `missing()` when there is no such container. */
+export function withLock<T>(root: string, id: string, fn: (dir: string) => T, missing: () => T): T {
+  const lock = lockContainer(root, id);
+  if (!lock) return missing();
+  try {
+    return fn(lock.dir);
+  } finally {
+    lock.release();
+  }
 }
 
 /**
@@ -36,12 +64,10 @@ export interface Locked extends Access {
 export function openContainer(
   root: string, id: string, allowed: Allowed, refused: (status: Status) => string = () => 'container not running',
 ): Locked {
-  checkId(id);
-  const dir = containerDir(root, id);
-  let lock = lockDir(dir);
-  const release = () => { unlock(lock); lock = undefined; };
+  const lock = lockContainer(root, id);
+  if (!lock) throw new RuntimeError(`container "${id}" does not exist`);
+  const { dir, release } = lock;
   try {
-    if (lock === undefined) throw new RuntimeError(`container "${id}" does not exist`);
     const saved = readSaved(dir, id);
     const status = statusOf(dir, saved);
     if (!allows(allowed, status)) throw new RuntimeError(refused(status));

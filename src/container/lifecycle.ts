@@ -6,8 +6,8 @@ import { loadNative } from '../native';
 import { Msg } from '../plan/ops';
 import { frame, parseFrames } from '../plan/encode';
 import { checkId } from '../ids';
-import { Saved, type Status, canDelete, canKill, canPause, canResume, canStart, containerDir, hookState, initAlive, lockDir, procStat, readSaved, statusOf, unlock } from './state';
-import { withContainer } from './access';
+import { Saved, type Status, canDelete, canKill, canPause, canResume, canStart, hookState, initAlive, procStat, readSaved, statusOf } from './state';
+import { withContainer, withLock } from './access';
 
 /** hooks.ts spawns processes: loaded only when a container has hooks to run */
 const hooks = () => require('./hooks') as typeof import('./hooks');
@@ -188,18 +188,9 @@ export function resumeContainer(root: string, id: string): void {
 
 /** `delete ID [--force]`: `force` kills first and succeeds when the container does not exist. */
 export function deleteById(root: string, id: string, force = false): void {
-  checkId(id);
-  const dir = containerDir(root, id);
-  const lock = lockDir(dir);
-  if (lock === undefined) {
-    if (force) return;
-    throw new RuntimeError(`container "${id}" does not exist`);
-  }
-  try {
-    deleteContainer(dir, id, force);
-  } finally {
-    unlock(lock);
-  }
+  withLock(root, id, (dir) => deleteContainer(dir, id, force), () => {
+    if (!force) throw new RuntimeError(`container "${id}" does not exist`);
+  });
 }
 
 export { procStat };

@@ -186,6 +186,19 @@ describe('bad input', () => {
     expect(rt(c, ['delete', '--force', 'crashed']).status).toBe(0);
     expect(fs.existsSync(path.join(c.root, 'crashed'))).toBe(false);
   });
+
+  it('a state dir with a corrupt state.json (or no lock file yet) is removed by delete --force', () => {
+    for (const [id, files] of [[`corrupt${process.pid}`, { lock: '', 'state.json': '{"id": "trunc' }], [`nolock${process.pid}`, {}]] as const) {
+      fs.mkdirSync(path.join(c.root, id));
+      for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(c.root, id, f), text);
+      const r = rt(c, ['delete', id]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/unknown state/);
+      expect(fs.existsSync(path.join(c.root, id))).toBe(true);
+      expect(rt(c, ['delete', '--force', id]).status).toBe(0);
+      expect(fs.existsSync(path.join(c.root, id))).toBe(false);
+    }
+  });
 });
 
 /** Run the runtime asynchronously (output to a file so a detached container cannot hold a pipe). */
