@@ -22,7 +22,9 @@ describe('Runtime: the state root and --rootless, as the CLI decides them', () =
     expect(isRootless()).toBe(true);
   });
 
-  it.skipIf(process.geteuid?.() !== 0)('rootless: false (as root) uses /run/runts', () => {
+  const notRoot = process.geteuid?.() !== 0;
+  if (notRoot) console.log('skip "rootless: false (as root)": the default root /run/runts is root\'s only (euid is not 0)');
+  it.skipIf(notRoot)('rootless: false (as root) uses /run/runts', () => {
     process.env.XDG_RUNTIME_DIR = '/run/user/4242';
     expect(new Runtime({ rootless: 'false' }).root).toBe('/run/runts');
     expect(isRootless()).toBe(false);
