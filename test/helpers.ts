@@ -36,6 +36,15 @@ export interface Ctx {
   work: string;
 }
 
+/**
+ * A container id unique to this test process: `name` plus the pid (the same name gives the same id within a test
+ * file). Without linux.cgroupsPath a container's cgroup is /<id>: two runs of the suite at once (two clones) must
+ * not share one.
+ */
+export function cid(name: string): string {
+  return `${name}-${process.pid}`;
+}
+
 /** A fresh state root and work dir for one test file. */
 export function context(name: string): Ctx {
   const work = scratchDir(name);

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../../src/native';
-import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, hasProgram, rt, sleep, spawnSync, stateOf } from '../helpers';
+import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, hasProgram, rt, sleep, spawnSync, stateOf, cid } from '../helpers';
 
 let c: Ctx;
 beforeAll(() => { c = context('console'); });
@@ -136,7 +136,7 @@ describe('console socket', () => {
     const cfg = baseConfig(['sh']);
     cfg.process.terminal = true;
     cfg.process.consoleSize = { height: 33, width: 101 };
-    const r = rt(c, ['create', '--bundle', bundle(c, cfg), '--console-socket', sockPath, 'con1']);
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), '--console-socket', sockPath, cid('con1')]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const conn = native.unixAccept(listen);
@@ -145,7 +145,7 @@ describe('console socket', () => {
     fs.closeSync(listen);
     // the master is a pty master (ptmx, major 5)
     expect(fs.readlinkSync(`/proc/self/fd/${master}`)).toMatch(/ptmx$/);
-    expect(rt(c, ['start', 'con1']).status).toBe(0);
+    expect(rt(c, ['start', cid('con1')]).status).toBe(0);
     fs.writeSync(master, 'tty; stty size; ls -l /dev/console; readlink /proc/self/fd/0; echo "done-$((40+2))"\n');
     const out = await readUntil(master, /done-42/);
     expect(out).toMatch(/\/dev\/pts\/0/);
@@ -153,28 +153,28 @@ describe('console socket', () => {
     expect(out).toMatch(/c[rw-]{9}\s.*136,\s*0.*\/dev\/console/);
     fs.writeSync(master, 'exit 0\n');
     const end = Date.now() + 5000;
-    while (stateOf(c, 'con1').status !== 'stopped' && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
-    expect(stateOf(c, 'con1').status).toBe('stopped');
+    while (stateOf(c, cid('con1')).status !== 'stopped' && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+    expect(stateOf(c, cid('con1')).status).toBe('stopped');
     fs.closeSync(master);
-    expect(rt(c, ['delete', 'con1']).status).toBe(0);
+    expect(rt(c, ['delete', cid('con1')]).status).toBe(0);
   });
 
   it('terminal without --console-socket fails create cleanly', () => {
     const cfg = baseConfig(['sh']);
     cfg.process.terminal = true;
-    const r = rt(c, ['create', '--bundle', bundle(c, cfg), 'con2']);
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), cid('con2')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/console.socket/);
-    expect(fs.existsSync(path.join(c.root, 'con2'))).toBe(false);
+    expect(fs.existsSync(path.join(c.root, cid('con2')))).toBe(false);
   });
 
   it('--console-socket to nowhere fails create cleanly', () => {
     const cfg = baseConfig(['sh']);
     cfg.process.terminal = true;
-    const r = rt(c, ['create', '--bundle', bundle(c, cfg), '--console-socket', path.join(c.work, 'nope.sock'), 'con3']);
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), '--console-socket', path.join(c.work, 'nope.sock'), cid('con3')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/nope\.sock/);
-    expect(fs.existsSync(path.join(c.root, 'con3'))).toBe(false);
+    expect(fs.existsSync(path.join(c.root, cid('con3')))).toBe(false);
   });
 
   if (!hasProgram('script')) console.log('script(1) (util-linux) is not installed: the terminal relay under script is not checked');
@@ -194,11 +194,11 @@ describe('console socket', () => {
   it('exec --tty twice: both work, /dev/console stays the init\'s terminal', async () => {
     const cfg = baseConfig(['sleep', '300']);
     cfg.process.terminal = true;
-    const master = createTty('con-exec2', cfg);
+    const master = createTty(cid('con-exec2'), cfg);
     try {
       const probe = ['sh', '-c', 'tty; stat -c "console %t,%T" /dev/console; grep -c " /dev/console " /proc/self/mountinfo'];
       for (let i = 0; i < 2; i++) {
-        const r = await execTty('con-exec2', [], probe);
+        const r = await execTty(cid('con-exec2'), [], probe);
         expect(r.stderr, `exec #${i + 1}`).toBe('');
         expect(r.status, `exec #${i + 1}`).toBe(0);
         // the exec's own pty is not pts/0; /dev/console is still pts/0 (136,0), mounted once
@@ -206,20 +206,20 @@ describe('console socket', () => {
       }
     } finally {
       fs.closeSync(master);
-      rt(c, ['delete', '--force', 'con-exec2']);
+      rt(c, ['delete', '--force', cid('con-exec2')]);
     }
   });
 
   it('exec --tty into a container without a terminal leaves /dev/console alone', async () => {
-    expect(rt(c, ['run', '-d', '--bundle', bundle(c, baseConfig(['sleep', '300'])), 'con-exec3']).status).toBe(0);
+    expect(rt(c, ['run', '-d', '--bundle', bundle(c, baseConfig(['sleep', '300'])), cid('con-exec3')]).status).toBe(0);
     try {
       for (let i = 0; i < 2; i++) {
-        const r = await execTty('con-exec3', [], ['sh', '-c', 'tty; ls /dev/console 2>&1; grep -c " /dev/console " /proc/self/mountinfo']);
+        const r = await execTty(cid('con-exec3'), [], ['sh', '-c', 'tty; ls /dev/console 2>&1; grep -c " /dev/console " /proc/self/mountinfo']);
         expect(r.status, r.stderr).toBe(0);
         expect(r.out, `exec #${i + 1}`).toMatch(/^\/dev\/pts\/\d+\n.*No such file or directory\n0\n$/);
       }
     } finally {
-      rt(c, ['delete', '--force', 'con-exec3']);
+      rt(c, ['delete', '--force', cid('con-exec3')]);
     }
   });
 
@@ -228,17 +228,17 @@ describe('console socket', () => {
     const cfg = baseConfig(['sh', '-c', 'stat -c "owner %u:%g" $(tty); sleep 300']);
     cfg.process.terminal = true;
     cfg.process.user = { uid: 1000, gid: 1000 };
-    const master = createTty('con-owner', cfg);
+    const master = createTty(cid('con-owner'), cfg);
     try {
       expect((await readUntil(master, /owner \d+:\d+/)).replace(/\r/g, '')).toMatch(/owner 1000:5\n/);
-      const r = await execTty('con-owner', ['--user', '1001:1001'], ['sh', '-c', 'stat -c "owner %u:%g" $(tty)']);
+      const r = await execTty(cid('con-owner'), ['--user', '1001:1001'], ['sh', '-c', 'stat -c "owner %u:%g" $(tty)']);
       expect(r.status, r.stderr).toBe(0);
       expect(r.out).toBe('owner 1001:5\n');
-      const root = await execTty('con-owner', ['--user', '0:0'], ['sh', '-c', 'stat -c "owner %u:%g" $(tty)']);
+      const root = await execTty(cid('con-owner'), ['--user', '0:0'], ['sh', '-c', 'stat -c "owner %u:%g" $(tty)']);
       expect(root.out).toBe('owner 0:5\n');
     } finally {
       fs.closeSync(master);
-      rt(c, ['delete', '--force', 'con-owner']);
+      rt(c, ['delete', '--force', cid('con-owner')]);
     }
   });
   // issue #14 item 6: the relay closed the pty without draining it: nothing, a truncated line or a lone NUL
@@ -269,31 +269,31 @@ describe('console socket', () => {
     expect(r.status).toBe(0);
     expect(r.out.toString('latin1')).toBe('one\r\ntwo\r\n');
     expect(r.restored).toBe(true);
-    expect(rt(c, ['run', '-d', '--bundle', bundle(c, baseConfig(['sleep', '300'])), 'con-cooked-exec']).status).toBe(0);
+    expect(rt(c, ['run', '-d', '--bundle', bundle(c, baseConfig(['sleep', '300'])), cid('con-cooked-exec')]).status).toBe(0);
     try {
-      const e = onPty([RUNTS, '--root', c.root, 'exec', '-t', 'con-cooked-exec', 'sh', '-c', 'echo one; echo two; exit 4'], true);
+      const e = onPty([RUNTS, '--root', c.root, 'exec', '-t', cid('con-cooked-exec'), 'sh', '-c', 'echo one; echo two; exit 4'], true);
       expect(e.status).toBe(4);
       expect(e.out.toString('latin1')).toBe('one\r\ntwo\r\n');
       expect(e.restored).toBe(true);
     } finally {
-      rt(c, ['delete', '--force', 'con-cooked-exec']);
+      rt(c, ['delete', '--force', cid('con-cooked-exec')]);
     }
   });
 
   it.skipIf(!HAVE_PYTHON)('exec --tty without --console-socket relays every byte, also with a background process holding the pty', async () => {
-    expect(rt(c, ['run', '-d', '--bundle', bundle(c, baseConfig(['sleep', '300'])), 'con-relay-exec']).status).toBe(0);
+    expect(rt(c, ['run', '-d', '--bundle', bundle(c, baseConfig(['sleep', '300'])), cid('con-relay-exec')]).status).toBe(0);
     try {
       const line = 'E'.repeat(40) + '-abcdefghij'.repeat(12);
       const bad: string[] = [];
       for (let i = 0; i < 10; i++) {
         const script = i % 2 ? `echo ${line}; exit 3` : `sleep 2 & echo ${line}; exit 3`;
-        const r = onPty([RUNTS, '--root', c.root, 'exec', '-t', 'con-relay-exec', 'sh', '-c', script]);
+        const r = onPty([RUNTS, '--root', c.root, 'exec', '-t', cid('con-relay-exec'), 'sh', '-c', script]);
         if (r.status !== 3 || r.out.toString('latin1') !== `${line}\r\n`) bad.push(`#${i}: status ${r.status}, ${JSON.stringify(r.out.toString('latin1'))}`);
         await sleep(0);
       }
       expect(bad).toEqual([]);
     } finally {
-      rt(c, ['delete', '--force', 'con-relay-exec']);
+      rt(c, ['delete', '--force', cid('con-relay-exec')]);
     }
   }, 120_000);
 });

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../../src/native';
-import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, rt, spawn, stateOf } from '../helpers';
+import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, rt, spawn, stateOf, cid } from '../helpers';
 
 let c: Ctx;
 let initPid: number;
@@ -11,14 +11,14 @@ beforeAll(() => {
   c = context('exec');
   const cfg = baseConfig(['sleep', '300']);
   cfg.process.env.push('FROM_CONFIG=1');
-  expect(rt(c, ['run', '-d', '--bundle', bundle(c, cfg), 'ex']).status).toBe(0);
-  initPid = stateOf(c, 'ex').pid;
+  expect(rt(c, ['run', '-d', '--bundle', bundle(c, cfg), cid('ex')]).status).toBe(0);
+  initPid = stateOf(c, cid('ex')).pid;
 });
 afterAll(() => cleanupContext(c));
 
 describe('exec', () => {
   it('runs in every namespace of the container and returns the exit status', () => {
-    const r = rt(c, ['exec', 'ex', 'sh', '-c', 'for n in mnt pid net ipc uts; do readlink /proc/self/ns/$n; done; echo pid=$$; hostname; exit 7']);
+    const r = rt(c, ['exec', cid('ex'), 'sh', '-c', 'for n in mnt pid net ipc uts; do readlink /proc/self/ns/$n; done; echo pid=$$; hostname; exit 7']);
     expect(r.status).toBe(7);
     const lines = r.stdout.trim().split('\n');
     const want = ['mnt', 'pid', 'net', 'ipc', 'uts'].map((n) => fs.readlinkSync(`/proc/${initPid}/ns/${n}`));
@@ -28,13 +28,13 @@ describe('exec', () => {
   });
 
   it('takes the container process as the template: env, caps, no_new_privs, cwd', () => {
-    const r = rt(c, ['exec', 'ex', 'sh', '-c', 'echo $FROM_CONFIG; pwd; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status']);
+    const r = rt(c, ['exec', cid('ex'), 'sh', '-c', 'echo $FROM_CONFIG; pwd; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^1\n\/\nCapEff:\s+0000000020000420\nNoNewPrivs:\s+1\n$/);
   });
 
   it('applies --env, --cwd, --user, --additional-gids and --cap', () => {
-    const r = rt(c, ['exec', '--env', 'A=b', '--cwd', '/tmp', '--user', '1000:1001', '--additional-gids', '5', '--cap', 'CAP_CHOWN', 'ex',
+    const r = rt(c, ['exec', '--env', 'A=b', '--cwd', '/tmp', '--user', '1000:1001', '--additional-gids', '5', '--cap', 'CAP_CHOWN', cid('ex'),
       'sh', '-c', 'echo $A; pwd; grep -E "^(Uid|Gid|Groups|CapBnd)" /proc/self/status']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^b\n\/tmp\n/);
@@ -47,11 +47,11 @@ describe('exec', () => {
   it('--process reads a process.json', () => {
     const file = path.join(c.work, 'process.json');
     fs.writeFileSync(file, JSON.stringify({ args: ['sh', '-c', 'echo $X; id -u'], env: ['X=from-file', 'PATH=/bin:/usr/bin'], cwd: '/', user: { uid: 42, gid: 42 } }));
-    const r = rt(c, ['exec', '--process', file, 'ex']);
+    const r = rt(c, ['exec', '--process', file, cid('ex')]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('from-file\n42\n');
     fs.writeFileSync(file, JSON.stringify({ args: ['true'], cwd: '/', user: { uid: 'root', gid: 0 } }));
-    const bad = rt(c, ['exec', '--process', file, 'ex']);
+    const bad = rt(c, ['exec', '--process', file, cid('ex')]);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/process\.user\.uid: must be an integer/);
   });
@@ -59,7 +59,7 @@ describe('exec', () => {
   it('--detach returns at once and writes the pid file', () => {
     const pidFile = path.join(c.work, 'exec.pid');
     const t0 = Date.now();
-    const r = rt(c, ['exec', '--detach', '--pid-file', pidFile, 'ex', 'sleep', '30']);
+    const r = rt(c, ['exec', '--detach', '--pid-file', pidFile, cid('ex'), 'sleep', '30']);
     expect(r.status, r.stderr).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5000);
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
@@ -69,7 +69,7 @@ describe('exec', () => {
   });
 
   it('a missing executable is a clear error', () => {
-    const r = rt(c, ['exec', 'ex', '/bin/nope']);
+    const r = rt(c, ['exec', cid('ex'), '/bin/nope']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/exec "\/bin\/nope": no such file or directory/);
   });
@@ -78,7 +78,7 @@ describe('exec', () => {
     const native = loadNative();
     const sock = path.join(c.work, 'exec-console.sock');
     const listen = native.unixListen(sock, 1);
-    const r = rt(c, ['exec', '--tty', '--detach', '--console-socket', sock, 'ex', 'sh', '-c', 'tty; sleep 2']);
+    const r = rt(c, ['exec', '--tty', '--detach', '--console-socket', sock, cid('ex'), 'sh', '-c', 'tty; sleep 2']);
     expect(r.status, r.stderr).toBe(0);
     const conn = native.unixAccept(listen);
     const { fd: master } = native.recvFd(conn);
@@ -105,14 +105,14 @@ describe('exec', () => {
     expect(ghost.status).toBe(255);
     const file = path.join(c.work, 'bad-process.json');
     fs.writeFileSync(file, '{ not json');
-    const bad = rt(c, ['exec', '--process', file, 'ex']);
+    const bad = rt(c, ['exec', '--process', file, cid('ex')]);
     expect(bad.stderr).toMatch(/--process .*invalid JSON/);
     expect(bad.status).toBe(255);
-    const missing = rt(c, ['exec', '--process', path.join(c.work, 'nope.json'), 'ex']);
+    const missing = rt(c, ['exec', '--process', path.join(c.work, 'nope.json'), cid('ex')]);
     expect(missing.stderr).toMatch(/no such file or directory/);
     expect(missing.status).toBe(255);
     const pidFile = path.join(c.work, 'no-such-dir', 'exec.pid');
-    const pf = rt(c, ['exec', '--detach', '--pid-file', pidFile, 'ex', 'sleep', '4242']);
+    const pf = rt(c, ['exec', '--detach', '--pid-file', pidFile, cid('ex'), 'sleep', '4242']);
     expect(pf.stderr).toMatch(/^runts: --pid-file .*no-such-dir\/exec\.pid: no such file or directory\n$/);
     expect(pf.status).toBe(255);
     // the process it started is gone
@@ -122,16 +122,16 @@ describe('exec', () => {
     });
     expect(left).toEqual([]);
     // the process's own status is still its own
-    expect(rt(c, ['exec', 'ex', 'sh', '-c', 'exit 3']).status).toBe(3);
+    expect(rt(c, ['exec', cid('ex'), 'sh', '-c', 'exit 3']).status).toBe(3);
   });
 
   // issue #14 item 4: exec --ignore-paused kept the container's lock while its (frozen) process could not run,
   // so resume waited on the lock forever and the exec with it
   it('exec --ignore-paused into a paused container: resume returns at once, then the exec completes', async () => {
-    expect(rt(c, ['run', '-d', '--bundle', bundle(c, baseConfig(['sleep', '300'])), 'ex-frozen']).status).toBe(0);
-    expect(rt(c, ['pause', 'ex-frozen']).status).toBe(0);
-    expect(stateOf(c, 'ex-frozen').status).toBe('paused');
-    const child = spawn(RUNTS, ['--root', c.root, 'exec', '--ignore-paused', 'ex-frozen', 'sh', '-c', 'echo hi-from-frozen'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(rt(c, ['run', '-d', '--bundle', bundle(c, baseConfig(['sleep', '300'])), cid('ex-frozen')]).status).toBe(0);
+    expect(rt(c, ['pause', cid('ex-frozen')]).status).toBe(0);
+    expect(stateOf(c, cid('ex-frozen')).status).toBe('paused');
+    const child = spawn(RUNTS, ['--root', c.root, 'exec', '--ignore-paused', cid('ex-frozen'), 'sh', '-c', 'echo hi-from-frozen'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout!.on('data', (d) => { out += d; });
@@ -141,18 +141,18 @@ describe('exec', () => {
       await new Promise((r) => setTimeout(r, 700)); // the exec is under way, its process frozen
       expect(child.exitCode, err).toBe(null);
       const t0 = Date.now();
-      const r = rt(c, ['resume', 'ex-frozen'], { timeout: 8000 });
+      const r = rt(c, ['resume', cid('ex-frozen')], { timeout: 8000 });
       expect(r.error, 'resume hung').toBeUndefined();
       expect(r.status, r.stderr).toBe(0);
       expect(Date.now() - t0).toBeLessThan(5000);
       const code = await Promise.race([done, new Promise((r) => setTimeout(() => r('timeout'), 8000))]);
       expect(code, err).toBe(0);
       expect(out).toBe('hi-from-frozen\n');
-      expect(stateOf(c, 'ex-frozen').status).toBe('running');
+      expect(stateOf(c, cid('ex-frozen')).status).toBe('running');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
-      rt(c, ['resume', 'ex-frozen'], { timeout: 8000 });
-      rt(c, ['delete', '--force', 'ex-frozen'], { timeout: 15000 });
+      rt(c, ['resume', cid('ex-frozen')], { timeout: 8000 });
+      rt(c, ['delete', '--force', cid('ex-frozen')], { timeout: 15000 });
     }
   }, 40_000);
 

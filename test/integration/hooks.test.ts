@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ctx, baseConfig, bundle, cleanupContext, context, mountsSnapshot, rootfs, rt, stateOf } from '../helpers';
+import { Ctx, baseConfig, bundle, cleanupContext, context, mountsSnapshot, rootfs, rt, stateOf, cid } from '../helpers';
 
 let c: Ctx;
 let logDir: string;
@@ -52,8 +52,8 @@ describe('hooks', () => {
       cfg.hooks.startContainer = [{ path: '/bin/sh', args: ['sh', '-c', 'echo "startContainer x $(readlink /proc/self/ns/mnt) $(cat)" >> /hooklog/order'] }];
     });
     const b = bundle(c, cfg);
-    expect(rt(c, ['create', '--bundle', b, 'h1']).status).toBe(0);
-    const pid = stateOf(c, 'h1').pid;
+    expect(rt(c, ['create', '--bundle', b, cid('h1')]).status).toBe(0);
+    const pid = stateOf(c, cid('h1')).pid;
     const hostMnt = fs.readlinkSync('/proc/self/ns/mnt');
     const ctrMnt = fs.readlinkSync(`/proc/${pid}/ns/mnt`);
     expect(ctrMnt).not.toBe(hostMnt);
@@ -66,23 +66,23 @@ describe('hooks', () => {
     expect(l[1].mnt).toBe(hostMnt);
     expect(l[2].mnt).toBe(ctrMnt);
     for (const x of l) {
-      expect(x.state).toMatchObject({ ociVersion: '1.3.0', id: 'h1', pid, bundle: b });
+      expect(x.state).toMatchObject({ ociVersion: '1.3.0', id: cid('h1'), pid, bundle: b });
       expect(x.state.status).toBe('creating');
     }
 
-    expect(rt(c, ['start', 'h1']).status).toBe(0);
+    expect(rt(c, ['start', cid('h1')]).status).toBe(0);
     l = lines(log);
     expect(l.map((x) => x.name)).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart']);
     expect(l[3].mnt).toBe(ctrMnt);
-    expect(l[3].state).toMatchObject({ id: 'h1', pid, status: 'created' });
+    expect(l[3].state).toMatchObject({ id: cid('h1'), pid, status: 'created' });
     expect(l[4].mnt).toBe(hostMnt);
-    expect(l[4].state).toMatchObject({ id: 'h1', pid, status: 'running' });
+    expect(l[4].state).toMatchObject({ id: cid('h1'), pid, status: 'running' });
 
-    expect(rt(c, ['kill', 'h1', 'KILL']).status).toBe(0);
-    expect(rt(c, ['delete', '--force', 'h1']).status).toBe(0);
+    expect(rt(c, ['kill', cid('h1'), 'KILL']).status).toBe(0);
+    expect(rt(c, ['delete', '--force', cid('h1')]).status).toBe(0);
     l = lines(log);
     expect(l.map((x) => x.name).at(-1)).toBe('poststop');
-    expect(l.at(-1)!.state).toMatchObject({ id: 'h1', status: 'stopped' });
+    expect(l.at(-1)!.state).toMatchObject({ id: cid('h1'), status: 'stopped' });
   });
 
   it('a failing prestart hook fails create and leaves nothing behind', () => {
@@ -92,15 +92,15 @@ describe('hooks', () => {
     });
     const ours = () => mountsSnapshot([c.work, rootfs()]); // others' tests may mount elsewhere meanwhile
     const before = ours();
-    const r = rt(c, ['create', '--bundle', bundle(c, cfg), 'h2']);
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), cid('h2')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/prestart hook #0: exit status 3/);
-    expect(fs.existsSync(path.join(c.root, 'h2'))).toBe(false);
+    expect(fs.existsSync(path.join(c.root, cid('h2')))).toBe(false);
     expect(ours()).toBe(before);
     // createRuntime never ran; the lifecycle went on with destroy and poststop (runtime.md § Lifecycle)
     const ran = lines(log);
     expect(ran.map((x) => x.name)).toEqual(['prestart', 'poststop']);
-    expect(ran[1].state).toMatchObject({ id: 'h2', status: 'stopped' });
+    expect(ran[1].state).toMatchObject({ id: cid('h2'), status: 'stopped' });
   });
 
   it('a failing createContainer hook fails create', () => {
@@ -108,10 +108,10 @@ describe('hooks', () => {
     const cfg = hookCfg(log, (cfg) => {
       cfg.hooks.createContainer = [{ path: hook, args: ['hook.sh', 'createContainer', log, '4'] }];
     });
-    const r = rt(c, ['create', '--bundle', bundle(c, cfg), 'h3']);
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), cid('h3')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/createContainer hook #0: exit status 4/);
-    expect(fs.existsSync(path.join(c.root, 'h3'))).toBe(false);
+    expect(fs.existsSync(path.join(c.root, cid('h3')))).toBe(false);
   });
 
   it('createContainer hooks run with the container\'s root as their working directory (relative paths land inside)', () => {
@@ -120,7 +120,7 @@ describe('hooks', () => {
     cfg.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'pwd -P > tmp/hook-cwd && readlink /proc/self/ns/mnt >> tmp/hook-cwd'] }] };
     const b = bundle(c, cfg);
     // started from the bundle: a hook left in runts' own working directory would write (and fail) there
-    const r = rt(c, ['run', '--bundle', b, 'h8'], { cwd: b });
+    const r = rt(c, ['run', '--bundle', b, cid('h8')], { cwd: b });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const [cwd, hookMnt, ctrMnt] = r.stdout.trim().split('\n');
@@ -133,17 +133,17 @@ describe('hooks', () => {
     const cfg = baseConfig(['true']);
     cfg.hooks = { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '20'], timeout: 1 }] };
     const t0 = Date.now();
-    const r = rt(c, ['create', '--bundle', bundle(c, cfg), 'h4']);
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), cid('h4')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/createRuntime hook #0: timed out after 1s/);
     expect(Date.now() - t0).toBeLessThan(10_000);
-    expect(fs.existsSync(path.join(c.root, 'h4'))).toBe(false);
+    expect(fs.existsSync(path.join(c.root, cid('h4')))).toBe(false);
   });
 
   it('a missing hook binary is named in the error', () => {
     const cfg = baseConfig(['true']);
     cfg.hooks = { prestart: [{ path: '/nonexistent/hook' }] };
-    const r = rt(c, ['create', '--bundle', bundle(c, cfg), 'h5']);
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), cid('h5')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/\/nonexistent\/hook: no such file or directory/);
   });
@@ -151,12 +151,12 @@ describe('hooks', () => {
   it('a failing startContainer hook fails start and stops the container', () => {
     const cfg = baseConfig(['sleep', '30']);
     cfg.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 5'] }] };
-    expect(rt(c, ['create', '--bundle', bundle(c, cfg), 'h6']).status).toBe(0);
-    const r = rt(c, ['start', 'h6']);
+    expect(rt(c, ['create', '--bundle', bundle(c, cfg), cid('h6')]).status).toBe(0);
+    const r = rt(c, ['start', cid('h6')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/startContainer hook #0: exit status 5/);
-    expect(stateOf(c, 'h6').status).toBe('stopped');
-    expect(rt(c, ['delete', 'h6']).status).toBe(0);
+    expect(stateOf(c, cid('h6')).status).toBe('stopped');
+    expect(rt(c, ['delete', cid('h6')]).status).toBe(0);
   });
 
   it('failing poststart and poststop hooks only warn', () => {
@@ -166,15 +166,15 @@ describe('hooks', () => {
       poststart: [{ path: hook, args: ['hook.sh', 'poststart', log, '1'] }, { path: hook, args: ['hook.sh', 'poststart2', log] }],
       poststop: [{ path: hook, args: ['hook.sh', 'poststop', log, '1'] }, { path: hook, args: ['hook.sh', 'poststop2', log] }],
     };
-    expect(rt(c, ['create', '--bundle', bundle(c, cfg), 'h7']).status).toBe(0);
-    const s = rt(c, ['start', 'h7']);
+    expect(rt(c, ['create', '--bundle', bundle(c, cfg), cid('h7')]).status).toBe(0);
+    const s = rt(c, ['start', cid('h7')]);
     expect(s.status).toBe(0);
     expect(s.stderr).toMatch(/poststart hook #0: exit status 1/);
-    expect(stateOf(c, 'h7').status).toBe('running');
-    const d = rt(c, ['delete', '--force', 'h7']);
+    expect(stateOf(c, cid('h7')).status).toBe('running');
+    const d = rt(c, ['delete', '--force', cid('h7')]);
     expect(d.status).toBe(0);
     expect(d.stderr).toMatch(/poststop hook #0: exit status 1/);
     expect(lines(log).map((x) => x.name)).toEqual(['poststart', 'poststart2', 'poststop', 'poststop2']);
-    expect(fs.existsSync(path.join(c.root, 'h7'))).toBe(false);
+    expect(fs.existsSync(path.join(c.root, cid('h7')))).toBe(false);
   });
 });

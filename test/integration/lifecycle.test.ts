@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, rt, sleep, spawn, spawnSync, stateOf } from '../helpers';
+import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, rt, sleep, spawn, spawnSync, stateOf, cid } from '../helpers';
 
 let c: Ctx;
 beforeAll(() => { c = context('lifecycle'); });
@@ -22,11 +22,11 @@ describe('create / start / state / kill / delete', () => {
   it('goes created → running → stopped, and delete removes it', async () => {
     const b = bundle(c, baseConfig(['sleep', '30']));
     const pidFile = path.join(c.work, 'lc1.pid');
-    const cr = rt(c, ['create', '--bundle', b, '--pid-file', pidFile, 'lc1']);
+    const cr = rt(c, ['create', '--bundle', b, '--pid-file', pidFile, cid('lc1')]);
     expect(cr.stderr).toBe('');
     expect(cr.status).toBe(0);
-    const s1 = stateOf(c, 'lc1');
-    expect(s1).toMatchObject({ ociVersion: '1.3.0', id: 'lc1', status: 'created', bundle: b });
+    const s1 = stateOf(c, cid('lc1'));
+    expect(s1).toMatchObject({ ociVersion: '1.3.0', id: cid('lc1'), status: 'created', bundle: b });
     expect(s1.pid).toBeGreaterThan(1);
     expect(Number(fs.readFileSync(pidFile, 'utf8'))).toBe(s1.pid);
     expect(typeof s1.created).toBe('string');
@@ -41,35 +41,35 @@ describe('create / start / state / kill / delete', () => {
       expect(flags & 0o2000000, `fd ${fd} -> ${fs.readlinkSync(`/proc/${s1.pid}/fd/${fd}`)}`).not.toBe(0);
     }
 
-    expect(rt(c, ['start', 'lc1']).status).toBe(0);
-    const s2 = stateOf(c, 'lc1');
+    expect(rt(c, ['start', cid('lc1')]).status).toBe(0);
+    const s2 = stateOf(c, cid('lc1'));
     expect(s2.status).toBe('running');
     expect(fs.readFileSync(`/proc/${s2.pid}/cmdline`, 'utf8').split('\0')[0]).toBe('sleep');
     // no host fd reached the container process
     expect(fs.readdirSync(`/proc/${s2.pid}/fd`).sort()).toEqual(['0', '1', '2']);
 
-    const st = rt(c, ['start', 'lc1']);
+    const st = rt(c, ['start', cid('lc1')]);
     expect(st.status).not.toBe(0);
     expect(st.stderr).toMatch(/already running/);
 
-    const del = rt(c, ['delete', 'lc1']);
+    const del = rt(c, ['delete', cid('lc1')]);
     expect(del.status).not.toBe(0);
     expect(del.stderr).toMatch(/not stopped/);
-    expect(stateOf(c, 'lc1').status).toBe('running');
+    expect(stateOf(c, cid('lc1')).status).toBe('running');
 
-    expect(rt(c, ['kill', 'lc1', 'KILL']).status).toBe(0);
-    await waitStatus('lc1', 'stopped');
-    expect(stateOf(c, 'lc1').pid).toBe(0);
-    const k = rt(c, ['kill', 'lc1']);
+    expect(rt(c, ['kill', cid('lc1'), 'KILL']).status).toBe(0);
+    await waitStatus(cid('lc1'), 'stopped');
+    expect(stateOf(c, cid('lc1')).pid).toBe(0);
+    const k = rt(c, ['kill', cid('lc1')]);
     expect(k.status).not.toBe(0);
     expect(k.stderr).toMatch(/not running/);
-    const st2 = rt(c, ['start', 'lc1']);
+    const st2 = rt(c, ['start', cid('lc1')]);
     expect(st2.status).not.toBe(0);
     expect(st2.stderr).toMatch(/stopped/);
 
-    expect(rt(c, ['delete', 'lc1']).status).toBe(0);
-    expect(fs.existsSync(path.join(c.root, 'lc1'))).toBe(false);
-    const gone = rt(c, ['state', 'lc1']);
+    expect(rt(c, ['delete', cid('lc1')]).status).toBe(0);
+    expect(fs.existsSync(path.join(c.root, cid('lc1')))).toBe(false);
+    const gone = rt(c, ['state', cid('lc1')]);
     expect(gone.status).not.toBe(0);
     expect(gone.stderr).toMatch(/does not exist/);
   });
@@ -78,127 +78,127 @@ describe('create / start / state / kill / delete', () => {
     const script = 'trap "echo got-usr1 >> /tmp/sigs" USR1; trap "echo got-term >> /tmp/sigs; exit 7" TERM; while true; do sleep 0.05; done';
     const cfg = baseConfig(['sh', '-c', script]);
     const b = bundle(c, cfg);
-    expect(rt(c, ['create', '--bundle', b, 'lc2']).status).toBe(0);
-    expect(rt(c, ['start', 'lc2']).status).toBe(0);
-    const pid = stateOf(c, 'lc2').pid;
+    expect(rt(c, ['create', '--bundle', b, cid('lc2')]).status).toBe(0);
+    expect(rt(c, ['start', cid('lc2')]).status).toBe(0);
+    const pid = stateOf(c, cid('lc2')).pid;
     await sleep(200);
     // the container's /tmp is its own tmpfs: read it through the init's root
     const sigs = () => { try { return fs.readFileSync(`/proc/${pid}/root/tmp/sigs`, 'utf8').trim().split('\n'); } catch { return []; } };
     // one signal at a time: pending signals of one kind coalesce
     for (const [i, name] of ['USR1', 'SIGUSR1', '10'].entries()) {
-      expect(rt(c, ['kill', 'lc2', name]).status).toBe(0);
+      expect(rt(c, ['kill', cid('lc2'), name]).status).toBe(0);
       const end = Date.now() + 3000;
       while (sigs().length < i + 1 && Date.now() < end) await sleep(20);
     }
     expect(sigs()).toEqual(['got-usr1', 'got-usr1', 'got-usr1']);
-    expect(rt(c, ['kill', 'lc2']).status).toBe(0);
-    await waitStatus('lc2', 'stopped');
-    expect(rt(c, ['kill', 'lc2', 'NOTASIG']).stderr).toMatch(/invalid signal/);
-    expect(rt(c, ['delete', 'lc2']).status).toBe(0);
+    expect(rt(c, ['kill', cid('lc2')]).status).toBe(0);
+    await waitStatus(cid('lc2'), 'stopped');
+    expect(rt(c, ['kill', cid('lc2'), 'NOTASIG']).stderr).toMatch(/invalid signal/);
+    expect(rt(c, ['delete', cid('lc2')]).status).toBe(0);
   });
 
   // issue #15: runc sends signal 0 to ask whether the container is alive
   it('kill ID 0 succeeds while the container is created or running, fails once it has stopped', async () => {
-    expect(rt(c, ['create', '--bundle', bundle(c, baseConfig(['sleep', '30'])), 'lc-sig0']).status).toBe(0);
-    const created = rt(c, ['kill', 'lc-sig0', '0']);
+    expect(rt(c, ['create', '--bundle', bundle(c, baseConfig(['sleep', '30'])), cid('lc-sig0')]).status).toBe(0);
+    const created = rt(c, ['kill', cid('lc-sig0'), '0']);
     expect(created.stderr).toBe('');
     expect(created.status).toBe(0);
-    expect(rt(c, ['start', 'lc-sig0']).status).toBe(0);
-    const running = rt(c, ['kill', 'lc-sig0', '0']);
+    expect(rt(c, ['start', cid('lc-sig0')]).status).toBe(0);
+    const running = rt(c, ['kill', cid('lc-sig0'), '0']);
     expect(running.stderr).toBe('');
     expect(running.status).toBe(0);
-    expect(rt(c, ['kill', '--all', 'lc-sig0', '0']).status).toBe(0);
-    expect(stateOf(c, 'lc-sig0').status).toBe('running'); // signal 0 changed nothing
-    expect(rt(c, ['kill', 'lc-sig0', 'KILL']).status).toBe(0);
-    await waitStatus('lc-sig0', 'stopped');
-    const stopped = rt(c, ['kill', 'lc-sig0', '0']);
+    expect(rt(c, ['kill', '--all', cid('lc-sig0'), '0']).status).toBe(0);
+    expect(stateOf(c, cid('lc-sig0')).status).toBe('running'); // signal 0 changed nothing
+    expect(rt(c, ['kill', cid('lc-sig0'), 'KILL']).status).toBe(0);
+    await waitStatus(cid('lc-sig0'), 'stopped');
+    const stopped = rt(c, ['kill', cid('lc-sig0'), '0']);
     expect(stopped.status).not.toBe(0);
     expect(stopped.stderr).toMatch(/not running/);
-    expect(rt(c, ['delete', 'lc-sig0']).status).toBe(0);
+    expect(rt(c, ['delete', cid('lc-sig0')]).status).toBe(0);
   });
 
   it('delete of a created container kills the waiting init', () => {
     const b = bundle(c, baseConfig(['true']));
-    expect(rt(c, ['create', '--bundle', b, 'lc3']).status).toBe(0);
-    const pid = stateOf(c, 'lc3').pid;
-    expect(rt(c, ['delete', 'lc3']).status).toBe(0);
+    expect(rt(c, ['create', '--bundle', b, cid('lc3')]).status).toBe(0);
+    const pid = stateOf(c, cid('lc3')).pid;
+    expect(rt(c, ['delete', cid('lc3')]).status).toBe(0);
     expect(fs.existsSync(`/proc/${pid}/cmdline`) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('runts-init')).toBe(false);
   });
 
   it('delete --force kills a running container; on a missing container it succeeds', () => {
     const b = bundle(c, baseConfig(['sleep', '60']));
-    expect(rt(c, ['run', '--detach', '--bundle', b, 'lc4']).status).toBe(0);
-    expect(stateOf(c, 'lc4').status).toBe('running');
-    expect(rt(c, ['delete', '--force', 'lc4']).status).toBe(0);
-    expect(fs.existsSync(path.join(c.root, 'lc4'))).toBe(false);
-    expect(rt(c, ['delete', '--force', 'lc4']).status).toBe(0);
-    const plain = rt(c, ['delete', 'lc4']);
+    expect(rt(c, ['run', '--detach', '--bundle', b, cid('lc4')]).status).toBe(0);
+    expect(stateOf(c, cid('lc4')).status).toBe('running');
+    expect(rt(c, ['delete', '--force', cid('lc4')]).status).toBe(0);
+    expect(fs.existsSync(path.join(c.root, cid('lc4')))).toBe(false);
+    expect(rt(c, ['delete', '--force', cid('lc4')]).status).toBe(0);
+    const plain = rt(c, ['delete', cid('lc4')]);
     expect(plain.status).not.toBe(0);
     expect(plain.stderr).toMatch(/does not exist/);
   });
 
   it('kill on a created container with SIGKILL stops it', async () => {
     const b = bundle(c, baseConfig(['true']));
-    expect(rt(c, ['create', '--bundle', b, 'lc5']).status).toBe(0);
-    expect(rt(c, ['kill', 'lc5', '9']).status).toBe(0);
-    await waitStatus('lc5', 'stopped');
-    expect(rt(c, ['delete', 'lc5']).status).toBe(0);
+    expect(rt(c, ['create', '--bundle', b, cid('lc5')]).status).toBe(0);
+    expect(rt(c, ['kill', cid('lc5'), '9']).status).toBe(0);
+    await waitStatus(cid('lc5'), 'stopped');
+    expect(rt(c, ['delete', cid('lc5')]).status).toBe(0);
   });
 
   it('rejects a duplicate id and leaves the first container alone', () => {
     const b = bundle(c, baseConfig(['true']));
-    expect(rt(c, ['create', '--bundle', b, 'dup']).status).toBe(0);
-    const again = rt(c, ['create', '--bundle', b, 'dup']);
+    expect(rt(c, ['create', '--bundle', b, cid('dup')]).status).toBe(0);
+    const again = rt(c, ['create', '--bundle', b, cid('dup')]);
     expect(again.status).not.toBe(0);
     expect(again.stderr).toMatch(/exists/);
-    expect(stateOf(c, 'dup').status).toBe('created');
-    expect(rt(c, ['delete', 'dup']).status).toBe(0);
+    expect(stateOf(c, cid('dup')).status).toBe('created');
+    expect(rt(c, ['delete', cid('dup')]).status).toBe(0);
   });
 
   it('list shows containers as a table, json and quiet', () => {
     const b = bundle(c, baseConfig(['true']));
-    expect(rt(c, ['create', '--bundle', b, 'ls1']).status).toBe(0);
+    expect(rt(c, ['create', '--bundle', b, cid('ls1')]).status).toBe(0);
     const t = rt(c, ['list']);
     expect(t.stdout.split('\n')[0]).toMatch(/^ID\s+PID\s+STATUS\s+BUNDLE\s+CREATED\s+OWNER/);
-    expect(t.stdout).toMatch(/ls1\s+\d+\s+created/);
+    expect(t.stdout).toMatch(new RegExp(`${cid('ls1')}\\s+\\d+\\s+created`));
     const j = JSON.parse(rt(c, ['list', '--format', 'json']).stdout);
-    expect(j.find((x: any) => x.id === 'ls1')).toMatchObject({ status: 'created', bundle: b });
-    expect(rt(c, ['list', '-q']).stdout.split('\n')).toContain('ls1');
-    expect(rt(c, ['delete', '--force', 'ls1']).status).toBe(0);
+    expect(j.find((x: any) => x.id === cid('ls1'))).toMatchObject({ status: 'created', bundle: b });
+    expect(rt(c, ['list', '-q']).stdout.split('\n')).toContain(cid('ls1'));
+    expect(rt(c, ['delete', '--force', cid('ls1')]).status).toBe(0);
   });
 });
 
 describe('run', () => {
   it('exits with the container exit code and deletes the container', () => {
     const b = bundle(c, baseConfig(['sh', '-c', 'echo out; echo err >&2; exit 3']));
-    const r = rt(c, ['run', '--bundle', b, 'run1']);
+    const r = rt(c, ['run', '--bundle', b, cid('run1')]);
     expect(r.stdout).toBe('out\n');
     expect(r.stderr).toBe('err\n');
     expect(r.status).toBe(3);
-    expect(fs.existsSync(path.join(c.root, 'run1'))).toBe(false);
+    expect(fs.existsSync(path.join(c.root, cid('run1')))).toBe(false);
   });
 
   it('exits with 128+signal when the container is killed by a signal', async () => {
     // a signal from inside cannot kill a pid-namespace init, so kill it from outside
     const b = bundle(c, baseConfig(['sleep', '30']));
-    const p = spawn(RUNTS, ['--root', c.root, 'run', '--bundle', b, 'run2'], { stdio: 'ignore' });
+    const p = spawn(RUNTS, ['--root', c.root, 'run', '--bundle', b, cid('run2')], { stdio: 'ignore' });
     const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
-    await waitStatus('run2', 'running');
-    expect(rt(c, ['kill', 'run2', 'KILL']).status).toBe(0);
+    await waitStatus(cid('run2'), 'running');
+    expect(rt(c, ['kill', cid('run2'), 'KILL']).status).toBe(0);
     expect(await exited).toBe(137);
-    expect(fs.existsSync(path.join(c.root, 'run2'))).toBe(false);
+    expect(fs.existsSync(path.join(c.root, cid('run2')))).toBe(false);
   });
 
   it('--keep leaves a stopped container to delete', () => {
     const b = bundle(c, baseConfig(['true']));
-    expect(rt(c, ['run', '--keep', '--bundle', b, 'run3']).status).toBe(0);
-    expect(stateOf(c, 'run3').status).toBe('stopped');
-    expect(rt(c, ['delete', 'run3']).status).toBe(0);
+    expect(rt(c, ['run', '--keep', '--bundle', b, cid('run3')]).status).toBe(0);
+    expect(stateOf(c, cid('run3')).status).toBe('stopped');
+    expect(rt(c, ['delete', cid('run3')]).status).toBe(0);
   });
 
   it('--bundle defaults to the current directory', () => {
     const b = bundle(c, baseConfig(['echo', 'from-cwd']));
-    const r = rt(c, ['run', 'run4'], { cwd: b });
+    const r = rt(c, ['run', cid('run4')], { cwd: b });
     expect(r.stdout).toBe('from-cwd\n');
     expect(r.status).toBe(0);
   });

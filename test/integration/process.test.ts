@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAPS } from '../../src/plan/caps';
-import { Ctx, baseConfig, bundle, cleanupContext, context, mountsSnapshot, rootfs, rt, runIn } from '../helpers';
+import { Ctx, baseConfig, bundle, cleanupContext, context, mountsSnapshot, rootfs, rt, runIn, cid } from '../helpers';
 
 let c: Ctx;
 /** a private copy of the busybox rootfs: the tests add files to it and let runts create directories in it */
@@ -82,7 +82,7 @@ function ourMounts(): string[] {
 function expectCreateFails(cfg: any, msg: RegExp): void {
   const before = { mounts: ourMounts(), root: fs.readdirSync(c.root) };
   const [k, v] = MARK.split('=');
-  const r = rt(c, ['create', '--bundle', bundle(c, cfg), 'bad'], { env: { ...process.env, [k]: v } });
+  const r = rt(c, ['create', '--bundle', bundle(c, cfg), cid('bad')], { env: { ...process.env, [k]: v } });
   expect(r.status).not.toBe(0);
   expect(r.stderr).toMatch(msg);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -396,20 +396,20 @@ describe('hostname, domainname, sysctl', () => {
 
   it('a namespace joined by path: its sysctls are allowed, unless it is the host\'s own', () => {
     // a network namespace of another container
-    expect(rt(c, ['run', '-d', '--bundle', bundle(c, cfgOf(['sleep', '30'])), 'netns']).status).toBe(0);
+    expect(rt(c, ['run', '-d', '--bundle', bundle(c, cfgOf(['sleep', '30'])), cid('netns')]).status).toBe(0);
     try {
-      const pid = JSON.parse(rt(c, ['state', 'netns']).stdout).pid;
+      const pid = JSON.parse(rt(c, ['state', cid('netns')]).stdout).pid;
       const joined = (p: string) => (cfg: any) => {
         cfg.linux.namespaces = cfg.linux.namespaces.map((n: any) => (n.type === 'network' ? { type: 'network', path: p } : n));
         cfg.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
       };
       expect(run('cat /proc/sys/net/ipv4/ip_forward', joined(`/proc/${pid}/ns/net`))).toBe('1\n');
       // (/proc/sys/net shows the reader's network namespace: read it from inside)
-      expect(rt(c, ['exec', 'netns', 'cat', '/proc/sys/net/ipv4/ip_forward']).stdout).toBe('1\n');
+      expect(rt(c, ['exec', cid('netns'), 'cat', '/proc/sys/net/ipv4/ip_forward']).stdout).toBe('1\n');
       // the runtime's own network namespace: never written to
       expectCreateFails(cfgOf(['true'], joined(`/proc/${process.pid}/ns/net`)), /net\.ipv4\.ip_forward.*network namespace/);
     } finally {
-      rt(c, ['delete', '--force', 'netns']);
+      rt(c, ['delete', '--force', cid('netns')]);
     }
   });
 

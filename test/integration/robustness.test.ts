@@ -3,7 +3,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, mountsSnapshot, rootfs, rt, stateOf } from '../helpers';
+import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, mountsSnapshot, rootfs, rt, stateOf, cid } from '../helpers';
 
 let c: Ctx;
 beforeAll(() => { c = context('robust'); });
@@ -273,7 +273,7 @@ describe('the working directory is not configuration', () => {
     fs.writeFileSync(path.join(dir, '.env'), `RUNTS_INIT=${path.join(dir, 'no-such-init')}\n`);
     const env = { ...process.env };
     delete env.RUNTS_INIT;
-    const r = rt(c, ['run', 'cwd-config'], { cwd: dir, env });
+    const r = rt(c, ['run', cid('cwd-config')], { cwd: dir, env });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(fs.existsSync(marker)).toBe(false);

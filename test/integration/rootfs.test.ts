@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, mountsSnapshot, rootfs, rt, spawnSync, stateOf } from '../helpers';
+import { Ctx, RUNTS, baseConfig, bundle, cleanupContext, context, mountsSnapshot, rootfs, rt, spawnSync, stateOf, cid } from '../helpers';
 
 let c: Ctx;
 /** a private copy of the busybox rootfs: tests add files and symlinks to it, runts creates mount targets in it */
@@ -797,7 +797,7 @@ describe('tmpfs with tmpcopyup', () => {
 
   it('tmpcopyup on anything but tmpfs is refused, naming the mount', () => {
     const cfg = cfgOf(['true'], (x) => x.mounts.push({ destination: '/mnt', type: 'proc', source: 'proc', options: ['tmpcopyup'] }));
-    const r = rt(c, ['create', '--bundle', bundle(c, cfg), 'copyupbad']);
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), cid('copyupbad')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/mounts\[\d+\]\.options: "tmpcopyup" is only for tmpfs mounts/);
   });
@@ -833,11 +833,11 @@ describe('mount propagation', () => {
         { destination: '/mnt/private', type: 'bind', source: shared, options: ['rbind', 'rprivate'] },
       );
     });
-    expect(rt(c, ['run', '-d', '--bundle', bundle(c, cfg), 'prop']).status).toBe(0);
+    expect(rt(c, ['run', '-d', '--bundle', bundle(c, cfg), cid('prop')]).status).toBe(0);
     try {
       hostMount(['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs'], path.join(shared, 'late'));
       fs.writeFileSync(path.join(shared, 'late', 'marker'), 'late\n');
-      const r = rt(c, ['exec', 'prop', 'sh', '-c', 'echo "== slave"; cat /mnt/slave/late/marker 2>&1; echo "== private"; ls -A /mnt/private/late | wc -l; echo "== mountinfo"; cat /proc/self/mountinfo']);
+      const r = rt(c, ['exec', cid('prop'), 'sh', '-c', 'echo "== slave"; cat /mnt/slave/late/marker 2>&1; echo "== private"; ls -A /mnt/private/late | wc -l; echo "== mountinfo"; cat /proc/self/mountinfo']);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       const s = sections(r.stdout);
@@ -850,9 +850,9 @@ describe('mount propagation', () => {
       expect(mountAt(mi, '/mnt/slave/late')).toBeDefined();
       expect(mountAt(mi, '/mnt/private/late')).toBeUndefined();
       // the container's init sees the same (not only the exec'd process)
-      expect(fs.readFileSync(`/proc/${stateOf(c, 'prop').pid}/root/mnt/slave/late/marker`, 'utf8')).toBe('late\n');
+      expect(fs.readFileSync(`/proc/${stateOf(c, cid('prop')).pid}/root/mnt/slave/late/marker`, 'utf8')).toBe('late\n');
     } finally {
-      rt(c, ['delete', '--force', 'prop']);
+      rt(c, ['delete', '--force', cid('prop')]);
     }
   });
 });

@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../../src/native';
-import { Ctx, baseConfig, bundle, cleanupContext, context, rt, sh, sleep, spawn, stateOf } from '../helpers';
+import { Ctx, baseConfig, bundle, cleanupContext, context, rt, sh, sleep, spawn, stateOf, cid } from '../helpers';
 
 let c: Ctx;
 beforeAll(() => { c = context('seccomp'); });
@@ -254,18 +254,18 @@ describe('SCMP_ACT_NOTIFY', () => {
     cfg.annotations = { 'org.example.k': 'v' };
     const b = bundle(c, cfg);
     try {
-      const cr = rt(c, ['create', '--bundle', b, 'notify']);
+      const cr = rt(c, ['create', '--bundle', b, cid('notify')]);
       expect(cr.status, cr.stderr).toBe(0);
-      const st = stateOf(c, 'notify');
+      const st = stateOf(c, cid('notify'));
       const { msg, fd, eof } = l.take();
       expect(eof).toBe(true);
       expect(msg).toEqual({
         ociVersion: '1.3.0', fds: ['seccompFd'], pid: st.pid, metadata: 'MKDIR=please',
-        state: { ociVersion: '1.3.0', id: 'notify', status: 'creating', pid: st.pid, bundle: b, annotations: { 'org.example.k': 'v' } },
+        state: { ociVersion: '1.3.0', id: cid('notify'), status: 'creating', pid: st.pid, bundle: b, annotations: { 'org.example.k': 'v' } },
       });
       expect(fs.readlinkSync(`/proc/self/fd/${fd}`)).toBe('anon_inode:seccomp notify');
 
-      expect(rt(c, ['start', 'notify']).status).toBe(0);
+      expect(rt(c, ['start', cid('notify')]).status).toBe(0);
       await waitFor(path.join(out, 'log'), /started/);
       // mkdir is parked in the kernel until the agent answers
       await sleep(300);
@@ -276,12 +276,12 @@ describe('SCMP_ACT_NOTIFY', () => {
       expect(log).toMatch(/Function not implemented\nmkdir=1\n/);
 
       // exec: the new process gets the container's filter and its own listener, handed over the same way
-      const ex = rt(c, ['exec', '-d', 'notify', 'sh', '-c', 'mkdir /tmp/e 2>>/out/exec.log; echo mkdir=$? >> /out/exec.log']);
+      const ex = rt(c, ['exec', '-d', cid('notify'), 'sh', '-c', 'mkdir /tmp/e 2>>/out/exec.log; echo mkdir=$? >> /out/exec.log']);
       expect(ex.status, ex.stderr).toBe(0);
       const second = l.take();
       expect(second.eof).toBe(true);
       expect(second.msg.fds).toEqual(['seccompFd']);
-      expect(second.msg.state).toMatchObject({ id: 'notify', status: 'running', pid: st.pid });
+      expect(second.msg.state).toMatchObject({ id: cid('notify'), status: 'running', pid: st.pid });
       expect(second.msg.pid).toBeGreaterThan(0);
       expect(second.msg.pid).not.toBe(st.pid);
       expect(fs.readlinkSync(`/proc/self/fd/${second.fd}`)).toBe('anon_inode:seccomp notify');
@@ -290,7 +290,7 @@ describe('SCMP_ACT_NOTIFY', () => {
       fs.closeSync(second.fd);
       expect(await waitFor(path.join(out, 'exec.log'), /mkdir=/)).toMatch(/Function not implemented\nmkdir=1\n/);
     } finally {
-      rt(c, ['delete', '--force', 'notify']);
+      rt(c, ['delete', '--force', cid('notify')]);
       l.close();
     }
   });
@@ -298,10 +298,10 @@ describe('SCMP_ACT_NOTIFY', () => {
   it('a listenerPath nobody listens on fails create, naming it, and leaves nothing behind', () => {
     const cfg = baseConfig(['true']);
     cfg.linux.seccomp = filter([{ names: MKDIR, action: 'SCMP_ACT_NOTIFY' }], { listenerPath: path.join(c.work, 'nobody.sock') });
-    const r = rt(c, ['create', '--bundle', bundle(c, cfg), 'notify-nobody']);
+    const r = rt(c, ['create', '--bundle', bundle(c, cfg), cid('notify-nobody')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/linux\.seccomp\.listenerPath .*nobody\.sock: no such file or directory/);
-    expect(fs.readdirSync(c.root)).not.toContain('notify-nobody');
+    expect(fs.readdirSync(c.root)).not.toContain(cid('notify-nobody'));
   });
 });
 
@@ -385,14 +385,14 @@ describe.skipIf(!CC || !X64)('SCMP_ACT_NOTIFY on syscalls the runtime itself mak
       cfg.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
       cfg.mounts = cfg.mounts.filter((m: any) => m.destination !== '/sys');
       cfg.linux.seccomp = filter([{ names: ['read', 'close'], action: 'SCMP_ACT_NOTIFY' }], { listenerPath: a.sock });
-      const r = rt(c, ['run', '--bundle', bundle(c, cfg), 'nt-userns'], { timeout: 15_000 });
+      const r = rt(c, ['run', '--bundle', bundle(c, cfg), cid('nt-userns')], { timeout: 15_000 });
       expect(r.error, 'runts hung').toBeUndefined();
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toBe('hi\n');
       expect([...a.seen().nrs]).toEqual(expect.arrayContaining([NR.read, NR.close]));
     } finally {
       a.stop();
-      rt(c, ['delete', '--force', 'nt-userns']);
+      rt(c, ['delete', '--force', cid('nt-userns')]);
     }
   });
 
@@ -401,10 +401,10 @@ describe.skipIf(!CC || !X64)('SCMP_ACT_NOTIFY on syscalls the runtime itself mak
     try {
       const cfg = baseConfig(['sleep', '300']);
       cfg.linux.seccomp = filter([{ names: ['read', 'close', 'execve'], action: 'SCMP_ACT_NOTIFY' }], { listenerPath: a.sock });
-      const cr = rt(c, ['run', '-d', '--bundle', bundle(c, cfg), 'nt-exec'], { timeout: 15_000 });
+      const cr = rt(c, ['run', '-d', '--bundle', bundle(c, cfg), cid('nt-exec')], { timeout: 15_000 });
       expect(cr.error, 'runts hung').toBeUndefined();
       expect(cr.status, cr.stderr).toBe(0);
-      const r = rt(c, ['exec', 'nt-exec', 'sh', '-c', 'echo from-exec'], { timeout: 15_000 });
+      const r = rt(c, ['exec', cid('nt-exec'), 'sh', '-c', 'echo from-exec'], { timeout: 15_000 });
       expect(r.error, 'runts hung').toBeUndefined();
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toBe('from-exec\n');
@@ -412,7 +412,7 @@ describe.skipIf(!CC || !X64)('SCMP_ACT_NOTIFY on syscalls the runtime itself mak
       expect([...a.seen().nrs]).toEqual(expect.arrayContaining([NR.read, NR.close, NR.execve]));
     } finally {
       a.stop();
-      rt(c, ['delete', '--force', 'nt-exec']);
+      rt(c, ['delete', '--force', cid('nt-exec')]);
     }
   });
 });
@@ -481,9 +481,9 @@ describe('exec', () => {
   it('the exec\'d process runs under the container\'s filter', () => {
     const cfg = baseConfig(['sleep', '300']);
     cfg.linux.seccomp = filter([{ names: MKDIR, action: 'SCMP_ACT_ERRNO', errnoRet: 18 }]);
-    expect(rt(c, ['run', '-d', '--bundle', bundle(c, cfg), 'exf']).status).toBe(0);
+    expect(rt(c, ['run', '-d', '--bundle', bundle(c, cfg), cid('exf')]).status).toBe(0);
     try {
-      const r = rt(c, ['exec', 'exf', 'sh', '-c', `${STATUS}; mkdir /tmp/d 2>&1; echo mkdir=$?`]);
+      const r = rt(c, ['exec', cid('exf'), 'sh', '-c', `${STATUS}; mkdir /tmp/d 2>&1; echo mkdir=$?`]);
       expect(r.status, r.stderr).toBe(0);
       expect(field(r.stdout, 'Seccomp')).toBe('2');
       expect(field(r.stdout, 'Seccomp_filters')).toBe('1');
@@ -491,13 +491,13 @@ describe('exec', () => {
       // also as a non-root user without no_new_privs (the filter is loaded before the uid change)
       const file = path.join(c.work, 'exf-process.json');
       fs.writeFileSync(file, JSON.stringify({ args: ['sh', '-c', `${STATUS}; mkdir /tmp/e 2>&1; echo mkdir=$?`], env: ['PATH=/bin:/usr/bin'], cwd: '/', user: { uid: 1000, gid: 1000 }, noNewPrivileges: false }));
-      const u = rt(c, ['exec', '--process', file, 'exf']);
+      const u = rt(c, ['exec', '--process', file, cid('exf')]);
       expect(u.status, u.stderr).toBe(0);
       expect(field(u.stdout, 'Seccomp')).toBe('2');
       expect(field(u.stdout, 'NoNewPrivs')).toBe('0');
       expect(u.stdout).toMatch(/Invalid cross-device link\nmkdir=1/);
     } finally {
-      rt(c, ['delete', '--force', 'exf']);
+      rt(c, ['delete', '--force', cid('exf')]);
     }
   });
 });
