@@ -2,7 +2,7 @@
 // init (user first, mount last: paths under /proc are resolved before the mount namespace changes), forks so
 // the pid and time namespaces apply, waits while runts puts it into the container's cgroups, then sets up the
 // process exactly as create does and execs. The sync socket is close-on-exec: EOF there means execve happened.
-// One call per spec field, as buildPlan (build.ts); what create does too is build.ts's or process.ts's function.
+// One call per spec field, as buildPlan (build.ts); what create does too is common.ts's or process.ts's function.
 import type { Process, Spec } from '../config/types';
 import type { HostFacts } from './facts';
 import { Step, step, str, u64 } from './encode';
@@ -11,7 +11,7 @@ import { processSteps } from './process';
 import { affinityPlan } from './procfields';
 import { CgroupJoin, cgroupJoinSteps } from './cgroups';
 import type { StubFds } from './fds';
-import { execSteps, fdSteps, forkSteps, oomScoreAdjSteps, seccompOf } from './build';
+import { execSteps, fdSteps, forkSteps, oomScoreAdjSteps, seccompOf } from './common';
 
 /** exec's fds: no listen socket. */
 export type ExecFds = StubFds;
@@ -25,6 +25,7 @@ export function buildExecPlan(config: Spec, facts: Pick<HostFacts, 'lsm' | 'pass
   const spec: Spec = { ...config, process: proc };
   const cgroupJoin = cgroupJoinSteps(o.cgroupJoin);
   const affinity = execCPUAffinitySteps(proc);
+  // the container's filter applies to every process in it (as runc)
   const p = processSteps(spec, { facts, consoleFd: o.fds.console, seccomp: seccompOf(spec) });
   return [
     ...affinity.initial,
@@ -37,7 +38,6 @@ export function buildExecPlan(config: Spec, facts: Pick<HostFacts, 'lsm' | 'pass
     ...rootSteps(initPid, o.chroot),
     ...forkSteps(cgroupJoin),
     ...affinity.after,
-    // the container's filter applies to every process in it (as runc)
     ...p.setup,
     ...execSteps(spec, p),
   ];
