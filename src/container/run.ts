@@ -6,7 +6,8 @@ import { loadNative } from '../native';
 import { logWarn } from '../log';
 import { CreateOptions, createContainer } from './launch';
 import { destroy, startCreated } from './lifecycle';
-import { lockDir, readSaved, unlock } from './state';
+import { readSaved } from './state';
+import { withLock } from './access';
 import { loadConfig, resolveBundle } from '../config/load';
 import { SIGNALS } from './signals';
 import { StopRelay, TtyRelay, openTtyRelay } from './tty';
@@ -59,7 +60,7 @@ export async function runContainer(o: RunOptions): Promise<number> {
     try { native.pidfdSendSignal(pidfd, 9); } catch { /* gone */ }
     await native.waitPidfd(pidfd).catch(() => undefined);
     await relay?.({ untilClosed: true });
-    if (!o.keep) destroyLocked(c.dir, o.id);
+    if (!o.keep) destroyLocked(o.root, o.id);
     throw e;
   }
   const r = await native.waitPidfd(pidfd);
@@ -67,19 +68,17 @@ export async function runContainer(o: RunOptions): Promise<number> {
   fs.closeSync(pidfd);
   // the init is gone and with it its pid namespace: pass on everything it wrote before deleting
   await relay?.({ untilClosed: true });
-  if (!o.keep) destroyLocked(c.dir, o.id);
+  if (!o.keep) destroyLocked(o.root, o.id);
   return r.signal ? 128 + r.signal : (r.code ?? 0);
 }
 
 /** Delete the exited container under its lock (a failure is a warning: the container's status is what run returns). */
-function destroyLocked(dir: string, id: string) {
-  const lock = lockDir(dir);
-  if (lock === undefined) return;
-  try {
-    destroy(dir, readSaved(dir, id));
-  } catch (e) {
-    logWarn(`delete ${id}: ${(e as Error).message}`);
-  } finally {
-    unlock(lock);
-  }
+function destroyLocked(root: string, id: string) {
+  withLock(root, id, (dir) => {
+    try {
+      destroy(dir, readSaved(dir, id));
+    } catch (e) {
+      logWarn(`delete ${id}: ${(e as Error).message}`);
+    }
+  }, () => undefined);
 }
