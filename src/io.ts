@@ -2,30 +2,31 @@
 // - Output never goes through process.stdout/stderr: creating those streams costs milliseconds, and a CLI that
 //   prints one document does not need them. Writes are synchronous and complete (EAGAIN on a non-blocking pipe
 //   is waited out).
-// - node:fs is loaded on first use, not at start-up: under Bun, loading it (with node:path, which it pulls in)
-//   is about 1 ms of a 6 ms call. `state` needs no node:fs at all under Bun: it maps state.json, reads the
-//   status files with Bun's own file API and prints through it (docs/performance.md).
+// - Files go through the addon's synchronous file functions when the addon loads without node:fs (dist/runts with
+//   its addon beside it, or Node): under Bun, node:fs costs ~140 page faults of a ~900-fault call. Otherwise (a
+//   lone copy of the executable) node:fs, loaded on first use. Errors carry `code` (ENOENT...) either way
+//   (docs/performance.md).
+import { cheapNative } from './native';
 
 /** node:fs, loaded on first use */
 export const nodeFs = (): typeof import('fs') => require('fs') as typeof import('fs');
 
-/** The part of Bun's API used here (undefined under Node). */
-interface BunIo {
-  mmap(file: string): Uint8Array;
-  file(file: string): { text(): Promise<string>; stat(): Promise<unknown> };
-  write(dest: unknown, data: string): Promise<number>;
-  stdout: unknown;
-}
-const bun = (globalThis as { Bun?: BunIo }).Bun;
+/** open(2) flags (Linux's values, as fs.constants has them) */
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_RDWR = 2;
+export const O_CREAT = 0o100;
+export const O_TRUNC = 0o1000;
+export const O_APPEND = 0o2000;
 
 /** Write all of `data` to `fd` (a string as UTF-8). */
 export function writeAll(fd: number, data: string | Uint8Array): void {
-  const fs = nodeFs();
+  const n = cheapNative();
+  const write = n ? (b: Uint8Array) => n.fsWrite(fd, b) : (b: Uint8Array) => nodeFs().writeSync(fd, b);
   let buf = typeof data === 'string' ? new TextEncoder().encode(data) : data;
   while (buf.length) {
     try {
-      const n = fs.writeSync(fd, buf);
-      buf = buf.subarray(n);
+      buf = buf.subarray(write(buf));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EAGAIN') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1); continue; }
@@ -38,49 +39,75 @@ export function writeAll(fd: number, data: string | Uint8Array): void {
 export const stdout = (text: string): void => writeAll(1, text);
 export const stderr = (text: string): void => writeAll(2, text);
 
-/** stdout, through Bun's file API when Bun is the engine (no node:fs); complete when the promise settles. */
-export async function print(text: string): Promise<void> {
-  if (!bun) return stdout(text);
-  try {
-    await bun.write(bun.stdout, text);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
-  }
-}
-
-/**
- * A regular file's text; errors as readFileSync throws them (code ENOENT...). Under Bun the file is mapped
- * (Bun.mmap is synchronous and needs no node:fs); an empty file cannot be mapped and is read the usual way.
- */
+/** A file's text (opened read-only), procfs and cgroupfs included; errors as readFileSync throws them (code ENOENT...). */
 export function readText(file: string): string {
-  if (bun) {
-    try {
-      return new TextDecoder().decode(bun.mmap(file));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
-    }
-  }
-  return nodeFs().readFileSync(file, 'utf8');
+  const n = cheapNative();
+  return n ? n.fsReadText(file) : nodeFs().readFileSync(file, 'utf8');
 }
 
-/** A file's text, procfs and cgroupfs included, or undefined when it cannot be read. */
+/** A file's text, or undefined when it cannot be read. */
 export function readOptText(file: string): string | undefined {
   try {
-    return nodeFs().readFileSync(file, 'utf8');
+    return readText(file);
   } catch {
     return undefined;
   }
 }
 
-/** readOptText, asynchronously with Bun's file API when Bun is the engine. */
-export function readOptTextAsync(file: string): Promise<string | undefined> {
-  if (!bun) return Promise.resolve(readOptText(file));
-  return bun.file(file).text().catch(() => undefined);
+/** Whether anything (a socket included) is at `file` (symlinks followed). */
+export function exists(file: string): boolean {
+  const n = cheapNative();
+  return n ? n.fsExists(file) : nodeFs().existsSync(file);
 }
 
-/** Whether anything (a socket included) is at `file`, asynchronously with Bun's file API under Bun. */
-export function existsAsync(file: string): Promise<boolean> {
-  if (!bun) return Promise.resolve(nodeFs().existsSync(file));
-  // BunFile.exists() is false for a socket; stat() is not
-  return bun.file(file).stat().then(() => true, () => false);
+/** open(2), close-on-exec; returns the fd. */
+export function openFile(file: string, flags: number, mode = 0o666): number {
+  const n = cheapNative();
+  return n ? n.fsOpen(file, flags, mode) : nodeFs().openSync(file, flags, mode);
+}
+
+export function closeFd(fd: number): void {
+  const n = cheapNative();
+  if (n) n.fsClose(fd);
+  else nodeFs().closeSync(fd);
+}
+
+/** One read from `fd` into `buf`: the byte count, 0 at end of file. */
+export function readFd(fd: number, buf: Uint8Array): number {
+  const n = cheapNative();
+  return n ? n.fsRead(fd, buf) : nodeFs().readSync(fd, buf, 0, buf.length, null);
+}
+
+/** One write of `buf` to `fd`: the byte count. */
+export function writeFd(fd: number, buf: Uint8Array): number {
+  const n = cheapNative();
+  return n ? n.fsWrite(fd, buf) : nodeFs().writeSync(fd, buf);
+}
+
+/** Write `text` to a file opened with O_WRONLY | O_CREAT | `flags` (O_TRUNC to replace, O_APPEND to add). */
+export function writeText(file: string, text: string, flags: number, mode = 0o666): void {
+  const n = cheapNative();
+  if (n) return n.fsWriteFile(file, text, flags, mode);
+  const fs = nodeFs();
+  if (flags & O_APPEND) fs.appendFileSync(file, text, { mode });
+  else fs.writeFileSync(file, text, { mode });
+}
+
+export function renameFile(from: string, to: string): void {
+  const n = cheapNative();
+  if (n) n.fsRename(from, to);
+  else nodeFs().renameSync(from, to);
+}
+
+export function unlinkFile(file: string): void {
+  const n = cheapNative();
+  if (n) n.fsUnlink(file);
+  else nodeFs().unlinkSync(file);
+}
+
+/** rm -rf, never following a symlink; nothing there is fine. */
+export function removeTree(file: string): void {
+  const n = cheapNative();
+  if (n) n.fsRemoveTree(file);
+  else nodeFs().rmSync(file, { recursive: true, force: true });
 }

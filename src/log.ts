@@ -1,7 +1,7 @@
 // Logging the way runc does: a one-line error on stderr, and with --log a line in the log file,
 // JSON ({"level","msg","time"}) or text (time="..." level=... msg="..."). Managers read the last
 // error line of that file back when the runtime fails.
-import { nodeFs, stderr } from './io';
+import { O_APPEND, O_CREAT, O_WRONLY, closeFd, openFile, stderr, writeText } from './io';
 
 export interface LogOptions {
   file?: string;
@@ -24,7 +24,7 @@ function line(level: string, msg: string): string {
 function toFile(level: string, msg: string): void {
   if (!opts.file) return;
   try {
-    nodeFs().appendFileSync(opts.file, line(level, msg));
+    writeText(opts.file, line(level, msg), O_APPEND);
   } catch {
     /* the log file is best effort */
   }
@@ -50,8 +50,7 @@ export function logDebug(msg: string): void {
 export function touchLog(): void {
   if (!opts.file) return;
   try {
-    const fs = nodeFs();
-    fs.closeSync(fs.openSync(opts.file, 'a'));
+    closeFd(openFile(opts.file, O_WRONLY | O_CREAT | O_APPEND));
   } catch {
     /* ignore */
   }

@@ -1,5 +1,6 @@
-// The node-addon-api addon (native/addon): the syscalls Node lacks. Loaded lazily, once.
-import * as path from 'path';
+// The node-addon-api addon (native/addon): the syscalls Node lacks. Loaded lazily, once. node:path and node:fs
+// are loaded only on the paths that need them (the embedded fallback, Node's build tree): the short calls load
+// the addon beside the executable and use its file functions instead of node:fs (docs/performance.md).
 import type { NetAddr } from './plan/netdev';
 
 export interface Native {
@@ -54,9 +55,35 @@ export interface Native {
   netLinkAddrs(name: string): { index: number; addrs: NetAddr[] };
   /** move a device into the network namespace behind nsFd, renamed to newName (one RTM_NEWLINK) */
   netLinkMove(name: string, newName: string, nsFd: number): void;
+
+  // Files, synchronously, for the short calls (state, kill, start, delete; io.ts): node:fs costs them ~140 page
+  // faults under Bun. Errors carry `code` (ENOENT...) as node:fs's do; every fd is O_CLOEXEC.
+  /** open(2); `mode` defaults to 0o666 */
+  fsOpen(file: string, flags: number, mode?: number): number;
+  fsClose(fd: number): void;
+  /** one read(2) into buf: the byte count, 0 at EOF */
+  fsRead(fd: number, buf: Uint8Array): number;
+  /** one write(2) of buf: the byte count */
+  fsWrite(fd: number, buf: Uint8Array): number;
+  /** a whole file's text, read to EOF (procfs and cgroupfs included) */
+  fsReadText(file: string): string;
+  /** open(file, flags | O_WRONLY | O_CREAT, mode), write all of text, close (flags: O_TRUNC, O_APPEND...) */
+  fsWriteFile(file: string, text: string, flags: number, mode: number): void;
+  /** stat(2) succeeds: anything is there (a socket included; symlinks followed) */
+  fsExists(file: string): boolean;
+  fsRename(from: string, to: string): void;
+  fsUnlink(file: string): void;
+  fsRmdir(dir: string): void;
+  fsMkdir(dir: string, mode: number): void;
+  /** rm -rf without following symlinks; nothing there is fine */
+  fsRemoveTree(file: string): void;
 }
 
 let cached: Native | undefined;
+let triedCheap = false;
+
+/** The addon's file name beside the executable: scripts/compile.mjs bakes it into dist/runts (--define). */
+declare const __RUNTS_ADDON__: string | undefined;
 
 /** A file embedded in the single-file executable (Bun.embeddedFiles) whose name starts with `prefix`. */
 export function embeddedFile(prefix: string): (Blob & { name?: string }) | undefined {
@@ -67,13 +94,41 @@ export function embeddedFile(prefix: string): (Blob & { name?: string }) | undef
 /** The addon's name among the single-file executable's embedded files (scripts/compile.mjs puts it there). */
 export const EMBEDDED_ADDON = 'runts_native.addon';
 
-export function loadNative(): Native {
-  if (cached) return cached;
+/**
+ * The addon, when it loads without node:fs (otherwise undefined, and the caller uses node:fs): RUNTS_NATIVE_ADDON,
+ * the file beside the executable (dist/runts), or the build tree's (Node). Tried once.
+ */
+export function cheapNative(): Native | undefined {
+  if (cached || triedCheap) return cached;
+  triedCheap = true;
   const file = process.env.RUNTS_NATIVE_ADDON;
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  if (file) cached = require(path.resolve(file)) as Native;
-  else cached = loadEmbedded() ?? (require(path.join(__dirname, '..', 'native', 'addon', 'build', 'Release', 'runts_native.node')) as Native);
-  return cached;
+  if (file) return (cached = require((require('path') as typeof import('path')).resolve(file)) as Native);
+  if (typeof __RUNTS_ADDON__ === 'string') return (cached = loadBeside(__RUNTS_ADDON__));
+  if (embeddedFile(EMBEDDED_ADDON)) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return (cached = require(`${__dirname}/../native/addon/build/Release/runts_native.node`) as Native);
+}
+
+export function loadNative(): Native {
+  return cheapNative() ?? (cached = loadEmbedded()!);
+}
+
+/**
+ * dist/runts' addon, written beside it by the same build: `name` carries the hash of its bytes, so only the addon
+ * of this very build matches, and the directory is the executable's own (its real path, symlinks resolved), as
+ * trusted as the executable itself; never a shared writable directory. Missing (a lone copy of the executable):
+ * undefined, and the embedded bytes are loaded instead.
+ */
+function loadBeside(name: string): Native | undefined {
+  const exe = process.execPath;
+  const m = { exports: {} as Native };
+  try {
+    process.dlopen(m, exe.slice(0, exe.lastIndexOf('/') + 1) + name);
+    return m.exports;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <string>
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <linux/bpf.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
@@ -101,6 +102,14 @@ const char *errnoName(int e) {
     case ENODEV: return "ENODEV";
     case EBUSY: return "EBUSY";
     case EOPNOTSUPP: return "EOPNOTSUPP";
+    case ENOTEMPTY: return "ENOTEMPTY";
+    case EISDIR: return "EISDIR";
+    case EROFS: return "EROFS";
+    case EPIPE: return "EPIPE";
+    case ECONNRESET: return "ECONNRESET";
+    case ELOOP: return "ELOOP";
+    case EMFILE: return "EMFILE";
+    case ENOSPC: return "ENOSPC";
     default: return "EUNKNOWN";
   }
 }
@@ -764,6 +773,158 @@ Napi::Value NetLinkMove(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// ---- files, synchronously, for the short calls (state, kill, start, delete): with these they load no node:fs
+// (+138 page faults under Bun, docs/performance.md). Thin wrappers of one syscall each (fsRemoveTree: rm -rf
+// that never follows a symlink); errors carry `code` as above. Every fd is opened O_CLOEXEC.
+
+Napi::Value FsOpen(const Napi::CallbackInfo &info) {
+  ARGS("sn?n");
+  Napi::Env env = info.Env();
+  std::string path = argStr(info, 0);
+  int mode = info.Length() > 2 ? argInt(info, 2) : 0666;
+  int fd;
+  do fd = open(path.c_str(), argInt(info, 1) | O_CLOEXEC, mode); while (fd < 0 && errno == EINTR);
+  if (fd < 0) THROW_ERRNO("open " + path);
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value FsClose(const Napi::CallbackInfo &info) {
+  ARGS("n");
+  if (close(argInt(info, 0)) < 0 && errno != EINTR) { int e = errno; return fail(info.Env(), "close", e); }
+  return info.Env().Undefined();
+}
+
+// fsRead(fd, buf) / fsWrite(fd, buf): one read(2) / write(2) (EINTR retried); the byte count
+Napi::Value FsRead(const Napi::CallbackInfo &info) {
+  ARGS("nu");
+  Napi::Env env = info.Env();
+  Napi::Uint8Array b = info[1].As<Napi::Uint8Array>();
+  ssize_t n;
+  do n = read(argInt(info, 0), b.Data(), b.ByteLength()); while (n < 0 && errno == EINTR);
+  if (n < 0) THROW_ERRNO("read");
+  return Napi::Number::New(env, (double)n);
+}
+
+Napi::Value FsWrite(const Napi::CallbackInfo &info) {
+  ARGS("nu");
+  Napi::Env env = info.Env();
+  Napi::Uint8Array b = info[1].As<Napi::Uint8Array>();
+  ssize_t n;
+  do n = write(argInt(info, 0), b.Data(), b.ByteLength()); while (n < 0 && errno == EINTR);
+  if (n < 0) THROW_ERRNO("write");
+  return Napi::Number::New(env, (double)n);
+}
+
+// fsReadText(path) -> the whole file as UTF-8 text (procfs and cgroupfs files included: read to EOF)
+Napi::Value FsReadText(const Napi::CallbackInfo &info) {
+  ARGS("s");
+  Napi::Env env = info.Env();
+  std::string path = argStr(info, 0);
+  int fd;
+  do fd = open(path.c_str(), O_RDONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+  if (fd < 0) THROW_ERRNO("open " + path);
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) { int e = errno; close(fd); return fail(env, "read " + path, e); }
+    if (n == 0) break;
+    out.append(buf, (size_t)n);
+  }
+  close(fd);
+  return Napi::String::New(env, out);
+}
+
+// fsWriteFile(path, text, flags, mode): open (flags | O_WRONLY | O_CREAT), write all, close
+Napi::Value FsWriteFile(const Napi::CallbackInfo &info) {
+  ARGS("ssnn");
+  Napi::Env env = info.Env();
+  std::string path = argStr(info, 0), data = argStr(info, 1);
+  int fd;
+  do fd = open(path.c_str(), argInt(info, 2) | O_WRONLY | O_CREAT | O_CLOEXEC, argInt(info, 3)); while (fd < 0 && errno == EINTR);
+  if (fd < 0) THROW_ERRNO("open " + path);
+  for (size_t off = 0; off < data.size();) {
+    ssize_t n = write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) { int e = errno; close(fd); return fail(env, "write " + path, e); }
+    off += (size_t)n;
+  }
+  if (close(fd) < 0 && errno != EINTR) THROW_ERRNO("close " + path);
+  return env.Undefined();
+}
+
+// fsExists(path): stat(2) succeeds (any type, a socket included; symlinks followed, as existsSync)
+Napi::Value FsExists(const Napi::CallbackInfo &info) {
+  ARGS("s");
+  struct stat st;
+  return Napi::Boolean::New(info.Env(), stat(argStr(info, 0).c_str(), &st) == 0);
+}
+
+Napi::Value FsRename(const Napi::CallbackInfo &info) {
+  ARGS("ss");
+  std::string from = argStr(info, 0), to = argStr(info, 1);
+  if (rename(from.c_str(), to.c_str()) < 0) { int e = errno; return fail(info.Env(), "rename " + from, e); }
+  return info.Env().Undefined();
+}
+
+Napi::Value FsUnlink(const Napi::CallbackInfo &info) {
+  ARGS("s");
+  std::string path = argStr(info, 0);
+  if (unlink(path.c_str()) < 0) { int e = errno; return fail(info.Env(), "unlink " + path, e); }
+  return info.Env().Undefined();
+}
+
+Napi::Value FsRmdir(const Napi::CallbackInfo &info) {
+  ARGS("s");
+  std::string path = argStr(info, 0);
+  if (rmdir(path.c_str()) < 0) { int e = errno; return fail(info.Env(), "rmdir " + path, e); }
+  return info.Env().Undefined();
+}
+
+Napi::Value FsMkdir(const Napi::CallbackInfo &info) {
+  ARGS("sn");
+  std::string path = argStr(info, 0);
+  if (mkdir(path.c_str(), argInt(info, 1)) < 0) { int e = errno; return fail(info.Env(), "mkdir " + path, e); }
+  return info.Env().Undefined();
+}
+
+// Remove what is in the directory open at dfd (closed here), depth first, never following a symlink (each
+// entry is opened O_NOFOLLOW relative to its parent). Returns 0 or an errno.
+int removeIn(int dfd, int depth) {
+  if (depth > 64) { close(dfd); return ELOOP; }
+  DIR *d = fdopendir(dfd);
+  if (!d) { int e = errno; close(dfd); return e; }
+  int err = 0;
+  for (struct dirent *de; !err && (de = readdir(d));) {
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+    if (unlinkat(dirfd(d), de->d_name, 0) == 0 || errno == ENOENT) continue;
+    if (errno != EISDIR) { err = errno; break; }
+    int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0) { if (errno != ENOENT) err = errno; continue; }
+    err = removeIn(sub, depth + 1);
+    if (!err && unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT) err = errno;
+    if (!err) rewinddir(d);
+  }
+  closedir(d);
+  return err;
+}
+
+// fsRemoveTree(path): rm -rf; a path that does not exist is fine; a symlink is removed, not followed
+Napi::Value FsRemoveTree(const Napi::CallbackInfo &info) {
+  ARGS("s");
+  std::string path = argStr(info, 0);
+  if (unlink(path.c_str()) == 0 || errno == ENOENT) return info.Env().Undefined();
+  if (errno != EISDIR) { int e = errno; return fail(info.Env(), "unlink " + path, e); }
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) { int e = errno; if (e == ENOENT) return info.Env().Undefined(); return fail(info.Env(), "open " + path, e); }
+  int e = removeIn(fd, 0);
+  if (!e && rmdir(path.c_str()) < 0 && errno != ENOENT) e = errno;
+  if (e) return fail(info.Env(), "remove " + path, e);
+  return info.Env().Undefined();
+}
+// ---- end of the file functions
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sealedMemfdFrom", Napi::Function::New(env, SealedMemfdFrom));
   exports.Set("sealedMemfdFromBytes", Napi::Function::New(env, SealedMemfdFromBytes));
@@ -800,6 +961,19 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   exports.Set("netLinkAddrs", Napi::Function::New(env, NetLinkAddrs));
   exports.Set("netLinkMove", Napi::Function::New(env, NetLinkMove));
+  // files, for the short calls
+  exports.Set("fsOpen", Napi::Function::New(env, FsOpen));
+  exports.Set("fsClose", Napi::Function::New(env, FsClose));
+  exports.Set("fsRead", Napi::Function::New(env, FsRead));
+  exports.Set("fsWrite", Napi::Function::New(env, FsWrite));
+  exports.Set("fsReadText", Napi::Function::New(env, FsReadText));
+  exports.Set("fsWriteFile", Napi::Function::New(env, FsWriteFile));
+  exports.Set("fsExists", Napi::Function::New(env, FsExists));
+  exports.Set("fsRename", Napi::Function::New(env, FsRename));
+  exports.Set("fsUnlink", Napi::Function::New(env, FsUnlink));
+  exports.Set("fsRmdir", Napi::Function::New(env, FsRmdir));
+  exports.Set("fsMkdir", Napi::Function::New(env, FsMkdir));
+  exports.Set("fsRemoveTree", Napi::Function::New(env, FsRemoveTree));
   return exports;
 }
 

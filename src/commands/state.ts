@@ -1,8 +1,8 @@
 import type { Globals } from '../action';
-import { print } from '../io';
+import { stdout } from '../io';
 import { containerState } from '../container/state';
 
-// Under Bun nothing here loads node:fs (io.ts).
-export async function state(g: Globals, id: string) {
-  await print(JSON.stringify(await containerState(g.root, id), null, 2) + '\n');
+// With the addon beside the executable nothing here loads node:fs (io.ts).
+export function state(g: Globals, id: string) {
+  stdout(JSON.stringify(containerState(g.root, id), null, 2) + '\n');
 }

@@ -1,6 +1,4 @@
 // start, kill and delete of an existing container (create is in launch.ts).
-import * as fs from 'fs';
-import * as path from 'path';
 import { RuntimeError, errnoText } from '../errors';
 import { loadNative } from '../native';
 import { Msg } from '../plan/ops';
@@ -8,6 +6,7 @@ import { frame, parseFrames } from '../plan/encode';
 import { checkId } from '../ids';
 import { Saved, type Status, canDelete, canKill, canPause, canResume, canStart, hookState, initAlive, procStat, readSaved, statusOf } from './state';
 import { withContainer, withLock } from './access';
+import { closeFd, exists, readFd, removeTree, unlinkFile, writeFd } from '../io';
 
 /** hooks.ts spawns processes: loaded only when a container has hooks to run */
 const hooks = () => require('./hooks') as typeof import('./hooks');
@@ -30,7 +29,7 @@ export function startCreated(dir: string, s: Saved): void {
 /** Tell the init of a created container to exec the user process, wait for the exec, run poststart hooks. */
 function releaseInit(dir: string, s: Saved): void {
   const native = loadNative();
-  const sockPath = path.join(dir, 'exec.sock');
+  const sockPath = `${dir}/exec.sock`;
   let fd: number;
   try {
     fd = native.unixConnect(sockPath);
@@ -39,9 +38,9 @@ function releaseInit(dir: string, s: Saved): void {
   }
   try {
     const st = frame(Msg.ACK, Buffer.from(hookState(s, 'created')));
-    fs.writeSync(fd, st);
+    if (writeFd(fd, st) !== st.length) throw Object.assign(new Error('short write'), { code: 'EIO' });
   } catch (e) {
-    fs.closeSync(fd);
+    closeFd(fd);
     throw new RuntimeError(`write to the container init: ${errnoText(e)}`);
   }
   // The init accepted with O_CLOEXEC: EOF means execve happened (or the init died after an ERROR frame).
@@ -51,7 +50,7 @@ function releaseInit(dir: string, s: Saved): void {
     for (;;) {
       let n: number;
       try {
-        n = fs.readSync(fd, buf, 0, buf.length, null);
+        n = readFd(fd, buf);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EAGAIN' || (e as NodeJS.ErrnoException).code === 'EINTR') continue;
         if ((e as NodeJS.ErrnoException).code === 'ECONNRESET') break;
@@ -61,8 +60,8 @@ function releaseInit(dir: string, s: Saved): void {
       chunks.push(Buffer.from(buf.subarray(0, n)));
     }
   } finally {
-    fs.closeSync(fd);
-    try { fs.unlinkSync(sockPath); } catch { /* ignore */ }
+    closeFd(fd);
+    try { unlinkFile(sockPath); } catch { /* ignore */ }
   }
   for (const f of parseFrames(Buffer.concat(chunks))) {
     if (f.type === Msg.ERROR) throw new RuntimeError(f.payload.toString('utf8'));
@@ -87,7 +86,7 @@ export function signalInit(s: Saved, sig: number): void {
     if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new RuntimeError('container not running');
     throw new RuntimeError(`kill: ${errnoText(e)}`);
   } finally {
-    fs.closeSync(pidfd);
+    closeFd(pidfd);
   }
 }
 
@@ -106,7 +105,7 @@ export function killAndWait(s: Saved, timeoutMs = 10000): void {
     try { native.pidfdSendSignal(pidfd, 9); } catch { return; }
     if (!native.pollPidfdExited(pidfd, timeoutMs)) throw new RuntimeError(`container init ${s.pid} did not exit after SIGKILL`);
   } finally {
-    fs.closeSync(pidfd);
+    closeFd(pidfd);
   }
 }
 
@@ -114,7 +113,7 @@ export function killAndWait(s: Saved, timeoutMs = 10000): void {
 export function destroy(dir: string, s: Saved | undefined): void {
   if (s?.cgroup) cgroups().destroyCgroups(s.cgroup);
   hostMounts().removeHostMounts(dir);
-  fs.rmSync(dir, { recursive: true, force: true });
+  removeTree(dir);
   if (s) hooks().runHooksWarn(s.config.hooks?.poststop, 'poststop', hookState({ ...s, pid: 0 }, 'stopped'));
 }
 
@@ -124,7 +123,7 @@ export function deleteContainer(dir: string, id: string, force: boolean): void {
   try {
     s = readSaved(dir, id);
   } catch (e) {
-    if (!fs.existsSync(dir)) {
+    if (!exists(dir)) {
       if (force) return;
       throw e;
     }
@@ -135,7 +134,7 @@ export function deleteContainer(dir: string, id: string, force: boolean): void {
     signalAll(cg, 9);
     destroyCgroups(cg);
     hostMounts().removeHostMounts(dir);
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeTree(dir);
     return;
   }
   const status: Status = statusOf(dir, s);

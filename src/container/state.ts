@@ -1,11 +1,12 @@
 // The container's state directory: <root>/<id>/{state.json, exec.sock, lock}.
 // Status is derived each time from the init process, never trusted from the file.
-// node:fs is loaded on first use and node:path not at all: `state` reads through io.ts without them.
+// Files go through io.ts (the addon's file functions, node:fs only as the fallback) and node:path is not loaded:
+// state, kill, start and delete load neither.
 import { RuntimeError, errnoText } from '../errors';
 import { checkId } from '../ids';
 import type { Spec } from '../config/types';
 import { freezeFile, frozenIn, type SavedCgroup } from '../cgroups/types';
-import { existsAsync, nodeFs, readOptText, readOptTextAsync, readText } from '../io';
+import { O_CREAT, O_RDWR, O_TRUNC, closeFd, exists as fileExists, nodeFs, openFile, readOptText, readText, renameFile, writeText } from '../io';
 
 export const OCI_VERSION = '1.3.0';
 
@@ -79,14 +80,13 @@ export function readSaved(dir: string, id: string): Saved {
 }
 
 export function exists(dir: string): boolean {
-  return nodeFs().existsSync(`${dir}/state.json`);
+  return fileExists(`${dir}/state.json`);
 }
 
 export function writeSaved(dir: string, s: Saved): void {
-  const fs = nodeFs();
   const tmp = `${dir}/.state.json.${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(s), { mode: 0o600 });
-  fs.renameSync(tmp, `${dir}/state.json`);
+  writeText(tmp, JSON.stringify(s), O_TRUNC, 0o600);
+  renameFile(tmp, `${dir}/state.json`);
 }
 
 /**
@@ -133,8 +133,7 @@ export function initAlive(s: Saved): boolean {
 /**
  * The status from what three files say: the init's /proc/<pid>/stat (gone, a zombie or another process:
  * stopped), the cgroup's freeze state (paused, also when paused before start) and exec.sock (created: the init
- * still waits for start). statusOf reads them synchronously, statusOfAsync (the `state` command) without node:fs
- * under Bun.
+ * still waits for start).
  */
 function statusFrom(s: Saved, stat: string | undefined, freeze: string | undefined, execSock: boolean): Status {
   if (!s.pid || !aliveFrom(s, stat)) return 'stopped';
@@ -144,15 +143,7 @@ function statusFrom(s: Saved, stat: string | undefined, freeze: string | undefin
 
 export function statusOf(dir: string, s: Saved): Status {
   const freeze = freezeFile(s.cgroup);
-  return statusFrom(s, readOptText(`/proc/${s.pid}/stat`), freeze && readOptText(freeze), nodeFs().existsSync(`${dir}/exec.sock`));
-}
-
-export async function statusOfAsync(dir: string, s: Saved): Promise<Status> {
-  const freeze = freezeFile(s.cgroup);
-  const [stat, frozen, execSock] = await Promise.all([
-    readOptTextAsync(`/proc/${s.pid}/stat`), freeze ? readOptTextAsync(freeze) : undefined, existsAsync(`${dir}/exec.sock`),
-  ]);
-  return statusFrom(s, stat, frozen, execSock);
+  return statusFrom(s, readOptText(`/proc/${s.pid}/stat`), freeze && readOptText(freeze), fileExists(`${dir}/exec.sock`));
 }
 
 export function view(s: Saved, status: Status): StateView {
@@ -171,11 +162,11 @@ export function view(s: Saved, status: Status): StateView {
 }
 
 /** `state ID`: the OCI state of a container. No lock, as in runc: a state is a snapshot. */
-export async function containerState(root: string, id: string): Promise<StateView> {
+export function containerState(root: string, id: string): StateView {
   checkId(id);
   const dir = containerDir(root, id);
   const s = readSaved(dir, id);
-  return view(s, await statusOfAsync(dir, s));
+  return view(s, statusOf(dir, s));
 }
 
 /** `list`: the state of every container under root, by id; those being created or deleted are left out. */
@@ -208,10 +199,9 @@ export function hookState(s: { id: string; pid: number; bundle: string; annotati
  * Returns the lock fd (closing it releases the lock), or undefined when the container directory is gone.
  */
 export function lockDir(dir: string): number | undefined {
-  const fs = nodeFs();
   let fd: number;
   try {
-    fd = fs.openSync(`${dir}/lock`, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    fd = openFile(`${dir}/lock`, O_RDWR | O_CREAT, 0o600);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
@@ -219,14 +209,14 @@ export function lockDir(dir: string): number | undefined {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { loadNative } = require('../native') as typeof import('../native');
   loadNative().flock(fd, 'ex');
-  if (!fs.existsSync(dir)) {
+  if (!fileExists(dir)) {
     // deleted while we waited for the lock
-    fs.closeSync(fd);
+    closeFd(fd);
     return undefined;
   }
   return fd;
 }
 
 export function unlock(fd: number | undefined): void {
-  if (fd !== undefined) try { nodeFs().closeSync(fd); } catch { /* already closed */ }
+  if (fd !== undefined) try { closeFd(fd); } catch { /* already closed */ }
 }
