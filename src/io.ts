@@ -111,3 +111,16 @@ export function removeTree(file: string): void {
   if (n) n.fsRemoveTree(file);
   else nodeFs().rmSync(file, { recursive: true, force: true });
 }
+
+export function removeEmptyDir(dir: string): void {
+  const n = cheapNative();
+  if (n) n.fsRmdir(dir);
+  else nodeFs().rmdirSync(dir);
+}
+
+/** The names of a directory's sub-directories (symlinks not followed). */
+export function subdirs(dir: string): string[] {
+  const n = cheapNative();
+  if (n) return n.fsSubdirs(dir);
+  return nodeFs().readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+}

@@ -77,6 +77,8 @@ export interface Native {
   fsMkdir(dir: string, mode: number): void;
   /** rm -rf without following symlinks; nothing there is fine */
   fsRemoveTree(file: string): void;
+  /** the names of a directory's sub-directories (symlinks not followed) */
+  fsSubdirs(dir: string): string[];
 }
 
 let cached: Native | undefined;

@@ -889,6 +889,28 @@ Napi::Value FsMkdir(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// fsSubdirs(dir) -> the names of its sub-directories (not following symlinks)
+Napi::Value FsSubdirs(const Napi::CallbackInfo &info) {
+  ARGS("s");
+  Napi::Env env = info.Env();
+  std::string path = argStr(info, 0);
+  DIR *d = opendir(path.c_str());
+  if (!d) THROW_ERRNO("opendir " + path);
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (struct dirent *de; (de = readdir(d));) {
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+    bool isDir = de->d_type == DT_DIR;
+    if (de->d_type == DT_UNKNOWN) {
+      struct stat st;
+      isDir = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    }
+    if (isDir) out.Set(i++, Napi::String::New(env, de->d_name));
+  }
+  closedir(d);
+  return out;
+}
+
 // Remove what is in the directory open at dfd (closed here), depth first, never following a symlink (each
 // entry is opened O_NOFOLLOW relative to its parent). Returns 0 or an errno.
 int removeIn(int dfd, int depth) {
@@ -974,6 +996,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fsRmdir", Napi::Function::New(env, FsRmdir));
   exports.Set("fsMkdir", Napi::Function::New(env, FsMkdir));
   exports.Set("fsRemoveTree", Napi::Function::New(env, FsRemoveTree));
+  exports.Set("fsSubdirs", Napi::Function::New(env, FsSubdirs));
   return exports;
 }
 

@@ -87,32 +87,5 @@ export function makeDir(d: string): boolean {
   }
 }
 
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/**
- * Remove a cgroup directory (it must hold no process; the kernel refuses with EBUSY while the last ones exit,
- * so this retries for up to `timeoutMs`). A directory that is already gone is fine.
- */
-export function removeDir(d: string, timeoutMs = 2000): void {
-  const end = Date.now() + timeoutMs;
-  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
-    try {
-      fs.rmdirSync(d);
-      return;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
-      if (code !== 'EBUSY' && code !== 'ENOTEMPTY') throw new RuntimeError(`rmdir ${d}: ${errnoText(e)}`);
-      if (Date.now() > end) throw new RuntimeError(`rmdir ${d}: ${errnoText(e)}`);
-      // a child cgroup we did not create keeps it busy: leave it (ENOTEMPTY means sub-directories)
-      if (code === 'ENOTEMPTY' && fs.readdirSync(d).some((f) => fs.statSync(path.join(d, f)).isDirectory())) {
-        throw new RuntimeError(`rmdir ${d}: it holds cgroups runts did not create`);
-      }
-      sleepMs(wait);
-    }
-  }
-}
-
-export { sleepMs };
+// removeDir and sleepMs live in remove.ts (delete loads it without node:fs)
+export { removeDir, sleepMs } from './remove';

@@ -6,7 +6,8 @@ import { RuntimeError } from '../errors';
 import { loadNative } from '../native';
 import { readOptText } from '../io';
 import type { Spec } from '../config/types';
-import { makeDir, missingDirs, procs, readOpt, removeDir, sleepMs, writeFile } from './files';
+import { makeDir, missingDirs, procs, readOpt, sleepMs, writeFile } from './files';
+import { destroyCgroups } from './remove';
 import { controllerDir, freezeFile, frozenIn, type Resources, type SavedCgroup } from './types';
 
 export type { SavedCgroup, Resources } from './types';
@@ -261,48 +262,8 @@ export function plannedCgroups(stateDir: string): SavedCgroup | undefined {
   }
 }
 
-/** Remove a directory runts created, and any cgroups the container made below it. */
-function removeTree(d: string): void {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(d, { withFileTypes: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
-  }
-  for (const e of entries) if (e.isDirectory()) removeTree(path.join(d, e.name));
-  removeDir(d);
-}
-
-/**
- * delete: remove the cgroups this container created (its processes are gone), never others. The container's
- * own directories (with whatever it made below them) go; a created parent is removed only when empty.
- */
-export function destroyCgroups(s: SavedCgroup | undefined): void {
-  if (!s) return;
-  const errors: string[] = [];
-  if (s.systemd?.started) {
-    // systemd kills what is left in the scope and removes its directories
-    try { systemdMod().stopScope(s.systemd.unit); } catch (e) { errors.push((e as Error).message); }
-  }
-  const leaves = new Set(allDirs(s));
-  for (const d of [...s.created].reverse()) {
-    try {
-      if (leaves.has(d)) {
-        removeTree(d);
-      } else {
-        try { fs.rmdirSync(d); } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          // another container's cgroup lives in it, or it is gone already
-          if (code !== 'ENOTEMPTY' && code !== 'EBUSY' && code !== 'ENOENT') throw e;
-        }
-      }
-    } catch (e) {
-      errors.push((e as Error).message);
-    }
-  }
-  if (errors.length) throw new RuntimeError(`remove cgroups: ${errors.join('; ')}`);
-}
+// delete: destroyCgroups lives in remove.ts (loaded alone by delete, without node:fs)
+export { destroyCgroups } from './remove';
 
 /** All pids in the container's cgroup (and in cgroups the container made below it). */
 export function allPids(s: SavedCgroup | undefined): number[] {

@@ -111,8 +111,10 @@ export function killAndWait(s: Saved, timeoutMs = 10000): void {
 
 /** Remove what create made and run poststop hooks. */
 export function destroy(dir: string, s: Saved | undefined): void {
-  if (s?.cgroup) cgroups().destroyCgroups(s.cgroup);
-  hostMounts().removeHostMounts(dir);
+  // cgroups/remove.ts alone: delete loads no node:fs and no cgroup writers
+  if (s?.cgroup) (require('../cgroups/remove') as typeof import('../cgroups/remove')).destroyCgroups(s.cgroup);
+  // only a container without a mount namespace has its root in the state dir (hostmounts.ts)
+  if (exists(`${dir}/rootfs`)) hostMounts().removeHostMounts(dir);
   removeTree(dir);
   if (s) hooks().runHooksWarn(s.config.hooks?.poststop, 'poststop', hookState({ ...s, pid: 0 }, 'stopped'));
 }
