@@ -19,9 +19,17 @@ export const O_CREAT = 0o100;
 export const O_TRUNC = 0o1000;
 export const O_APPEND = 0o2000;
 
-/** Write all of `data` to `fd` (a string as UTF-8). */
+/** Write all of `data` to `fd` (a string as UTF-8); a closed pipe (EPIPE) is not an error. */
 export function writeAll(fd: number, data: string | Uint8Array): void {
   const n = cheapNative();
+  if (n && typeof data === 'string') {
+    try {
+      n.fsWriteAll(fd, data);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
+    }
+    return;
+  }
   const write = n ? (b: Uint8Array) => n.fsWrite(fd, b) : (b: Uint8Array) => nodeFs().writeSync(fd, b);
   let buf = typeof data === 'string' ? new TextEncoder().encode(data) : data;
   while (buf.length) {

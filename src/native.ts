@@ -65,6 +65,8 @@ export interface Native {
   fsRead(fd: number, buf: Uint8Array): number;
   /** one write(2) of buf: the byte count */
   fsWrite(fd: number, buf: Uint8Array): number;
+  /** all of text (UTF-8) to fd, EAGAIN waited out */
+  fsWriteAll(fd: number, text: string): void;
   /** a whole file's text, read to EOF (procfs and cgroupfs included) */
   fsReadText(file: string): string;
   /** open(file, flags | O_WRONLY | O_CREAT, mode), write all of text, close (flags: O_TRUNC, O_APPEND...) */

@@ -815,6 +815,22 @@ Napi::Value FsWrite(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, (double)n);
 }
 
+// fsWriteAll(fd, text): all of text as UTF-8, a non-blocking fd's EAGAIN waited out (poll); EPIPE is thrown
+Napi::Value FsWriteAll(const Napi::CallbackInfo &info) {
+  ARGS("ns");
+  Napi::Env env = info.Env();
+  int fd = argInt(info, 0);
+  std::string data = argStr(info, 1);
+  for (size_t off = 0; off < data.size();) {
+    ssize_t n = write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) { struct pollfd p = {fd, POLLOUT, 0}; poll(&p, 1, -1); continue; }
+    if (n < 0) THROW_ERRNO("write");
+    off += (size_t)n;
+  }
+  return env.Undefined();
+}
+
 // fsReadText(path) -> the whole file as UTF-8 text (procfs and cgroupfs files included: read to EOF)
 Napi::Value FsReadText(const Napi::CallbackInfo &info) {
   ARGS("s");
@@ -988,6 +1004,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fsClose", Napi::Function::New(env, FsClose));
   exports.Set("fsRead", Napi::Function::New(env, FsRead));
   exports.Set("fsWrite", Napi::Function::New(env, FsWrite));
+  exports.Set("fsWriteAll", Napi::Function::New(env, FsWriteAll));
   exports.Set("fsReadText", Napi::Function::New(env, FsReadText));
   exports.Set("fsWriteFile", Napi::Function::New(env, FsWriteFile));
   exports.Set("fsExists", Napi::Function::New(env, FsExists));

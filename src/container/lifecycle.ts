@@ -1,8 +1,6 @@
 // start, kill and delete of an existing container (create is in launch.ts).
 import { RuntimeError, errnoText } from '../errors';
 import { loadNative } from '../native';
-import { Msg } from '../plan/ops';
-import { frame, parseFrames } from '../plan/encode';
 import { checkId } from '../ids';
 import { Saved, type Status, canDelete, canKill, canPause, canResume, canStart, hookState, initAlive, procStat, readSaved, statusOf } from './state';
 import { withContainer, withLock } from './access';
@@ -29,6 +27,9 @@ export function startCreated(dir: string, s: Saved): void {
 /** Tell the init of a created container to exec the user process, wait for the exec, run poststart hooks. */
 function releaseInit(dir: string, s: Saved): void {
   const native = loadNative();
+  // the sync protocol's frames: only start needs them
+  const { Msg } = require('../plan/ops') as typeof import('../plan/ops');
+  const { frame, parseFrames } = require('../plan/encode') as typeof import('../plan/encode');
   const sockPath = `${dir}/exec.sock`;
   let fd: number;
   try {
