@@ -22,20 +22,33 @@ export const DEFAULT_GLOBALS: Globals = { root: '', logFormat: 'text', debug: fa
 
 export type CommandFn = (g: Globals, ...a: any[]) => Promise<number | void> | number | void;
 
-export async function runAction(g: Globals, load: () => CommandFn, args: unknown[]): Promise<void> {
+/**
+ * Run a command: process.exitCode is set when it settles. A command that returns synchronously (state, start,
+ * kill, delete) settles at once and nothing returned is a promise (the promise machinery costs a short call
+ * page faults, docs/performance.md); an asynchronous one gives back a promise that settles with it.
+ */
+export function runAction(g: Globals, load: () => CommandFn, args: unknown[]): Promise<void> | void {
   configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
   try {
-    if (!['auto', 'true', 'false'].includes(g.rootless)) throw new RuntimeError(`--rootless: must be auto, true or false, got "${g.rootless}"`);
+    if (g.rootless !== 'auto' && g.rootless !== 'true' && g.rootless !== 'false') throw new RuntimeError(`--rootless: must be auto, true or false, got "${g.rootless}"`);
     resolveRootless(g);
     touchLog();
-    const code = await load()(g, ...args);
+    const code = load()(g, ...args);
+    if (code && typeof (code as Promise<unknown>).then === 'function') {
+      return (code as Promise<number | void>).then((c) => { process.exitCode = typeof c === 'number' ? c : 0; }, (e) => failed(g, e));
+    }
     process.exitCode = typeof code === 'number' ? code : 0;
   } catch (e) {
-    const err = e as Error & { exitCode?: number };
-    logError(err && err.message ? err.message : String(e));
-    if (g.debug && err && err.stack && err.name !== 'RuntimeError') stderr(err.stack + '\n');
-    process.exitCode = err && typeof err.exitCode === 'number' ? err.exitCode : 1;
+    failed(g, e);
   }
+}
+
+/** runc's error behaviour: the message on stderr and in the log, exit status 1 unless the error carries one. */
+function failed(g: Globals, e: unknown): void {
+  const err = e as Error & { exitCode?: number };
+  logError(err && err.message ? err.message : String(e));
+  if (g.debug && err && err.stack && err.name !== 'RuntimeError') stderr(err.stack + '\n');
+  process.exitCode = err && typeof err.exitCode === 'number' ? err.exitCode : 1;
 }
 
 /**

@@ -80,6 +80,12 @@ export interface Parsed {
   args: unknown[];
 }
 
+/** The flag whose `key` ("long" or "short") is `name` (a loop: Array.prototype.find costs page faults on first use) */
+function findFlag(flags: Flag[], key: 'long' | 'short', name: string): Flag | undefined {
+  for (let k = 0; k < flags.length; k++) if (flags[k][key] === name) return flags[k];
+  return undefined;
+}
+
 /**
  * Parse flags from argv[i...] into out until a non-flag argument; returns the index of the first
  * non-flag argument, or -1 when a flag is unknown or malformed.
@@ -104,10 +110,10 @@ function parseFlags(argv: string[], i: number, flags: Flag[], out: Record<string
       const eq = a.indexOf('=');
       name = eq < 0 ? a.slice(2) : a.slice(2, eq);
       inline = eq < 0 ? undefined : a.slice(eq + 1);
-      flag = flags.find((f) => f.long === name);
+      flag = findFlag(flags, 'long', name);
     } else {
       if (a.length !== 2) return -1; // -abc, -bDIR: leave to the full parser
-      flag = flags.find((f) => f.short === a[1]);
+      flag = findFlag(flags, 'short', a[1]);
     }
     if (!flag) return -1;
     if (flag.value) {

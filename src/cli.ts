@@ -12,5 +12,10 @@ const fast = fastParse(argv);
 // Everything these commands do is done when the action settles (output is written synchronously): exit then,
 // rather than let the engine wind down its event loop and threads first (≈ 1 ms of every call).
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-if (fast) void (require('./action') as typeof import('./action')).runAction(fast.globals, fast.load, fast.args).then(() => process.exit());
+if (fast) {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const done = (require('./action') as typeof import('./action')).runAction(fast.globals, fast.load, fast.args);
+  if (done) void done.then(() => process.exit());
+  else process.exit();
+}
 else require('./program');

@@ -39,5 +39,6 @@ export function freezeFile(s: SavedCgroup | undefined): string | undefined {
 
 /** What freezeFile holds, read: frozen or not (a missing file is not frozen). */
 export function frozenIn(text: string | undefined): boolean {
-  return text !== undefined && (text.trim() === 'FROZEN' || /^frozen 1$/m.test(text));
+  // v1: FROZEN; cgroup.events: a line "frozen 1" (no regular expression: page faults, docs/performance.md)
+  return text !== undefined && (text.trim() === 'FROZEN' || `\n${text}\n`.includes('\nfrozen 1\n'));
 }

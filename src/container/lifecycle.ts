@@ -67,7 +67,7 @@ function releaseInit(dir: string, s: Saved): void {
   for (const f of parseFrames(Buffer.concat(chunks))) {
     if (f.type === Msg.ERROR) throw new RuntimeError(f.payload.toString('utf8'));
   }
-  hooks().runHooksWarn(s.config.hooks?.poststart, 'poststart', hookState(s, 'running'));
+  if (s.config.hooks?.poststart?.length) hooks().runHooksWarn(s.config.hooks.poststart, 'poststart', hookState(s, 'running'));
 }
 
 /** Signal the init through a pidfd opened before the start-time check, so a reused pid is never hit. */
@@ -117,7 +117,7 @@ export function destroy(dir: string, s: Saved | undefined): void {
   // only a container without a mount namespace has its root in the state dir (hostmounts.ts)
   if (exists(`${dir}/rootfs`)) hostMounts().removeHostMounts(dir);
   removeTree(dir);
-  if (s) hooks().runHooksWarn(s.config.hooks?.poststop, 'poststop', hookState({ ...s, pid: 0 }, 'stopped'));
+  if (s?.config.hooks?.poststop?.length) hooks().runHooksWarn(s.config.hooks.poststop, 'poststop', hookState({ ...s, pid: 0 }, 'stopped'));
 }
 
 /** delete [--force]: refuses a running container unless forced; a created one is killed first. */

@@ -11,19 +11,37 @@ export const SIGNALS: Readonly<Record<string, number>> = {
   SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29, SIGPOLL: 29, SIGPWR: 30, SIGSYS: 31,
 };
 
+/** s is one or more ASCII digits (a loop: a call's first regular expression costs page faults, docs/performance.md) */
+function digits(s: string): boolean {
+  if (!s.length) return false;
+  for (let k = 0; k < s.length; k++) if (s.charCodeAt(k) < 48 || s.charCodeAt(k) > 57) return false;
+  return true;
+}
+
+/** SIGRTMIN, SIGRTMIN+N, SIGRTMAX, SIGRTMAX-N: [base name, N as text], or undefined */
+function realtime(name: string): [string, string] | undefined {
+  for (const [base, sep] of [['SIGRTMIN', '+'], ['SIGRTMAX', '-']]) {
+    if (name === base) return [base, '0'];
+    if (name.length > base.length + 1 && name.slice(0, base.length + 1) === base + sep && digits(name.slice(base.length + 1))) {
+      return [base, name.slice(base.length + 1)];
+    }
+  }
+  return undefined;
+}
+
 /** A signal given as a name (with or without SIG) or a number; 0 (runc sends it: "is the container alive?"). */
 export function parseSignal(s: string): number {
-  if (/^\d+$/.test(s)) {
+  if (digits(s)) {
     const n = Number(s);
     if (n > 64) throw new RuntimeError(`invalid signal: ${s}`);
     return n;
   }
   let name = s.toUpperCase();
   if (!name.startsWith('SIG')) name = 'SIG' + name;
-  const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(name) || /^SIGRTMAX(?:-(\d+))?$/.exec(name);
+  const rt = realtime(name);
   if (rt) {
-    const off = Number(rt[1] ?? 0);
-    const n = name.startsWith('SIGRTMIN') ? 34 + off : 64 - off;
+    const off = Number(rt[1]);
+    const n = rt[0] === 'SIGRTMIN' ? 34 + off : 64 - off;
     if (n < 34 || n > 64) throw new RuntimeError(`invalid signal: ${s}`);
     return n;
   }

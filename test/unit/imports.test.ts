@@ -37,11 +37,11 @@ describe('import graphs of the per-container commands', () => {
     if (!fs.existsSync(path.join(DIST, 'commands', 'state.js'))) throw new Error('dist/ is not built (npm run build)');
   });
 
-  it('state: a handful of small modules and no node:fs or node:path (Bun reads through its own file API)', () => {
+  it('state: a handful of small modules and no node:fs or node:path (files go through the addon)', () => {
     const g = graph('state');
     expect(g.modules).toEqual([
       'action.js', 'argv.js', 'cgroups/types.js', 'commands/state.js', 'container/state.js', 'errors.js', 'ids.js',
-      'io.js', 'log.js', 'rootless.js',
+      'io.js', 'log.js', 'native.js', 'rootless.js',
     ]);
     expect(g.builtins).toEqual([]);
   });
@@ -51,9 +51,79 @@ describe('import graphs of the per-container commands', () => {
       const g = graph(cmd);
       expect(g.modules.filter((m) => HEAVY.test(m))).toEqual([]);
       expect(g.modules).toContain(`commands/${cmd}.js`);
-      expect(g.builtins.filter((b) => !['fs', 'path'].includes(b))).toEqual([]);
+      expect(g.builtins).toEqual([]);
     });
   }
+});
+
+// What the commands load while they run (lazy requires included), on containers made up in a temporary state
+// root: a stopped one (pid 0) and a "running" one whose init is this test's own process (kill 0 only asks
+// whether it is alive). Under Node the addon is the build tree's; its file functions replace node:fs.
+describe('what state, kill and delete load while they run', () => {
+  const ADDON = path.join(REPO, 'native', 'addon', 'build', 'Release', 'runts_native.node');
+  function run(root: string, args: string[]): { status: number; stdout: string; stderr: string; modules: string[]; builtins: string[] } {
+    const script = `
+      const Module = require('module');
+      const { relative } = require('path');
+      const builtins = new Set();
+      const load = Module._load;
+      Module._load = function (request) {
+        if (Module.isBuiltin(request)) builtins.add(request.replace(/^node:/, ''));
+        return load.apply(this, arguments);
+      };
+      process.argv = [process.argv[0], 'runts', '--root', ${JSON.stringify(root)}, ...${JSON.stringify(args)}];
+      const exit = process.exit;
+      process.exit = (code) => {
+        const modules = Object.keys(require.cache).map((f) => relative(${JSON.stringify(DIST)}, f));
+        process.stderr.write('\\n' + JSON.stringify({ modules: modules.sort(), builtins: [...builtins].sort() }) + '\\n');
+        exit(code);
+      };
+      require(${JSON.stringify(path.join(DIST, 'cli.js'))});
+    `;
+    const r = require('child_process').spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    const lines = r.stderr.trimEnd().split('\n');
+    const g = JSON.parse(lines.pop()!);
+    return { status: r.status, stdout: r.stdout, stderr: lines.join('\n'), ...g };
+  }
+  function container(root: string, id: string, pid: number, startTime: string, cgroup?: unknown): string {
+    const dir = path.join(root, id);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify({
+      ociVersion: '1.3.0', id, pid, startTime, bundle: '/b', rootfs: '/b/rootfs', created: '2026-01-01T00:00:00Z', owner: '', config: {}, cgroup,
+    }));
+    return dir;
+  }
+  const skip = !fs.existsSync(ADDON);
+  if (skip) console.log(`imports.test: runtime graphs skipped: ${ADDON} is not built (npm run build)`);
+
+  it.skipIf(skip)('state, kill 0 and delete of made-up containers: no node:fs, no node:path, no cgroup writers', () => {
+    const root = fs.mkdtempSync(path.join(require('os').tmpdir(), 'runts-imports-'));
+    try {
+      const self = fs.readFileSync('/proc/self/stat', 'utf8');
+      const startTime = self.slice(self.lastIndexOf(')') + 2).split(' ')[19];
+      container(root, 'up', process.pid, startTime);
+      // its "cgroup": plain directories (one made below it, as a container's own sub-cgroup), removed by delete
+      const cg = path.join(root, 'cg');
+      fs.mkdirSync(path.join(cg, 'sub'), { recursive: true });
+      const dir = container(root, 'down', 0, '0', { version: 1, paths: { pids: cg }, created: [cg] });
+      const state = run(root, ['state', 'down']);
+      expect(state.stderr).toBe('');
+      expect(JSON.parse(state.stdout)).toMatchObject({ id: 'down', status: 'stopped', pid: 0 });
+      const kill = run(root, ['kill', 'up', '0']);
+      expect([kill.status, kill.stderr]).toEqual([0, '']);
+      const del = run(root, ['delete', 'down']);
+      expect([del.status, del.stderr]).toEqual([0, '']);
+      expect(fs.existsSync(dir)).toBe(false);
+      expect(fs.existsSync(cg)).toBe(false);
+      for (const g of [state, kill, del]) {
+        expect(g.builtins).toEqual([]);
+        expect(g.modules.filter((m) => HEAVY.test(m))).toEqual([]);
+      }
+      expect(del.modules).toContain('cgroups/remove.js');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('delete --force of a container that is gone', () => {
