@@ -5,7 +5,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RUNTS, cleanupContext, context, hasProgram, type Ctx } from '../helpers';
+import { RUNTS, baseConfig, bundle, cleanupContext, context, hasProgram, rt, stateOf, type Ctx } from '../helpers';
 
 const BUN = path.resolve(__dirname, '..', '..', 'node_modules', 'bun', 'bin', 'bun.exe');
 const compiled = fs.existsSync(RUNTS) && fs.readFileSync(RUNTS).subarray(0, 4).toString('latin1') === '\x7fELF';
@@ -39,6 +39,27 @@ describe.skipIf(!!why)('page faults per call', () => {
     console.log(`an empty executable of the same engine and flags: ${empty} page faults`);
   }, 120_000);
   afterAll(() => cleanupContext(c));
+
+  // The target (within 150 of the floor, issue #18) is held by `npm run bench`; this bound catches what put these
+  // calls at +270 to +570 before: node:fs (+138) or the embedded addon's temporary file (+210) on their path.
+  it('start, state, kill and delete: no node:fs and the addon beside the executable (well under +240 faults each)', () => {
+    const id = `pf${process.pid}`;
+    expect(rt(c, ['create', '--bundle', bundle(c, baseConfig(['sleep', '60'])), id]).status).toBe(0);
+    // start, kill and delete change the container: each is counted once
+    const once = (args: string[]) => {
+      const r = spawnSync('perf', ['stat', '-x,', '-e', 'page-faults', '--', RUNTS, '--root', c.root, ...args], { encoding: 'utf8' });
+      expect([r.status, r.stderr.split('\n').filter((l) => !l.includes('page-faults') && l.trim())]).toEqual([0, []]);
+      return Number(r.stderr.split('\n').find((l) => l.includes('page-faults'))!.split(',')[0]);
+    };
+    const got: Record<string, number> = {};
+    got.start = once(['start', id]);
+    got.state = faults([RUNTS, '--root', c.root, 'state', id]).faults;
+    got.kill = once(['kill', id, 'KILL']);
+    for (let i = 0; i < 100 && stateOf(c, id).status !== 'stopped'; i++) spawnSync('sleep', ['0.02']);
+    got.delete = once(['delete', id]);
+    console.log(`page faults above the empty executable: ${Object.entries(got).map(([k, v]) => `${k} +${v - empty}`).join(', ')}`);
+    for (const v of Object.values(got)) expect(v).toBeLessThanOrEqual(empty + 240);
+  });
 
   // The target (within 50 faults of the floor) is held by `npm run bench`, not here: counts move by a few percent
   // with the machine's load. This bound only catches the fast path being lost (the full command path costs
