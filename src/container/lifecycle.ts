@@ -46,7 +46,7 @@ function releaseInit(dir: string, s: Saved): void {
   }
   // The init accepted with O_CLOEXEC: EOF means execve happened (or the init died after an ERROR frame).
   const chunks: Buffer[] = [];
-  const buf = Buffer.alloc(4096);
+  let buf = Buffer.alloc(4096);
   try {
     for (;;) {
       let n: number;
@@ -58,13 +58,15 @@ function releaseInit(dir: string, s: Saved): void {
         throw e;
       }
       if (n === 0) break;
-      chunks.push(Buffer.from(buf.subarray(0, n)));
+      chunks.push(buf.subarray(0, n));
+      buf = Buffer.alloc(4096);
     }
   } finally {
     closeFd(fd);
     try { unlinkFile(sockPath); } catch { /* ignore */ }
   }
-  for (const f of parseFrames(Buffer.concat(chunks))) {
+  // nothing but EOF (the usual case): the user process was exec'd
+  if (chunks.length) for (const f of parseFrames(Buffer.concat(chunks))) {
     if (f.type === Msg.ERROR) throw new RuntimeError(f.payload.toString('utf8'));
   }
   if (s.config.hooks?.poststart?.length) hooks().runHooksWarn(s.config.hooks.poststart, 'poststart', hookState(s, 'running'));
