@@ -38,7 +38,7 @@ function releaseInit(dir: string, s: Saved): void {
     throw new RuntimeError(`connect to the container init: ${errnoText(e)}`);
   }
   try {
-    const st = frame(Msg.ACK, Buffer.from(hookState(s, 'created')));
+    const st = frame(Msg.ACK, new TextEncoder().encode(hookState(s, 'created')));
     if (writeFd(fd, st) !== st.length) throw Object.assign(new Error('short write'), { code: 'EIO' });
   } catch (e) {
     closeFd(fd);

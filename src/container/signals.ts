@@ -37,7 +37,9 @@ export function parseSignal(s: string): number {
     return n;
   }
   let name = s.toUpperCase();
-  if (!name.startsWith('SIG')) name = 'SIG' + name;
+  if (name.slice(0, 3) !== 'SIG') name = 'SIG' + name;
+  // the table first: what managers send (KILL, TERM...) is there
+  if (Object.hasOwn(SIGNALS, name)) return SIGNALS[name];
   const rt = realtime(name);
   if (rt) {
     const off = Number(rt[1]);
@@ -45,7 +47,5 @@ export function parseSignal(s: string): number {
     if (n < 34 || n > 64) throw new RuntimeError(`invalid signal: ${s}`);
     return n;
   }
-  const n = Object.hasOwn(SIGNALS, name) ? SIGNALS[name] : undefined;
-  if (n === undefined) throw new RuntimeError(`invalid signal: ${s}`);
-  return n;
+  throw new RuntimeError(`invalid signal: ${s}`);
 }

@@ -83,7 +83,7 @@ export function encodePlan(steps: Step[]): Buffer {
 }
 
 /** A frame of the sync protocol: u32 type, u32 length, payload. */
-export function frame(type: number, payload: Buffer = Buffer.alloc(0)): Buffer {
+export function frame(type: number, payload: Uint8Array = Buffer.alloc(0)): Buffer {
   const h = Buffer.alloc(8);
   h.writeUInt32LE(type, 0);
   h.writeUInt32LE(payload.length, 4);
