@@ -55,6 +55,9 @@ export function readText(file: string): string {
 
 /** A file's text, or undefined when it cannot be read. */
 export function readOptText(file: string): string | undefined {
+  const n = cheapNative();
+  // no error thrown and caught for a file that is not there (a stopped container's /proc/<pid>/stat)
+  if (n) return n.fsReadText(file, true);
   try {
     return readText(file);
   } catch {

@@ -67,8 +67,9 @@ export interface Native {
   fsWrite(fd: number, buf: Uint8Array): number;
   /** all of text (UTF-8) to fd, EAGAIN waited out */
   fsWriteAll(fd: number, text: string): void;
-  /** a whole file's text, read to EOF (procfs and cgroupfs included) */
+  /** a whole file's text, read to EOF (procfs and cgroupfs included); `orUndefined`: undefined when unreadable */
   fsReadText(file: string): string;
+  fsReadText(file: string, orUndefined: true): string | undefined;
   /** open(file, flags | O_WRONLY | O_CREAT, mode), write all of text, close (flags: O_TRUNC, O_APPEND...) */
   fsWriteFile(file: string, text: string, flags: number, mode: number): void;
   /** stat(2) succeeds: anything is there (a socket included; symlinks followed) */

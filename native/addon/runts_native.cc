@@ -831,19 +831,24 @@ Napi::Value FsWriteAll(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// fsReadText(path) -> the whole file as UTF-8 text (procfs and cgroupfs files included: read to EOF)
+// fsReadText(path, orUndefined) -> the whole file as UTF-8 text (procfs and cgroupfs files included: read to EOF);
+// with orUndefined, a file that cannot be read gives undefined instead of an error (no Error object is made: a
+// process that exited is the usual case of `delete`)
 Napi::Value FsReadText(const Napi::CallbackInfo &info) {
-  ARGS("s");
+  ARGS("s?*");
   Napi::Env env = info.Env();
   std::string path = argStr(info, 0);
+  bool opt = info.Length() > 1 && info[1].ToBoolean();
   int fd;
   do fd = open(path.c_str(), O_RDONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+  if (fd < 0 && opt) return env.Undefined();
   if (fd < 0) THROW_ERRNO("open " + path);
   std::string out;
   char buf[8192];
   for (;;) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && opt) { close(fd); return env.Undefined(); }
     if (n < 0) { int e = errno; close(fd); return fail(env, "read " + path, e); }
     if (n == 0) break;
     out.append(buf, (size_t)n);
