@@ -15,7 +15,7 @@ export function sleepMs(ms: number): void {
  * so this retries for up to `timeoutMs`). A directory that is already gone is fine.
  */
 export function removeDir(d: string, timeoutMs = 2000): void {
-  const end = Date.now() + timeoutMs;
+  let end = 0;
   for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
     try {
       removeEmptyDir(d);
@@ -24,7 +24,8 @@ export function removeDir(d: string, timeoutMs = 2000): void {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return;
       if (code !== 'EBUSY' && code !== 'ENOTEMPTY') throw new RuntimeError(`rmdir ${d}: ${errnoText(e)}`);
-      if (Date.now() > end) throw new RuntimeError(`rmdir ${d}: ${errnoText(e)}`);
+      if (!end) end = Date.now() + timeoutMs;
+      else if (Date.now() > end) throw new RuntimeError(`rmdir ${d}: ${errnoText(e)}`);
       // a child cgroup we did not create keeps it busy: leave it (ENOTEMPTY means sub-directories)
       if (code === 'ENOTEMPTY' && subdirs(d).length) {
         throw new RuntimeError(`rmdir ${d}: it holds cgroups runts did not create`);
@@ -59,11 +60,12 @@ export function destroyCgroups(s: SavedCgroup | undefined): void {
     try { systemdMod().stopScope(s.systemd.unit); } catch (e) { errors.push((e as Error).message); }
   }
   // every directory of the container's cgroups: the v1 ones and the cgroup2 one
-  const leaves = new Set(Object.values(s.paths));
-  if (s.unified) leaves.add(s.unified);
-  for (const d of [...s.created].reverse()) {
+  const leaves = Object.values(s.paths);
+  if (s.unified) leaves.push(s.unified);
+  for (let i = s.created.length - 1; i >= 0; i--) {
+    const d = s.created[i];
     try {
-      if (leaves.has(d)) {
+      if (leaves.includes(d)) {
         removeTree(d);
       } else {
         try { removeEmptyDir(d); } catch (e) {

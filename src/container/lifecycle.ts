@@ -122,25 +122,29 @@ export function destroy(dir: string, s: Saved | undefined): void {
   if (s?.config.hooks?.poststop?.length) hooks().runHooksWarn(s.config.hooks.poststop, 'poststop', hookState({ ...s, pid: 0 }, 'stopped'));
 }
 
+/** delete of a container whose state.json could not be read (`e`): gone, or a create that crashed. */
+function deleteUnread(dir: string, id: string, force: boolean, e: unknown): void {
+  if (!exists(dir)) {
+    if (force) return;
+    throw e;
+  }
+  // a state dir without a (readable) state.json: a create that crashed; only --force removes it
+  if (!force) throw new RuntimeError(`container "${id}" is in an unknown state (run delete --force)`);
+  const { plannedCgroups, signalAll, destroyCgroups } = cgroups();
+  const cg = plannedCgroups(dir);
+  signalAll(cg, 9);
+  destroyCgroups(cg);
+  hostMounts().removeHostMounts(dir);
+  removeTree(dir);
+}
+
 /** delete [--force]: refuses a running container unless forced; a created one is killed first. */
 export function deleteContainer(dir: string, id: string, force: boolean): void {
-  let s: Saved | undefined;
+  let s: Saved;
   try {
     s = readSaved(dir, id);
   } catch (e) {
-    if (!exists(dir)) {
-      if (force) return;
-      throw e;
-    }
-    // a state dir without a (readable) state.json: a create that crashed; only --force removes it
-    if (!force) throw new RuntimeError(`container "${id}" is in an unknown state (run delete --force)`);
-    const { plannedCgroups, signalAll, destroyCgroups } = cgroups();
-    const cg = plannedCgroups(dir);
-    signalAll(cg, 9);
-    destroyCgroups(cg);
-    hostMounts().removeHostMounts(dir);
-    removeTree(dir);
-    return;
+    return deleteUnread(dir, id, force, e);
   }
   const status: Status = statusOf(dir, s);
   if (!canDelete(status, force)) throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
