@@ -9,6 +9,8 @@ export interface Native {
   /** the same from bytes (the stub embedded in the single-file executable) */
   sealedMemfdFromBytes(bytes: Uint8Array, name: string): number;
   memfdSeals(fd: number): number;
+  /** the init stub `dir/name`, opened O_PATH through a private read-only overlayfs (over `lower`): see stub.ts */
+  stubOverlayFd(dir: string, name: string, lower: string): number;
   /** false only when nonblock and the lock is held elsewhere */
   flock(fd: number, how: 'ex' | 'sh' | 'un', nonblock?: boolean): boolean;
   pidfdOpen(pid: number): number;

@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/mount.h>
@@ -165,7 +166,10 @@ bool argsOk(const Napi::CallbackInfo &info, const char *sig) {
 int argInt(const Napi::CallbackInfo &info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
 std::string argStr(const Napi::CallbackInfo &info, size_t i) { return info[i].As<Napi::String>().Utf8Value(); }
 
-// Copy an executable into a memfd, seal it against every change, return the fd (O_CLOEXEC).
+static bool stubTrusted(int fd);
+
+// Copy an executable (a regular file of root or of the caller, writable by nobody else) into a memfd, seal it
+// against every change, return the fd (O_CLOEXEC).
 Napi::Value SealedMemfdFrom(const Napi::CallbackInfo &info) {
   ARGS("s?s");
   Napi::Env env = info.Env();
@@ -173,19 +177,15 @@ Napi::Value SealedMemfdFrom(const Napi::CallbackInfo &info) {
   std::string name = info.Length() > 1 ? argStr(info, 1) : "runts-init";
   int src = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (src < 0) THROW_ERRNO("open " + path);
+  if (!stubTrusted(src)) { close(src); return fail(env, path + ": not a regular file of root, writable by nobody else", EPERM); }
   int mfd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
   if (mfd < 0 && errno == EINVAL) mfd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mfd < 0) { int e = errno; close(src); return fail(env, "memfd_create", e); }
-  char buf[65536];
+  // copied in the kernel (page cache to shmem): no buffer of ours is touched (issue #18)
   for (;;) {
-    ssize_t n = read(src, buf, sizeof buf);
-    if (n < 0) { if (errno == EINTR) continue; int e = errno; close(src); close(mfd); return fail(env, "read " + path, e); }
+    ssize_t n = sendfile(mfd, src, nullptr, 1 << 30);
+    if (n < 0) { if (errno == EINTR) continue; int e = errno; close(src); close(mfd); return fail(env, "copy " + path, e); }
     if (n == 0) break;
-    for (ssize_t off = 0; off < n;) {
-      ssize_t w = write(mfd, buf + off, n - off);
-      if (w < 0) { if (errno == EINTR) continue; int e = errno; close(src); close(mfd); return fail(env, "write memfd", e); }
-      off += w;
-    }
   }
   close(src);
   if (fchmod(mfd, 0555) < 0) { int e = errno; close(mfd); return fail(env, "fchmod memfd", e); }
@@ -214,6 +214,57 @@ Napi::Value SealedMemfdFromBytes(const Napi::CallbackInfo &info) {
   if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) { int e = errno; close(mfd); return fail(env, "seal memfd", e); }
   return Napi::Number::New(env, mfd);
 }
+
+// ---- stub delivery without a copy (issue #18) ----
+// The init stub installed beside the executable, opened O_PATH through a private overlayfs that nobody can write
+// through (as runc 1.2's exeseal does for its own binary): the stub's directory over `lower` (an unrelated
+// directory: overlayfs without an upper layer needs two lower layers), no upper layer, mounted read-only and
+// never attached anywhere (fsopen/fsmount), so /proc/<pid>/exe of a process executing it opens a file of that
+// mount only: writing is EROFS, and no mount flag can be cleared to change that (there is no upper layer). The
+// mount goes away with the last fd. Needs CAP_SYS_ADMIN (not rootless); the caller falls back to a memfd.
+// The file must be a regular file of root or of the caller, writable by nobody else. Returns the O_PATH fd
+// (O_CLOEXEC).
+static bool stubTrusted(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_uid == 0 || st.st_uid == geteuid()) &&
+         !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+static std::string ovlEscape(const std::string &p) {
+  std::string r;
+  for (char c : p) { if (c == '\\' || c == ':') r += '\\'; r += c; }
+  return r;
+}
+
+Napi::Value StubOverlayFd(const Napi::CallbackInfo &info) {
+  ARGS("sss");
+  Napi::Env env = info.Env();
+  std::string dir = argStr(info, 0), name = argStr(info, 1), lower = argStr(info, 2);
+  if (name.empty() || name.find('/') != std::string::npos) return fail(env, "stub name " + name, EINVAL);
+  int ctx = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+  if (ctx < 0) THROW_ERRNO("fsopen overlay");
+  std::string lowers = ovlEscape(dir) + ":" + ovlEscape(lower);
+  if (syscall(SYS_fsconfig, ctx, FSCONFIG_SET_STRING, "lowerdir", lowers.c_str(), 0) < 0) {
+    int e = errno; close(ctx); return fail(env, "overlay lowerdir=" + lowers, e);
+  }
+  // xino would only log to the kernel's ring buffer when the layers are on different file systems
+  syscall(SYS_fsconfig, ctx, FSCONFIG_SET_STRING, "xino", "off", 0);
+  if (syscall(SYS_fsconfig, ctx, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) { int e = errno; close(ctx); return fail(env, "overlay create", e); }
+  int mnt = (int)syscall(SYS_fsmount, ctx, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID);
+  int e = errno;
+  close(ctx);
+  if (mnt < 0) return fail(env, "fsmount overlay", e);
+  int fd = openat(mnt, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  e = errno;
+  close(mnt);
+  if (fd < 0) return fail(env, "open " + dir + "/" + name, e);
+  if (!stubTrusted(fd)) {
+    close(fd);
+    return fail(env, dir + "/" + name + ": not a regular file of root, writable by nobody else", EPERM);
+  }
+  return Napi::Number::New(env, fd);
+}
+// ---- end of stub delivery ----
 
 Napi::Value MemfdSeals(const Napi::CallbackInfo &info) {
   ARGS("n");
@@ -972,6 +1023,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sealedMemfdFrom", Napi::Function::New(env, SealedMemfdFrom));
   exports.Set("sealedMemfdFromBytes", Napi::Function::New(env, SealedMemfdFromBytes));
   exports.Set("memfdSeals", Napi::Function::New(env, MemfdSeals));
+  exports.Set("stubOverlayFd", Napi::Function::New(env, StubOverlayFd));
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));

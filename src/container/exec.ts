@@ -107,7 +107,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
     if (!o.detach) wasSubreaper = native.setChildSubreaper(true);
     const s = saved;
     const launched = await launchStub({
-      steps, fds, consoleFd, until: 'exec',
+      steps, fds, consoleFd, root: o.root, until: 'exec',
       pidfdSocket: o.pidfdSocket ? { path: o.pidfdSocket, message: 'setns' } : undefined,
       seccomp: saved.config.linux?.seccomp,
       state: () => hookState(s, 'running'),

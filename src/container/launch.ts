@@ -143,7 +143,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     if (!sameJoin(join, plannedJoin)) plan = planWith(join);
     const created = new Date().toISOString();
     init = await launchStub({
-      steps: plan.steps, fds, listenFd, consoleFd, until: 'ready', failWaitMs: INIT_EXIT_WAIT_MS,
+      steps: plan.steps, fds, listenFd, consoleFd, root: o.root, until: 'ready', failWaitMs: INIT_EXIT_WAIT_MS,
       pidfdSocket: o.pidfdSocket ? { path: o.pidfdSocket, message: 'standard' } : undefined,
       seccomp: spec.linux?.seccomp,
       state: (pid) => hookState({ ...base, pid }, 'creating'),

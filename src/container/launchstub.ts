@@ -19,6 +19,8 @@ export interface StubLaunch {
   /** host fds placed at `fds.listen` and `fds.console` */
   listenFd?: number;
   consoleFd?: number;
+  /** the state root: the other layer of the overlayfs the stub runs from (stub.ts, stubMemfd) */
+  root: string;
   /** --pidfd-socket: a pidfd of the container process goes there at PID, with runc's message */
   pidfdSocket?: { path: string; message: 'standard' | 'setns' };
   /** linux.seccomp: with a listenerPath, where the listener goes (SECCOMP_FD) */
@@ -74,7 +76,7 @@ export async function launchStub(l: StubLaunch): Promise<Launched> {
   const listener: ListenerTarget | undefined = listenerPath ? { listenerPath, listenerMetadata: l.seccomp?.listenerMetadata } : undefined;
   try {
     if (l.pidfdSocket) pidfdSock = connectPidfdSocket(l.pidfdSocket.path);
-    memfd = await stubMemfd();
+    memfd = await stubMemfd(l.root);
     runStub({
       steps: l.steps, fds: l.fds, host: { listen: l.listenFd, console: l.consoleFd, memfd }, until: l.until,
       onUsermap: l.onUsermap,

@@ -13,21 +13,42 @@ import type { LaunchFds, StubFds } from '../plan/fds';
 
 export type { StubFds };
 
-/** Where the init stub binary is (built by `make -C native`). */
+/**
+ * The stub's file name beside the single-file executable (`dist/runts-init-<hash>`): scripts/compile.mjs installs
+ * it there and bakes the name in (`--define`). Undefined under Node.
+ */
+declare const RUNTS_STUB_FILE: string | undefined;
+
+/** Where the init stub binary is: beside the executable, or build/runts-init (`make -C native`). */
 export function stubPath(): string {
   if (process.env.RUNTS_INIT) return process.env.RUNTS_INIT;
+  if (typeof RUNTS_STUB_FILE === 'string') return path.join(path.dirname(process.execPath), RUNTS_STUB_FILE);
   return path.join(__dirname, '..', '..', 'build', 'runts-init');
 }
 
 /**
- * A sealed memfd holding the init stub. The single-file executable carries the stub as an embedded file
- * (Bun.embeddedFiles); otherwise it is read from build/runts-init.
+ * The fd the init stub is executed from, which the container can never write through (CVE-2019-5736): the file
+ * opened through a private read-only overlayfs (the stub's directory over `root`, the state root, as runc 1.2's
+ * exeseal does: no copy at all), else a sealed memfd filled in the kernel (sendfile; rootless, no overlayfs), else
+ * (an executable copied without its stub) a sealed memfd written from the copy embedded in the executable.
  */
-export async function stubMemfd(): Promise<number> {
+export async function stubMemfd(root: string): Promise<number> {
   const native = loadNative();
-  const blob = process.env.RUNTS_INIT ? undefined : embeddedFile('runts-init');
-  if (blob) return native.sealedMemfdFromBytes(new Uint8Array(await blob.arrayBuffer()), 'runts-init');
-  return native.sealedMemfdFrom(stubPath(), 'runts-init');
+  const file = stubPath();
+  try {
+    const fd = native.stubOverlayFd(path.dirname(file), path.basename(file), path.resolve(root));
+    logDebug(`init stub: ${file} through a read-only overlayfs`);
+    return fd;
+  } catch (e) {
+    logDebug(`init stub: no overlayfs (${(e as Error).message}): a sealed memfd`);
+  }
+  try {
+    return native.sealedMemfdFrom(file, 'runts-init');
+  } catch (e) {
+    const blob = process.env.RUNTS_INIT ? undefined : embeddedFile('runts-init');
+    if (!blob || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    return native.sealedMemfdFromBytes(new Uint8Array(await blob.arrayBuffer()), 'runts-init');
+  }
 }
 
 /**

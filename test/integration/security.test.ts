@@ -106,6 +106,76 @@ describe('the init stub is not reachable from the container (non-dumpable until 
   });
 });
 
+describe('the stub\'s file cannot be written through /proc/<pid>/exe (CVE-2019-5736)', () => {
+  const O_PATH = 0o10000000;
+  /**
+   * What a process that got hold of the waiting init's exe (O_PATH) gets when, after the start, it reopens it
+   * for writing and writes its first byte back: the error code, or 'written'. `bin` is the runtime to use.
+   */
+  function writeThroughExe(bin: string): { exe: string; result: string } {
+    const id = uid('exe');
+    const call = (args: string[]) => spawnSync(bin, ['--root', c.root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    const r = call(['create', '--bundle', bundle(c, baseConfig(['sleep', '60'])), id]);
+    expect(r.status, r.stderr).toBe(0);
+    let h: number | undefined;
+    try {
+      const pid = stateOf(c, id).pid;
+      const exe = fs.readlinkSync(`/proc/${pid}/exe`);
+      h = fs.openSync(`/proc/${pid}/exe`, O_PATH);
+      // once started, the init runs sleep: the stub's file is no longer being executed by it (no ETXTBSY)
+      const s = call(['start', id]);
+      expect(s.status, s.stderr).toBe(0);
+      expect(fs.readlinkSync(`/proc/${pid}/exe`)).not.toBe(exe);
+      let result: string;
+      try {
+        const w = fs.openSync(`/proc/self/fd/${h}`, 'r+');
+        try {
+          const b = Buffer.alloc(1);
+          fs.readSync(w, b, 0, 1, 0);
+          fs.writeSync(w, b, 0, 1, 0);
+          result = 'written';
+        } finally {
+          fs.closeSync(w);
+        }
+      } catch (e) {
+        result = (e as NodeJS.ErrnoException).code ?? String(e);
+      }
+      return { exe, result };
+    } finally {
+      if (h !== undefined) fs.closeSync(h);
+      call(['delete', '--force', id]);
+    }
+  }
+
+  it('the stub installed beside the executable runs from a read-only overlayfs (EROFS)', () => {
+    const { exe, result } = writeThroughExe(RUNTS);
+    expect(exe).toMatch(/^\/(memfd:runts-init|runts-init-[0-9a-f]{16}$)/);
+    if (exe.startsWith('/memfd:')) {
+      console.log(`the runtime (${RUNTS}) runs the stub from a memfd here, not from the overlayfs`);
+      expect(result).toBe('EPERM');
+    } else {
+      expect(result).toBe('EROFS');
+    }
+  });
+
+  const besideStub = (() => {
+    try {
+      const real = fs.realpathSync(RUNTS);
+      return fs.readdirSync(path.dirname(real)).some((f) => /^runts-init-[0-9a-f]{16}$/.test(f)) ? real : undefined;
+    } catch { return undefined; }
+  })();
+  if (!besideStub) console.log('skipped: the runtime under test has no stub installed beside it (not dist/runts)');
+  it.skipIf(!besideStub)('an executable copied without its stub runs the embedded one from a sealed memfd (EPERM)', () => {
+    const alone = path.join(c.work, 'alone');
+    fs.mkdirSync(alone, { recursive: true });
+    fs.copyFileSync(besideStub!, path.join(alone, 'runts'));
+    fs.chmodSync(path.join(alone, 'runts'), 0o755);
+    const { exe, result } = writeThroughExe(path.join(alone, 'runts'));
+    expect(exe).toMatch(/^\/memfd:runts-init/);
+    expect(result).toBe('EPERM');
+  });
+});
+
 describe('the working directory stays inside the container', () => {
   /** Runs the runtime with fd 3 a host directory holding a marker file. */
   function withHostDir(args: string[]) {

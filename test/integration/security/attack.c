@@ -51,6 +51,7 @@ int main(int argc, char **argv)
 	snprintf(p, sizeof p, "/proc/%d/exe", pid);
 	try_link("exe link", p);
 	try_open("exe open", p, O_RDONLY);
+	try_open("exe write", p, O_WRONLY);
 	snprintf(p, sizeof p, "/proc/%d/cwd", pid);
 	try_link("cwd link", p);
 	snprintf(p, sizeof p, "/proc/%d/root", pid);
