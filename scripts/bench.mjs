@@ -38,16 +38,20 @@ else console.log('runc is not installed (apt-get install runc, or scripts/setup.
 // Each runtime runs from a copy written just now. How fast a binary starts depends on how its file sits in the
 // page cache: on the machine of docs/performance.md a fresh copy of the same runts executable started 1.2 ms
 // sooner than the one built half an hour earlier (0.3 ms for runc), so both start from the same state.
-// runts' addon (dist/runts-native-<hash>.node) goes beside its copy: without it the executable falls back to its
-// embedded copy of the addon, which costs every call node:fs and a temporary file (docs/performance.md).
+// runts' addon (dist/runts-native-<hash>.node) and init stub (dist/runts-init-<hash>) go beside its copy:
+// without them the executable falls back to its embedded copies, which cost every call node:fs, a temporary file
+// and a memfd copy (docs/performance.md). The copies sit in a directory of their own, apart from the state roots
+// (the stub's directory and the state root are the two layers of the read-only overlayfs it runs from: they must
+// not contain each other).
 for (const rt of runtimes) {
-  const copy = path.join(work, `${rt.name}-bin`);
+  const dir = path.join(work, `bin-${rt.name}`);
+  fs.mkdirSync(dir);
+  const copy = path.join(dir, rt.name);
   fs.copyFileSync(rt.bin, copy);
   fs.chmodSync(copy, 0o755);
-  if (rt.name === 'runts') {
-    for (const f of fs.readdirSync(path.dirname(rt.bin))) {
-      if (/^runts-native-[0-9a-f]+\.node$/.test(f)) fs.copyFileSync(path.join(path.dirname(rt.bin), f), path.join(work, f));
-    }
+  for (const f of fs.readdirSync(path.dirname(rt.bin)).filter((f) => /^runts-(init-[0-9a-f]{16}|native-[0-9a-f]{16}\.node)$/.test(f))) {
+    fs.copyFileSync(path.join(path.dirname(rt.bin), f), path.join(dir, f));
+    fs.chmodSync(path.join(dir, f), 0o755);
   }
   rt.bin = copy;
 }

@@ -168,8 +168,8 @@ std::string argStr(const Napi::CallbackInfo &info, size_t i) { return info[i].As
 
 static bool stubTrusted(int fd);
 
-// Copy an executable (a regular file of root or of the caller, writable by nobody else) into a memfd, seal it
-// against every change, return the fd (O_CLOEXEC).
+// Copy an executable (that passes stubTrusted) into a memfd, seal it against every change, return the fd
+// (O_CLOEXEC).
 Napi::Value SealedMemfdFrom(const Napi::CallbackInfo &info) {
   ARGS("s?s");
   Napi::Env env = info.Env();
@@ -177,7 +177,7 @@ Napi::Value SealedMemfdFrom(const Napi::CallbackInfo &info) {
   std::string name = info.Length() > 1 ? argStr(info, 1) : "runts-init";
   int src = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (src < 0) THROW_ERRNO("open " + path);
-  if (!stubTrusted(src)) { close(src); return fail(env, path + ": not a regular file of root, writable by nobody else", EPERM); }
+  if (!stubTrusted(src)) { close(src); return fail(env, path + ": not a regular file of root, the caller or the executable's owner, writable by its owner only", EPERM); }
   int mfd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
   if (mfd < 0 && errno == EINVAL) mfd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mfd < 0) { int e = errno; close(src); return fail(env, "memfd_create", e); }
@@ -222,12 +222,13 @@ Napi::Value SealedMemfdFromBytes(const Napi::CallbackInfo &info) {
 // never attached anywhere (fsopen/fsmount), so /proc/<pid>/exe of a process executing it opens a file of that
 // mount only: writing is EROFS, and no mount flag can be cleared to change that (there is no upper layer). The
 // mount goes away with the last fd. Needs CAP_SYS_ADMIN (not rootless); the caller falls back to a memfd.
-// The file must be a regular file of root or of the caller, writable by nobody else. Returns the O_PATH fd
-// (O_CLOEXEC).
+// The file must pass stubTrusted. Returns the O_PATH fd (O_CLOEXEC).
+// A stub file is as trusted as the executable that runs it: a regular file writable by its owner only, who is root,
+// the caller, or the executable's owner (the same unmapped root in a user namespace).
 static bool stubTrusted(int fd) {
-  struct stat st;
-  return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_uid == 0 || st.st_uid == geteuid()) &&
-         !(st.st_mode & (S_IWGRP | S_IWOTH));
+  struct stat st, exe;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH))) return false;
+  return st.st_uid == 0 || st.st_uid == geteuid() || (stat("/proc/self/exe", &exe) == 0 && st.st_uid == exe.st_uid);
 }
 
 static std::string ovlEscape(const std::string &p) {
@@ -260,7 +261,7 @@ Napi::Value StubOverlayFd(const Napi::CallbackInfo &info) {
   if (fd < 0) return fail(env, "open " + dir + "/" + name, e);
   if (!stubTrusted(fd)) {
     close(fd);
-    return fail(env, dir + "/" + name + ": not a regular file of root, writable by nobody else", EPERM);
+    return fail(env, dir + "/" + name + ": not a regular file of root, the caller or the executable's owner, writable by its owner only", EPERM);
   }
   return Napi::Number::New(env, fd);
 }

@@ -45,8 +45,10 @@ export async function stubMemfd(root: string): Promise<number> {
   try {
     return native.sealedMemfdFrom(file, 'runts-init');
   } catch (e) {
+    // a missing (or untrusted) file beside a copied executable: the copy it carries
     const blob = process.env.RUNTS_INIT ? undefined : embeddedFile('runts-init');
-    if (!blob || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    if (!blob) throw e;
+    logDebug(`init stub: ${(e as Error).message}: the embedded copy`);
     return native.sealedMemfdFromBytes(new Uint8Array(await blob.arrayBuffer()), 'runts-init');
   }
 }
