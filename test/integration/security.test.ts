@@ -114,7 +114,17 @@ describe('the stub\'s file cannot be written through /proc/<pid>/exe (CVE-2019-5
    */
   function writeThroughExe(bin: string): { exe: string; result: string } {
     const id = uid('exe');
-    const call = (args: string[]) => spawnSync(bin, ['--root', c.root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    // stderr into a file: the created init inherits it and would hold a pipe open
+    const call = (args: string[]) => {
+      const errFile = path.join(c.work, `${id}.err`);
+      const err = fs.openSync(errFile, 'w+');
+      try {
+        const r = spawnSync(bin, ['--root', c.root, ...args], { stdio: ['ignore', 'ignore', err], timeout: 30_000 });
+        return { status: r.status, stderr: fs.readFileSync(errFile, 'utf8') };
+      } finally {
+        fs.closeSync(err);
+      }
+    };
     const r = call(['create', '--bundle', bundle(c, baseConfig(['sleep', '60'])), id]);
     expect(r.status, r.stderr).toBe(0);
     let h: number | undefined;
@@ -149,7 +159,7 @@ describe('the stub\'s file cannot be written through /proc/<pid>/exe (CVE-2019-5
 
   it('the stub installed beside the executable runs from a read-only overlayfs (EROFS)', () => {
     const { exe, result } = writeThroughExe(RUNTS);
-    expect(exe).toMatch(/^\/(memfd:runts-init|runts-init-[0-9a-f]{16}$)/);
+    expect(exe).toMatch(/^\/(memfd:runts-init|runts-init(-[0-9a-f]{16})?$)/);
     if (exe.startsWith('/memfd:')) {
       console.log(`the runtime (${RUNTS}) runs the stub from a memfd here, not from the overlayfs`);
       expect(result).toBe('EPERM');
