@@ -242,6 +242,12 @@ Napi::Value StubOverlayFd(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string dir = argStr(info, 0), name = argStr(info, 1), lower = argStr(info, 2);
   if (name.empty() || name.find('/') != std::string::npos) return fail(env, "stub name " + name, EINVAL);
+  // the file must be in `dir` itself: a file of that name in `lower` would show through the overlay otherwise
+  int own = open((dir + "/" + name).c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (own < 0) THROW_ERRNO("open " + dir + "/" + name);
+  bool trusted = stubTrusted(own);
+  close(own);
+  if (!trusted) return fail(env, dir + "/" + name + ": not a regular file of root, the caller or the executable's owner, writable by its owner only", EPERM);
   int ctx = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
   if (ctx < 0) THROW_ERRNO("fsopen overlay");
   std::string lowers = ovlEscape(dir) + ":" + ovlEscape(lower);

@@ -182,9 +182,18 @@ describe('the stub\'s file cannot be written through /proc/<pid>/exe (CVE-2019-5
     fs.mkdirSync(alone, { recursive: true });
     fs.copyFileSync(besideStub!, path.join(alone, 'runts'));
     fs.chmodSync(path.join(alone, 'runts'), 0o755);
-    const { exe, result } = writeThroughExe(path.join(alone, 'runts'));
-    expect(exe).toMatch(/^\/memfd:runts-init/);
-    expect(result).toBe('EPERM');
+    // a file of the stub's name in the state root (the overlay's other layer) must not stand in for the stub
+    const stubName = fs.readdirSync(path.dirname(besideStub!)).find((f) => /^runts-init-[0-9a-f]{16}$/.test(f))!;
+    const planted = path.join(c.root, stubName);
+    fs.copyFileSync('/bin/true', planted);
+    fs.chmodSync(planted, 0o755);
+    try {
+      const { exe, result } = writeThroughExe(path.join(alone, 'runts'));
+      expect(exe).toMatch(/^\/memfd:runts-init/);
+      expect(result).toBe('EPERM');
+    } finally {
+      fs.rmSync(planted, { force: true });
+    }
   });
 });
 
