@@ -5,7 +5,9 @@
 import { deleteForceOfGone } from './gone';
 
 const argv = process.argv.slice(2);
-if (deleteForceOfGone(argv, (globalThis as { Bun?: { mmap(f: string): Uint8Array } }).Bun?.mmap)) process.exit(0);
+// only a call naming `delete` can be one (indexOf: a first `includes` costs more): the check reads process.env and
+// Bun.mmap, which costs the other short calls 3-6 page faults (docs/performance.md)
+if (argv.indexOf('delete') >= 0 && deleteForceOfGone(argv, (globalThis as { Bun?: { mmap(f: string): Uint8Array } }).Bun?.mmap)) process.exit(0);
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { fastParse } = require('./argv') as typeof import('./argv');
 const fast = fastParse(argv);
