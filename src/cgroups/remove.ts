@@ -37,6 +37,13 @@ export function removeDir(d: string, timeoutMs = 2000): void {
 
 /** Remove a directory runts created, and any cgroups the container made below it. */
 function removeTree(d: string): void {
+  // the usual case, a leaf the container made nothing below: one rmdir, no listing
+  try {
+    removeEmptyDir(d);
+    return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+  }
   let names: string[];
   try {
     names = subdirs(d);
