@@ -131,19 +131,15 @@ export function initAlive(s: Saved): boolean {
 }
 
 /**
- * The status from what three files say: the init's /proc/<pid>/stat (gone, a zombie or another process:
- * stopped), the cgroup's freeze state (paused, also when paused before start) and exec.sock (created: the init
- * still waits for start).
+ * The status from what three files say, each read only while the answer still depends on it (a stopped container:
+ * one read): the init's /proc/<pid>/stat (gone, a zombie or another process: stopped), the cgroup's freeze state
+ * (paused, also when paused before start) and exec.sock (created: the init still waits for start).
  */
-function statusFrom(s: Saved, stat: string | undefined, freeze: string | undefined, execSock: boolean): Status {
-  if (!s.pid || !aliveFrom(s, stat)) return 'stopped';
-  if (frozenIn(freeze)) return 'paused';
-  return execSock ? 'created' : 'running';
-}
-
 export function statusOf(dir: string, s: Saved): Status {
+  if (!s.pid || !aliveFrom(s, readOptText(`/proc/${s.pid}/stat`))) return 'stopped';
   const freeze = freezeFile(s.cgroup);
-  return statusFrom(s, readOptText(`/proc/${s.pid}/stat`), freeze && readOptText(freeze), fileExists(`${dir}/exec.sock`));
+  if (frozenIn(freeze && readOptText(freeze))) return 'paused';
+  return fileExists(`${dir}/exec.sock`) ? 'created' : 'running';
 }
 
 export function view(s: Saved, status: Status): StateView {
