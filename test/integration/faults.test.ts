@@ -42,7 +42,7 @@ describe.skipIf(!!why)('page faults per call', () => {
 
   // The target (within 150 of the floor, issue #18) is held by `npm run bench`; this bound catches what put these
   // calls at +270 to +570 before: node:fs (+138) or the embedded addon's temporary file (+210) on their path.
-  it('start, state, kill and delete: no node:fs and the addon beside the executable (well under +240 faults each)', () => {
+  it('start, state, kill and delete: no node:fs and the addon beside the executable (well under +240 faults each, delete under +180)', () => {
     const id = `pf${process.pid}`;
     expect(rt(c, ['create', '--bundle', bundle(c, baseConfig(['sleep', '60'])), id]).status).toBe(0);
     // start, kill and delete change the container: each is counted once
@@ -58,7 +58,9 @@ describe.skipIf(!!why)('page faults per call', () => {
     for (let i = 0; i < 100 && stateOf(c, id).status !== 'stopped'; i++) spawnSync('sleep', ['0.02']);
     got.delete = once(['delete', id]);
     console.log(`page faults above the empty executable: ${Object.entries(got).map(([k, v]) => `${k} +${v - empty}`).join(', ')}`);
-    for (const v of Object.values(got)) expect(v).toBeLessThanOrEqual(empty + 240);
+    // delete reached the target (+145 by hand, +156 here: the runner counts a few more); its bound leaves room for
+    // the load of a shared machine
+    for (const [k, v] of Object.entries(got)) expect(v, k).toBeLessThanOrEqual(empty + (k === 'delete' ? 180 : 240));
   });
 
   // JavaScriptCore's warm-up thread (JSCWarmUp) pre-allocates and touches 32 heap blocks once 64 MarkedBlocks are in
