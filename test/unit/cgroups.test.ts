@@ -314,3 +314,20 @@ describe('events --stats on cgroup v2 files', () => {
     }
   });
 });
+
+describe('destroyCgroups on a directory tree', () => {
+  it('removes an empty leaf at once, and a leaf with directories below it (listed only then), and its empty parent', async () => {
+    const { destroyCgroups } = await import('../../src/cgroups/remove');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-cgrm-'));
+    try {
+      const parent = path.join(root, 'pod');
+      const [a, b] = [path.join(parent, 'a'), path.join(root, 'b')];
+      fs.mkdirSync(path.join(a, 'x', 'y'), { recursive: true });
+      fs.mkdirSync(b);
+      destroyCgroups({ version: 1, paths: { cpu: a, pids: b }, created: [parent, a, b] } as never);
+      expect(fs.readdirSync(root)).toEqual([]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
