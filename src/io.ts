@@ -19,6 +19,11 @@ export const O_CREAT = 0o100;
 export const O_TRUNC = 0o1000;
 export const O_APPEND = 0o2000;
 
+/** Block this thread for `ms` milliseconds (a short wait in a synchronous retry loop). */
+export function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /** Write all of `data` to `fd` (a string as UTF-8); a closed pipe (EPIPE) is not an error. */
 export function writeAll(fd: number, data: string | Uint8Array): void {
   const n = cheapNative();
@@ -37,7 +42,7 @@ export function writeAll(fd: number, data: string | Uint8Array): void {
       buf = buf.subarray(write(buf));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1); continue; }
+      if (code === 'EAGAIN') { sleepMs(1); continue; }
       if (code === 'EPIPE') return;
       throw e;
     }

@@ -87,5 +87,3 @@ export function makeDir(d: string): boolean {
   }
 }
 
-// removeDir and sleepMs live in remove.ts (delete loads it without node:fs)
-export { removeDir, sleepMs } from './remove';

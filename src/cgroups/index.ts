@@ -4,9 +4,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError } from '../errors';
 import { loadNative } from '../native';
-import { readOptText } from '../io';
+import { readOptText, sleepMs } from '../io';
 import type { Spec } from '../config/types';
-import { makeDir, missingDirs, procs, readOpt, sleepMs, writeFile } from './files';
+import { makeDir, missingDirs, procs, readOpt, writeFile } from './files';
 import { destroyCgroups } from './remove';
 import { controllerDir, freezeFile, frozenIn, type Resources, type SavedCgroup } from './types';
 
@@ -91,13 +91,13 @@ export function prepareCgroups(spec: Spec, id: string, stateDir: string, o: Prep
     throw new RuntimeError('--systemd-cgroup: the systemd cgroup driver is not supported rootless by runts (it talks to the system bus); use the cgroupfs driver');
   }
   const s = cgroupDirs(spec, id, systemd);
-  // the systemd driver has its own guard: systemd refuses a unit name that exists
-  if (!s.systemd) checkUnused(s, spec.linux?.cgroupsPath ?? layoutMod().containerPath(undefined, id).path);
   if (s.systemd) {
-    // nothing exists before the scope does: startSystemdCgroups makes the rest once the stub's pid is known
+    // nothing exists before the scope does: startSystemdCgroups makes the rest once the stub's pid is known (the
+    // driver has its own guard against a cgroup in use: systemd refuses a unit name that exists)
     fs.writeFileSync(path.join(stateDir, CGROUP_FILE), JSON.stringify(s));
     return s;
   }
+  checkUnused(s, spec.linux?.cgroupsPath ?? layoutMod().containerPath(undefined, id).path);
   makeAndApply(s, spec, stateDir, rootless);
   return s;
 }

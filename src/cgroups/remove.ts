@@ -1,14 +1,10 @@
 // Removing a container's cgroups (delete, and a create that failed), through io.ts's file functions: `delete`
 // of a stopped container loads this and no node:fs or the rest of the cgroups code (docs/performance.md).
 import { RuntimeError, errnoText } from '../errors';
-import { removeEmptyDir, subdirs } from '../io';
+import { removeEmptyDir, sleepMs, subdirs } from '../io';
 import type { SavedCgroup } from './types';
 
 const systemdMod = () => require('./systemd') as typeof import('./systemd');
-
-export function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 /**
  * Remove a cgroup directory (it must hold no process; the kernel refuses with EBUSY while the last ones exit,

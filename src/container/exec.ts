@@ -3,7 +3,6 @@
 // paused container it is frozen there, and resume needs the lock. Then, unless detached, waits for it and
 // returns its exit status.
 import * as fs from 'fs';
-import * as path from 'path';
 import { RuntimeError, errnoText, fieldOf } from '../errors';
 import { checkCwd, checkProcessFields, problemText, throwFirst } from '../config/rules';
 import type { Process } from '../config/types';
@@ -51,7 +50,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
   // the lock is released once the process is in (below), not when it exits
   const opened = openContainer(o.root, o.id, (st) => canExec(st, o.ignorePaused), (st) => st === 'paused'
     ? 'cannot exec in a paused container (use --ignore-paused to override)' : `cannot exec in a ${st} container`);
-  const { dir, release, status } = opened;
+  const { release, status } = opened;
   let pidfd: number | undefined;
   let consoleFd: number | undefined;
   let tty: TtyRelay | undefined;

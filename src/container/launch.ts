@@ -20,7 +20,6 @@ import type { NetAddr } from '../plan/netdev';
 import { gatherFacts } from './facts';
 import { loadNative } from '../native';
 import { runHooks, runHooksWarn } from './hooks';
-import { forwardListener } from './seccomp';
 import { checkIntelRdt } from './rdt';
 import { closeQuiet, stubFds } from './stub';
 import { Launched, checkPreserved, connectConsole, killProcess, launchStub } from './launchstub';

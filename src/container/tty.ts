@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { isatty } from 'tty';
 import { loadNative } from '../native';
+import { sleepMs } from '../io';
 
 export interface TtyRelay {
   /** the connected end to give the stub as its console socket */
@@ -53,7 +54,7 @@ function writeOut(b: Buffer): void {
       off += fs.writeSync(1, b, off, b.length - off);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN' || code === 'EINTR') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1); continue; }
+      if (code === 'EAGAIN' || code === 'EINTR') { sleepMs(1); continue; }
       return; // stdout is gone: nothing more to do with the output
     }
   }
