@@ -79,7 +79,6 @@ export interface Native {
   fsRename(from: string, to: string): void;
   fsUnlink(file: string): void;
   fsRmdir(dir: string): void;
-  fsMkdir(dir: string, mode: number): void;
   /** rm -rf without following symlinks; nothing there is fine */
   fsRemoveTree(file: string): void;
   /** the names of a directory's sub-directories (symlinks not followed) */

@@ -167,6 +167,7 @@ int argInt(const Napi::CallbackInfo &info, size_t i) { return info[i].As<Napi::N
 std::string argStr(const Napi::CallbackInfo &info, size_t i) { return info[i].As<Napi::String>().Utf8Value(); }
 
 static bool stubTrusted(int fd);
+static Napi::Value untrustedStub(Napi::Env env, const std::string &path);
 
 // Copy an executable (that passes stubTrusted) into a memfd, seal it against every change, return the fd
 // (O_CLOEXEC).
@@ -177,7 +178,7 @@ Napi::Value SealedMemfdFrom(const Napi::CallbackInfo &info) {
   std::string name = info.Length() > 1 ? argStr(info, 1) : "runts-init";
   int src = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (src < 0) THROW_ERRNO("open " + path);
-  if (!stubTrusted(src)) { close(src); return fail(env, path + ": not a regular file of root, the caller or the executable's owner, writable by its owner only", EPERM); }
+  if (!stubTrusted(src)) { close(src); return untrustedStub(env, path); }
   int mfd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
   if (mfd < 0 && errno == EINVAL) mfd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mfd < 0) { int e = errno; close(src); return fail(env, "memfd_create", e); }
@@ -231,6 +232,10 @@ static bool stubTrusted(int fd) {
   return st.st_uid == 0 || st.st_uid == geteuid() || (stat("/proc/self/exe", &exe) == 0 && st.st_uid == exe.st_uid);
 }
 
+static Napi::Value untrustedStub(Napi::Env env, const std::string &path) {
+  return fail(env, path + ": not a regular file of root, the caller or the executable's owner, writable by its owner only", EPERM);
+}
+
 static std::string ovlEscape(const std::string &p) {
   std::string r;
   for (char c : p) { if (c == '\\' || c == ':') r += '\\'; r += c; }
@@ -247,7 +252,7 @@ Napi::Value StubOverlayFd(const Napi::CallbackInfo &info) {
   if (own < 0) THROW_ERRNO("open " + dir + "/" + name);
   bool trusted = stubTrusted(own);
   close(own);
-  if (!trusted) return fail(env, dir + "/" + name + ": not a regular file of root, the caller or the executable's owner, writable by its owner only", EPERM);
+  if (!trusted) return untrustedStub(env, dir + "/" + name);
   int ctx = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
   if (ctx < 0) THROW_ERRNO("fsopen overlay");
   std::string lowers = ovlEscape(dir) + ":" + ovlEscape(lower);
@@ -267,7 +272,7 @@ Napi::Value StubOverlayFd(const Napi::CallbackInfo &info) {
   if (fd < 0) return fail(env, "open " + dir + "/" + name, e);
   if (!stubTrusted(fd)) {
     close(fd);
-    return fail(env, dir + "/" + name + ": not a regular file of root, the caller or the executable's owner, writable by its owner only", EPERM);
+    return untrustedStub(env, dir + "/" + name);
   }
   return Napi::Number::New(env, fd);
 }
@@ -873,19 +878,24 @@ Napi::Value FsWrite(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, (double)n);
 }
 
-// fsWriteAll(fd, text): all of text as UTF-8, a non-blocking fd's EAGAIN waited out (poll); EPIPE is thrown
-Napi::Value FsWriteAll(const Napi::CallbackInfo &info) {
-  ARGS("ns");
-  Napi::Env env = info.Env();
-  int fd = argInt(info, 0);
-  std::string data = argStr(info, 1);
+// Write all of `data` to fd (EINTR retried; a non-blocking fd's EAGAIN waited out with poll): 0 or an errno.
+static int writeFully(int fd, const std::string &data) {
   for (size_t off = 0; off < data.size();) {
     ssize_t n = write(fd, data.data() + off, data.size() - off);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) { struct pollfd p = {fd, POLLOUT, 0}; poll(&p, 1, -1); continue; }
-    if (n < 0) THROW_ERRNO("write");
+    if (n < 0) return errno;
     off += (size_t)n;
   }
+  return 0;
+}
+
+// fsWriteAll(fd, text): all of text as UTF-8 (writeFully); EPIPE is thrown
+Napi::Value FsWriteAll(const Napi::CallbackInfo &info) {
+  ARGS("ns");
+  Napi::Env env = info.Env();
+  int e = writeFully(argInt(info, 0), argStr(info, 1));
+  if (e) return fail(env, "write", e);
   return env.Undefined();
 }
 
@@ -923,12 +933,7 @@ Napi::Value FsWriteFile(const Napi::CallbackInfo &info) {
   int fd;
   do fd = open(path.c_str(), argInt(info, 2) | O_WRONLY | O_CREAT | O_CLOEXEC, argInt(info, 3)); while (fd < 0 && errno == EINTR);
   if (fd < 0) THROW_ERRNO("open " + path);
-  for (size_t off = 0; off < data.size();) {
-    ssize_t n = write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) { int e = errno; close(fd); return fail(env, "write " + path, e); }
-    off += (size_t)n;
-  }
+  if (int e = writeFully(fd, data)) { close(fd); return fail(env, "write " + path, e); }
   if (close(fd) < 0 && errno != EINTR) THROW_ERRNO("close " + path);
   return env.Undefined();
 }
@@ -958,13 +963,6 @@ Napi::Value FsRmdir(const Napi::CallbackInfo &info) {
   ARGS("s");
   std::string path = argStr(info, 0);
   if (rmdir(path.c_str()) < 0) { int e = errno; return fail(info.Env(), "rmdir " + path, e); }
-  return info.Env().Undefined();
-}
-
-Napi::Value FsMkdir(const Napi::CallbackInfo &info) {
-  ARGS("sn");
-  std::string path = argStr(info, 0);
-  if (mkdir(path.c_str(), argInt(info, 1)) < 0) { int e = errno; return fail(info.Env(), "mkdir " + path, e); }
   return info.Env().Undefined();
 }
 
@@ -1075,7 +1073,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fsRename", Napi::Function::New(env, FsRename));
   exports.Set("fsUnlink", Napi::Function::New(env, FsUnlink));
   exports.Set("fsRmdir", Napi::Function::New(env, FsRmdir));
-  exports.Set("fsMkdir", Napi::Function::New(env, FsMkdir));
   exports.Set("fsRemoveTree", Napi::Function::New(env, FsRemoveTree));
   exports.Set("fsSubdirs", Napi::Function::New(env, FsSubdirs));
   return exports;

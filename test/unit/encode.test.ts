@@ -42,3 +42,21 @@ describe('encodePlan', () => {
     expect(() => encodePlan([step('HOSTNAME', str('a\0b'))])).toThrow(/NUL/);
   });
 });
+
+// start writes its one frame by hand (container/lifecycle.ts: loading plan/encode and plan/ops costs start page
+// faults); it must be exactly what the protocol's `frame` makes.
+describe('the start frame', () => {
+  it("is frame(Msg.ACK, state) with startContainer hooks, and an empty ACK without", async () => {
+    const { startFrame } = await import('../../src/container/lifecycle');
+    const { frame } = await import('../../src/plan/encode');
+    const { Msg } = await import('../../src/plan/ops');
+    const { hookState } = await import('../../src/container/state');
+    const saved = {
+      ociVersion: '1.3.0', id: 'c1', pid: 42, startTime: '1', bundle: '/b', rootfs: '/b/rootfs', created: '', owner: '',
+      annotations: { a: 'é' }, config: { ociVersion: '1.3.0', root: { path: 'rootfs' } },
+    };
+    expect(Buffer.from(startFrame(saved))).toEqual(frame(Msg.ACK));
+    const hooked = { ...saved, config: { ...saved.config, hooks: { startContainer: [{ path: '/bin/true' }] } } };
+    expect(Buffer.from(startFrame(hooked))).toEqual(frame(Msg.ACK, Buffer.from(hookState(hooked, 'created'))));
+  });
+});
