@@ -9,17 +9,24 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const REPO = path.resolve(__dirname, '..', '..');
 const DIST = path.join(REPO, 'dist');
 
+/**
+ * The start of each probe script: the Node built-ins it loads are recorded in `builtins` (`relative` is there to
+ * name the project's modules in require.cache after).
+ */
+const RECORD_LOADS = `
+  const Module = require('module');
+  const { relative } = require('path');
+  const builtins = new Set();
+  const load = Module._load;
+  Module._load = function (request) {
+    if (Module.isBuiltin(request)) builtins.add(request.replace(/^node:/, ''));
+    return load.apply(this, arguments);
+  };`;
+
 /** Project modules (relative to dist/) and Node built-ins that `require('dist/commands/<cmd>')` loads. */
 function graph(cmd: string): { modules: string[]; builtins: string[] } {
   const script = `
-    const Module = require('module');
-    const { relative } = require('path');
-    const builtins = new Set();
-    const load = Module._load;
-    Module._load = function (request, parent, isMain) {
-      if (Module.isBuiltin(request)) builtins.add(request.replace(/^node:/, ''));
-      return load.apply(this, arguments);
-    };
+    ${RECORD_LOADS}
     require(${JSON.stringify(path.join(DIST, 'argv.js'))});
     require(${JSON.stringify(path.join(DIST, 'action.js'))});
     require(${JSON.stringify(path.join(DIST, 'commands', `${cmd}.js`))});
@@ -63,14 +70,7 @@ describe('what state, kill and delete load while they run', () => {
   const ADDON = path.join(REPO, 'native', 'addon', 'build', 'Release', 'runts_native.node');
   function run(root: string, args: string[]): { status: number; stdout: string; stderr: string; modules: string[]; builtins: string[] } {
     const script = `
-      const Module = require('module');
-      const { relative } = require('path');
-      const builtins = new Set();
-      const load = Module._load;
-      Module._load = function (request) {
-        if (Module.isBuiltin(request)) builtins.add(request.replace(/^node:/, ''));
-        return load.apply(this, arguments);
-      };
+      ${RECORD_LOADS}
       process.argv = [process.argv[0], 'runts', '--root', ${JSON.stringify(root)}, ...${JSON.stringify(args)}];
       const exit = process.exit;
       process.exit = (code) => {
@@ -130,14 +130,7 @@ describe('delete --force of a container that is gone', () => {
   it('is answered by cli.js and gone.js alone, before argv, action, log or io are loaded', () => {
     // cli.js run as the engine would: Bun.mmap faked (nothing exists), process.exit caught to report the graph
     const script = `
-      const Module = require('module');
-      const { relative } = require('path');
-      const builtins = new Set();
-      const load = Module._load;
-      Module._load = function (request) {
-        if (Module.isBuiltin(request)) builtins.add(request.replace(/^node:/, ''));
-        return load.apply(this, arguments);
-      };
+      ${RECORD_LOADS}
       globalThis.Bun = { mmap: (f) => { throw Object.assign(new Error(f), { code: 'ENOENT' }); } };
       process.argv = [process.argv[0], 'runts', '--root', '/nonexistent-runts-root', 'delete', '--force', 'c1'];
       process.exit = (code) => {
