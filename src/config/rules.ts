@@ -770,8 +770,9 @@ export interface RuleOptions {
 }
 
 /**
- * Every plan rule (create throws the first, `runts validate` lists them all): the document passed the schema and the document rules (DOC_RULES), or a rule that cannot read a field the
- * schema refused says nothing. The planner (src/plan/) assumes a config these rules accept.
+ * Every plan rule (create throws the first, `runts validate` lists them all): the document passed the schema and
+ * the document rules (DOC_RULES), or a rule that cannot read a field the schema refused says nothing. The planner
+ * (src/plan/) assumes a config these rules accept.
  */
 export function planProblems(spec: Spec, bundle: string, facts: HostNsFacts, o: RuleOptions = {}): Problem[] {
   const rules: Array<() => Problem[]> = [

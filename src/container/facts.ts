@@ -36,7 +36,6 @@ export function hostNsFacts(): { isHostNs(type: string, nsPath: string): boolean
   return { isHostNs: (type, p) => isNsType(type) && isHostNs(type, p) };
 }
 
-/** Which LSMs this host has (host facts for the rules). */
 export type { Layout } from '../cgroups/layout';
 
 /** The host's cgroup hierarchies (mounts, controllers, v1/v2/hybrid), read once and cached by cgroups/layout. */
@@ -55,6 +54,7 @@ export function cgroup2Unified(): boolean {
   }
 }
 
+/** Which LSMs this host has (host facts for the rules, and the planner's `lsm`). */
 export function lsmFacts(): { apparmor: boolean; selinux: boolean } {
   return { apparmor: apparmorEnabled(), selinux: selinuxEnabled() };
 }
@@ -86,7 +86,7 @@ export function gatherFacts(spec: Spec, o: { rootfs: string; id?: string }): Hos
   }
   const f = { ownNamespaces, kcore: fs.existsSync('/proc/kcore') } as HostFacts;
   lazy(f, 'lsm', () => ({
-    apparmor: apparmorEnabled(), selinux: selinuxEnabled(),
+    ...lsmFacts(),
     // the LSM-specific file of newer kernels, else the shared one
     apparmorExecFile: fs.existsSync('/proc/self/attr/apparmor/exec') ? '/proc/self/attr/apparmor/exec' : '/proc/self/attr/exec',
   }));
