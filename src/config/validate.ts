@@ -51,13 +51,17 @@ function validators(): Validators {
 
 type Seg = string | number;
 
+/** A JSON pointer's (ajv's instancePath, json.ts's exact-integer paths) keys, unescaped; "" is the document itself. */
+function pointerKeys(pointer: string): string[] {
+  if (!pointer) return [];
+  return pointer.slice(1).split('/').map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
 /** JSON pointer (ajv instancePath) to segments; array indexes become numbers (decided by the document). */
 function pointerSegs(pointer: string, doc: unknown): Seg[] {
-  if (!pointer) return [];
   const segs: Seg[] = [];
   let cur: unknown = doc;
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+  for (const key of pointerKeys(pointer)) {
     if (Array.isArray(cur) && /^\d+$/.test(key)) {
       segs.push(Number(key));
       cur = cur[Number(key)];
@@ -165,7 +169,8 @@ function standIn(v: bigint): number {
 }
 
 function setAt(doc: unknown, pointer: string, value: unknown): void {
-  const keys = pointer.slice(1).split('/').map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const keys = pointerKeys(pointer);
+  if (!keys.length) return; // the document itself is no field to set
   let cur: unknown = doc;
   for (const k of keys.slice(0, -1)) cur = Array.isArray(cur) ? cur[Number(k)] : isObj(cur) ? cur[k] : undefined;
   if (Array.isArray(cur)) cur[Number(keys[keys.length - 1])] = value;
@@ -284,7 +289,7 @@ export function schemaValidPart(doc: unknown): Spec | undefined {
   for (let round = 0; round < 64; round++) {
     if (v(copy)) return copy;
     for (const e of v.errors ?? []) {
-      const segs = e.instancePath.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+      const segs = pointerKeys(e.instancePath);
       const holders: unknown[] = [copy]; // holders[i] holds segs[i]
       for (const k of segs) {
         const h = holders[holders.length - 1];
