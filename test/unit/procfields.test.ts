@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { buildExecPlan } from '../../src/plan/exec';
 import { gatherFacts } from '../../src/container/facts';
 import {
@@ -81,6 +81,7 @@ describe('execCPUAffinity in the plans', () => {
   });
 
   const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-pf-'));
+  afterAll(() => fs.rmSync(rootfs, { recursive: true, force: true }));
   const config = { ociVersion: '1.3.0', root: { path: rootfs }, linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] } };
   const fds = { preserve: 0, sync: 3, memfd: 4 };
 
