@@ -39,6 +39,8 @@ export interface CreateOptions {
   pidfdSocket?: string;
   /** --systemd-cgroup: the cgroup is a transient systemd scope */
   systemdCgroup?: boolean;
+  /** config.json of `bundle` (a resolved path), already read and validated by loadConfig (run: read once) */
+  spec?: Spec;
 }
 
 export interface Created {
@@ -87,8 +89,8 @@ function cleanup(dir: string, init: Launched | undefined, cgroup: SavedCgroup | 
 
 export async function createContainer(o: CreateOptions): Promise<Created> {
   const native = loadNative();
-  const bundle = resolveBundle(o.bundle);
-  const spec = loadConfig(bundle);
+  const bundle = o.spec ? o.bundle! : resolveBundle(o.bundle);
+  const spec = o.spec ?? loadConfig(bundle);
   const rootfs = rootfsOf(spec, bundle);
   const nListen = listenFds();
   const preserve = nListen + (o.preserveFds ?? 0);

@@ -25,6 +25,9 @@ const FORWARD = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
 
 export async function runContainer(o: RunOptions): Promise<number> {
   const native = loadNative();
+  // config.json read and validated once, here (createContainer takes it as it is)
+  const bundle = resolveBundle(o.bundle);
+  o = { ...o, bundle, spec: loadConfig(bundle) };
   if (o.detach) {
     const c = await createContainer(o);
     startCreated(c.dir, c.saved);
@@ -33,7 +36,7 @@ export async function runContainer(o: RunOptions): Promise<number> {
 
   // a terminal without --console-socket: runts holds the pty master and relays it
   let tty: TtyRelay | undefined;
-  if (!o.consoleSocket && loadConfig(resolveBundle(o.bundle)).process?.terminal) tty = openTtyRelay();
+  if (!o.consoleSocket && o.spec!.process?.terminal) tty = openTtyRelay();
 
   native.setChildSubreaper(true);
   let c;
