@@ -23,6 +23,10 @@ export interface Native {
   reapPidfd(pidfd: number): boolean;
   /** reap a child (or an orphan reparented to us as subreaper) */
   waitPidfd(pidfd: number): Promise<{ code: number | null; signal: number | null }>;
+  /** waitPidfd blocking the thread (no worker thread) */
+  waitPidfdSync(pidfd: number): { code: number | null; signal: number | null };
+  /** from now on send each signal of `mask` (bit n: signal n, 1..31) on to the process behind pidfd; (-1, 0): stop */
+  forwardSignals(pidfd: number, mask: number): void;
   /** PR_SET_CHILD_SUBREAPER; returns whether it was set before */
   setChildSubreaper(on: boolean): boolean;
   unixListen(file: string, backlog: number): number;

@@ -397,6 +397,60 @@ Napi::Value WaitPidfd(const Napi::CallbackInfo &info) {
   return p;
 }
 
+// forwardSignals: the pidfd the handler sends on to (-1: none), the signals it holds and their previous actions.
+// forwardSignal may run on any thread of the engine.
+static volatile sig_atomic_t forwardPidfd = -1;
+static uint32_t forwardMask;
+static struct sigaction forwardOld[32];
+
+static void forwardSignal(int sig) {
+  int saved = errno;
+  int fd = forwardPidfd;
+  if (fd >= 0) syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0);  // ESRCH once it exited: nothing to do
+  errno = saved;
+}
+
+// forwardSignals(pidfd, mask): from now on each signal of `mask` (bit n: signal n, 1..31) that this process gets
+// is sent on to the process behind the pidfd, by a handler (not signalfd: a signal blocked in one thread would be
+// delivered to another thread of the engine and kill the process); the signals of an earlier call get their
+// previous actions back first. forwardSignals(-1, 0) only restores.
+Napi::Value ForwardSignals(const Napi::CallbackInfo &info) {
+  ARGS("nn");
+  Napi::Env env = info.Env();
+  for (int sig = 1; sig < 32; sig++)
+    if ((forwardMask >> sig) & 1) sigaction(sig, &forwardOld[sig], nullptr);
+  forwardMask = 0;
+  forwardPidfd = argInt(info, 0);
+  uint32_t mask = info[1].As<Napi::Number>().Uint32Value();
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = forwardSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int sig = 1; sig < 32; sig++) {
+    if (!((mask >> sig) & 1)) continue;
+    if (sigaction(sig, &sa, &forwardOld[sig]) < 0) THROW_ERRNO("sigaction");
+    forwardMask |= 1u << sig;
+  }
+  return env.Undefined();
+}
+
+// waitPidfdSync(pidfd) -> { code, signal }: waitPidfd, blocking this thread (no worker thread, no event loop).
+Napi::Value WaitPidfdSync(const Napi::CallbackInfo &info) {
+  ARGS("n");
+  Napi::Env env = info.Env();
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int r;
+  do r = waitid((idtype_t)P_PIDFD, (id_t)argInt(info, 0), &si, WEXITED); while (r < 0 && errno == EINTR);
+  if (r < 0) THROW_ERRNO("waitid");
+  Napi::Object o = Napi::Object::New(env);
+  bool exited = si.si_code == CLD_EXITED;
+  o.Set("code", exited ? Napi::Number::New(env, si.si_status) : env.Null());
+  o.Set("signal", exited ? env.Null() : Napi::Number::New(env, si.si_status));
+  return o;
+}
+
 Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info) {
   ARGS("?*");
   Napi::Env env = info.Env();
@@ -1035,6 +1089,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdGetfd", Napi::Function::New(env, PidfdGetfd));
   exports.Set("pollPidfdExited", Napi::Function::New(env, PollPidfdExited));
   exports.Set("waitPidfd", Napi::Function::New(env, WaitPidfd));
+  exports.Set("waitPidfdSync", Napi::Function::New(env, WaitPidfdSync));
+  exports.Set("forwardSignals", Napi::Function::New(env, ForwardSignals));
   exports.Set("reapPidfd", Napi::Function::New(env, ReapPidfd));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
   exports.Set("unixListen", Napi::Function::New(env, UnixListen));

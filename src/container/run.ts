@@ -1,7 +1,7 @@
 // `run`: create + start, then wait for the container's init and return its exit status (128+signal when killed),
 // deleting the container unless `keep`. runts makes itself a child subreaper so the init, orphaned when the
 // stub's first process exits, is reparented to it and can be waited for; the signals runts gets are forwarded.
-import * as fs from 'fs';
+import { closeFd } from '../io';
 import { loadNative } from '../native';
 import { logWarn } from '../log';
 import { CreateOptions, createContainer } from './launch';
@@ -21,7 +21,8 @@ export interface RunOptions extends CreateOptions {
   subreaper?: boolean;
 }
 
-const FORWARD = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+/** What runts forwards to the container while it waits: SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 (bit n: signal n). */
+const FORWARD_MASK = (1 << SIGNALS.SIGINT) | (1 << SIGNALS.SIGTERM) | (1 << SIGNALS.SIGHUP) | (1 << SIGNALS.SIGQUIT) | (1 << SIGNALS.SIGUSR1) | (1 << SIGNALS.SIGUSR2);
 
 export async function runContainer(o: RunOptions): Promise<number> {
   const native = loadNative();
@@ -52,23 +53,23 @@ export async function runContainer(o: RunOptions): Promise<number> {
   const pidfd = native.pidfdOpen(c.saved.pid);
   let relay: StopRelay | undefined;
   if (tty) relay = tty.relay();
-  const handlers = FORWARD.map((sig) => {
-    const h = () => { try { native.pidfdSendSignal(pidfd, SIGNALS[sig]); } catch { /* gone */ } };
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
+  // the signals runts gets go on to the init (a handler in the addon: no event loop needed); without a terminal to
+  // relay runts waits blocking, so no worker thread is started either (issue #18)
+  native.forwardSignals(pidfd, FORWARD_MASK);
+  const wait = () => (relay ? native.waitPidfd(pidfd) : native.waitPidfdSync(pidfd));
   try {
     startCreated(c.dir, c.saved);
   } catch (e) {
     try { native.pidfdSendSignal(pidfd, 9); } catch { /* gone */ }
-    await native.waitPidfd(pidfd).catch(() => undefined);
+    try { await wait(); } catch { /* reaped */ }
+    native.forwardSignals(-1, 0);
     await relay?.({ untilClosed: true });
     if (!o.keep) destroyLocked(o.root, o.id);
     throw e;
   }
-  const r = await native.waitPidfd(pidfd);
-  for (const [sig, h] of handlers) process.off(sig, h);
-  fs.closeSync(pidfd);
+  const r = await wait();
+  native.forwardSignals(-1, 0);
+  closeFd(pidfd);
   // the init is gone and with it its pid namespace: pass on everything it wrote before deleting
   await relay?.({ untilClosed: true });
   if (!o.keep) destroyLocked(o.root, o.id);

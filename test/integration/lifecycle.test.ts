@@ -190,6 +190,38 @@ describe('run', () => {
     expect(fs.existsSync(path.join(c.root, cid('run2')))).toBe(false);
   });
 
+  // runc forwards the signals it gets to the container's process; run exits with the container's status
+  it('forwards SIGTERM and SIGINT to the container and exits with its status', async () => {
+    const script = 'trap "echo got-term; exit 7" TERM; trap "echo got-int" INT; echo ready; while :; do sleep 0.1; done';
+    const b = bundle(c, baseConfig(['sh', '-c', script]));
+    const p = spawn(RUNTS, ['--root', c.root, 'run', '--bundle', b, cid('run-fwd')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout!.on('data', (d) => { out += d; });
+    const exited = new Promise<[number | null, string | null]>((r) => p.on('exit', (code, sig) => r([code, sig])));
+    for (let i = 0; i < 100 && !out.includes('ready'); i++) await sleep(50);
+    expect(out).toBe('ready\n');
+    p.kill('SIGINT');
+    for (let i = 0; i < 100 && !out.includes('got-int'); i++) await sleep(50);
+    expect(out).toBe('ready\ngot-int\n'); // runts itself did not die of it
+    p.kill('SIGTERM');
+    expect(await exited).toEqual([7, null]);
+    expect(out).toBe('ready\ngot-int\ngot-term\n');
+    expect(fs.existsSync(path.join(c.root, cid('run-fwd')))).toBe(false);
+  });
+
+  it('exits with 128+15 when the forwarded SIGTERM kills the container process', async () => {
+    // without a pid namespace the process is no namespace init: SIGTERM's default action kills it
+    const cfg = baseConfig(['sleep', '30']);
+    cfg.linux.namespaces = cfg.linux.namespaces.filter((n: any) => n.type !== 'pid');
+    const b = bundle(c, cfg);
+    const p = spawn(RUNTS, ['--root', c.root, 'run', '--bundle', b, cid('run-term')], { stdio: 'ignore' });
+    const exited = new Promise<[number | null, string | null]>((r) => p.on('exit', (code, sig) => r([code, sig])));
+    await waitStatus(cid('run-term'), 'running');
+    p.kill('SIGTERM');
+    expect(await exited).toEqual([143, null]);
+    expect(fs.existsSync(path.join(c.root, cid('run-term')))).toBe(false);
+  });
+
   it('--keep leaves a stopped container to delete', () => {
     const b = bundle(c, baseConfig(['true']));
     expect(rt(c, ['run', '--keep', '--bundle', b, cid('run3')]).status).toBe(0);
