@@ -10,7 +10,7 @@ import { readSaved } from './state';
 import { withLock } from './access';
 import { loadConfig, resolveBundle } from '../config/load';
 import { SIGNALS } from './signals';
-import { StopRelay, TtyRelay, openTtyRelay } from './tty';
+import type { StopRelay, TtyRelay } from './tty';
 
 export interface RunOptions extends CreateOptions {
   /** return once started (run --detach) */
@@ -37,7 +37,9 @@ export async function runContainer(o: RunOptions): Promise<number> {
 
   // a terminal without --console-socket: runts holds the pty master and relays it
   let tty: TtyRelay | undefined;
-  if (!o.consoleSocket && o.spec!.process?.terminal) tty = openTtyRelay();
+  // (tty.ts loads node:tty and node:os: only then)
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  if (!o.consoleSocket && o.spec!.process?.terminal) tty = (require('./tty') as typeof import('./tty')).openTtyRelay();
 
   native.setChildSubreaper(true);
   let c;

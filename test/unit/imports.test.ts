@@ -61,6 +61,13 @@ describe('import graphs of the per-container commands', () => {
       expect(g.builtins).toEqual([]);
     });
   }
+
+  it('run: the terminal relay (node:tty, node:os) only for a terminal, not on every run', () => {
+    const g = graph('run');
+    expect(g.modules).toContain('container/launch.js');
+    expect(g.modules).not.toContain('container/tty.js');
+    expect(g.builtins.filter((b) => b === 'tty' || b === 'os')).toEqual([]);
+  });
 });
 
 // What the commands load while they run (lazy requires included), on containers made up in a temporary state
