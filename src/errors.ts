@@ -1,5 +1,5 @@
 /** A message "[config.json: ]<field>: <reason>" names a field when it starts with a top-level key of config.json. */
-const FIELD_RE = /^(?:config\.json: )?((?:ociVersion|process|root|hostname|domainname|mounts|hooks|annotations|linux|solaris|windows|vm|zos)(?:[.[][^\s:]*)?): /;
+const fieldRe = () => /^(?:config\.json: )?((?:ociVersion|process|root|hostname|domainname|mounts|hooks|annotations|linux|solaris|windows|vm|zos)(?:[.[][^\s:]*)?): /;
 
 // A user-facing error: its message is printed as is (one line), exit status 1. `field` is the config.json field
 // the error is about (`process.cwd`, `mounts[2].options`), given or read from the message ("<field>: <reason>").
@@ -15,7 +15,7 @@ export class RuntimeError extends Error {
 
 /** The config.json field a message "<field>: <reason>" names, if it names one. */
 export function fieldOf(message: string): string | undefined {
-  return FIELD_RE.exec(message)?.[1];
+  return fieldRe().exec(message)?.[1];
 }
 
 /** Lower-case the first letter of an errno text, the way runc prints errors. */
