@@ -22,7 +22,9 @@ export interface SavedCgroup {
 
 /** The directory of the v1 hierarchy that holds `controller` ("memory", "cpu", "name=systemd"...). */
 export function controllerDir(s: SavedCgroup, controller: string): string | undefined {
-  for (const [key, dir] of Object.entries(s.paths)) if (key.split(',').includes(controller)) return dir;
+  // for...in and indexOf, not Object.entries, split and includes: each builtin's first use costs page faults of the
+  // short calls (statusOf reads the freezer's directory: docs/performance.md)
+  for (const key in s.paths) if (`,${key},`.indexOf(`,${controller},`) >= 0) return s.paths[key];
   return undefined;
 }
 
@@ -40,5 +42,5 @@ export function freezeFile(s: SavedCgroup | undefined): string | undefined {
 /** What freezeFile holds, read: frozen or not (a missing file is not frozen). */
 export function frozenIn(text: string | undefined): boolean {
   // v1: FROZEN; cgroup.events: a line "frozen 1" (no regular expression: page faults, docs/performance.md)
-  return text !== undefined && (text.trim() === 'FROZEN' || `\n${text}\n`.includes('\nfrozen 1\n'));
+  return text !== undefined && (text.trim() === 'FROZEN' || `\n${text}\n`.indexOf('\nfrozen 1\n') >= 0);
 }
