@@ -2,7 +2,7 @@
 import { RuntimeError, errnoText } from '../errors';
 import { loadNative } from '../native';
 import { checkId } from '../ids';
-import { Saved, type Status, canDelete, canKill, canPause, canResume, canStart, hookState, initAlive, procStat, readSaved, statusOf } from './state';
+import { Saved, type Status, canDelete, canKill, canPause, canResume, canStart, hookState, initAlive, procStat, readSaved, savedHooks, statusOf } from './state';
 import { withContainer, withLock } from './access';
 import { closeFd, exists, readFd, removeTree, unlinkFile, writeFd } from '../io';
 
@@ -31,7 +31,7 @@ export function startCreated(dir: string, s: Saved): void {
  * when there are such hooks (JSON.stringify and TextEncoder cost page faults); an empty one gives hooks nothing.
  */
 export function startFrame(s: Saved): Uint8Array {
-  if (!s.config.hooks?.startContainer?.length) return new Uint8Array([3, 0, 0, 0, 0, 0, 0, 0]);
+  if (!savedHooks(s)?.startContainer?.length) return new Uint8Array([3, 0, 0, 0, 0, 0, 0, 0]);
   const p = new TextEncoder().encode(hookState(s, 'created'));
   const b = new Uint8Array(8 + p.length);
   const n = p.length;
@@ -91,7 +91,8 @@ function releaseInit(dir: string, s: Saved): void {
   }
   // nothing but EOF (the usual case): the user process was exec'd
   if (chunks.length) initError(chunks);
-  if (s.config.hooks?.poststart?.length) hooks().runHooksWarn(s.config.hooks.poststart, 'poststart', hookState(s, 'running'));
+  const poststart = savedHooks(s)?.poststart;
+  if (poststart?.length) hooks().runHooksWarn(poststart, 'poststart', hookState(s, 'running'));
 }
 
 /** Signal the init through a pidfd opened before the start-time check, so a reused pid is never hit. */
@@ -141,7 +142,8 @@ export function destroy(dir: string, s: Saved | undefined): void {
   // only a container without a mount namespace has its root in the state dir (hostmounts.ts)
   if (exists(`${dir}/rootfs`)) hostMounts().removeHostMounts(dir);
   removeTree(dir);
-  if (s?.config.hooks?.poststop?.length) hooks().runHooksWarn(s.config.hooks.poststop, 'poststop', hookState({ ...s, pid: 0 }, 'stopped'));
+  const poststop = s && savedHooks(s)?.poststop;
+  if (s && poststop?.length) hooks().runHooksWarn(poststop, 'poststop', hookState({ ...s, pid: 0 }, 'stopped'));
 }
 
 /** delete of a container whose state.json could not be read (`e`): gone, or a create that crashed. */

@@ -1,4 +1,4 @@
-// The container's state directory: <root>/<id>/{state.json, exec.sock, lock}.
+// The container's state directory: <root>/<id>/{state.json, config.json, exec.sock, lock}.
 // Status is derived each time from the init process, never trusted from the file.
 // Files go through io.ts (the addon's file functions, node:fs only as the fallback) and node:path is not loaded:
 // state, kill, start and delete load neither.
@@ -43,9 +43,17 @@ export interface Saved {
   annotations?: Record<string, string>;
   /** the container's cgroups (src/cgroups), removed by delete */
   cgroup?: SavedCgroup;
-  /** the config, as validated at create */
+  /**
+   * the config, as validated at create; kept in config.json beside state.json and read on first use (state.json
+   * says `"config": "config.json"`; a state.json of the earlier form holds it as an object)
+   */
   config: Spec;
+  /** the config's hooks, also in state.json: start and delete need only them (savedHooks) */
+  hooks?: Spec['hooks'];
 }
+
+/** The file of the state directory that holds the config (Saved.config). */
+const CONFIG_FILE = 'config.json';
 
 /** The `state` output: the OCI state plus runc's extra fields. */
 export interface StateView {
@@ -76,7 +84,24 @@ export function readSaved(dir: string, id: string): Saved {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new RuntimeError(`container "${id}" does not exist`);
     throw e;
   }
-  return JSON.parse(text) as Saved;
+  const s = JSON.parse(text) as Saved;
+  if ((s.config as unknown) === CONFIG_FILE) {
+    // read on first use: start, kill and delete do not need it, and reading and parsing a config (a seccomp
+    // profile: 10-20 KB) costs them ≈ 20-45 page faults (docs/performance.md); exec and update do
+    let config: Spec | undefined;
+    Object.defineProperty(s, 'config', {
+      get: () => (config ??= JSON.parse(readText(`${dir}/${CONFIG_FILE}`)) as Spec),
+      set: (v: Spec) => { config = v; },
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  return s;
+}
+
+/** The config's hooks without reading config.json (state.json has them; a Saved not read from a file: its config). */
+export function savedHooks(s: Saved): Spec['hooks'] {
+  return 'hooks' in s ? s.hooks : s.config.hooks;
 }
 
 export function exists(dir: string): boolean {
@@ -84,8 +109,17 @@ export function exists(dir: string): boolean {
 }
 
 export function writeSaved(dir: string, s: Saved): void {
+  // the config first (state.json names it), each through a temporary file and a rename
+  const config = s.config;
+  const tmpConfig = `${dir}/.${CONFIG_FILE}.${process.pid}`;
+  writeText(tmpConfig, JSON.stringify(config), O_TRUNC, 0o600);
+  renameFile(tmpConfig, `${dir}/${CONFIG_FILE}`);
+  const out: Record<string, unknown> = {};
+  for (const k in s) if (k !== 'config' && k !== 'hooks') out[k] = s[k as keyof Saved];
+  out.hooks = config.hooks ?? {};
+  out.config = CONFIG_FILE;
   const tmp = `${dir}/.state.json.${process.pid}`;
-  writeText(tmp, JSON.stringify(s), O_TRUNC, 0o600);
+  writeText(tmp, JSON.stringify(out), O_TRUNC, 0o600);
   renameFile(tmp, `${dir}/state.json`);
 }
 

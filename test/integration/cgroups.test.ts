@@ -555,7 +555,7 @@ describe('pause, resume, ps, update, kill --all', () => {
       expect(r.status, r.stderr).toBe(0);
       expect(read('memory', ct.rel, 'memory.limit_in_bytes')).toBe(String(80 << 20));
       expect(read('memory', ct.rel, 'memory.memsw.limit_in_bytes')).toBe(String(200 << 20));
-      const saved = JSON.parse(fs.readFileSync(path.join(c.root, ct.id, 'state.json'), 'utf8')).config.linux.resources;
+      const saved = JSON.parse(fs.readFileSync(path.join(c.root, ct.id, 'config.json'), 'utf8')).linux.resources;
       expect(saved.memory.limit).toBe(80 << 20);
       expect(saved.pids.limit).toBe(77);
       r = rt(c, ['update', '--memory', 'lots', ct.id]);
@@ -577,7 +577,7 @@ describe('pause, resume, ps, update, kill --all', () => {
       expect(r.status, r.stderr).toBe(0);
       expect(read('memory', ct.rel, 'memory.limit_in_bytes')).toBe(unlimited);
       expect(read('memory', ct.rel, 'memory.memsw.limit_in_bytes')).toBe(read('memory', '', 'memory.memsw.limit_in_bytes'));
-      const saved = JSON.parse(fs.readFileSync(path.join(c.root, ct.id, 'state.json'), 'utf8')).config.linux.resources;
+      const saved = JSON.parse(fs.readFileSync(path.join(c.root, ct.id, 'config.json'), 'utf8')).linux.resources;
       expect(saved.memory).toMatchObject({ limit: -1, swap: -1 });
     } finally {
       remove(ct);

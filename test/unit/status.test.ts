@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  type Status, canDelete, canExec, canKill, canPause, canResume, canStart, canUpdate, parseStat, procStat,
+  type Saved, type Status, canDelete, canExec, canKill, canPause, canResume, canStart, canUpdate, parseStat, procStat, readSaved,
+  savedHooks, writeSaved,
 } from '../../src/container/state';
 import { createRequire } from 'module';
 
@@ -109,5 +110,61 @@ describe('withContainer', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-access-'));
     expect(() => withContainer(root, 'nope', 'any', () => 1)).toThrow('container "nope" does not exist');
     fs.rmSync(root, { recursive: true });
+  });
+});
+
+// state.json names config.json, beside it, for the config, read on first use (exec, update): start, kill and delete
+// read only state.json, which also holds the hooks (docs/performance.md). A state.json of the earlier form (the
+// config as an object in it) reads as before.
+describe('state.json and config.json', () => {
+  const saved = (config: Record<string, unknown>): Saved => ({
+    ociVersion: '1.3.0', id: 'c1', pid: 0, startTime: '0', bundle: '/b', rootfs: '/b/rootfs', created: 'now', owner: '', config: config as never,
+  });
+  const file = (dir: string, name: string) => JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8'));
+
+  it('the config in config.json, the hooks also in state.json; read back equal', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-saved-'));
+    const hooks = { poststop: [{ path: '/bin/true' }] };
+    const config = { ociVersion: '1.3.0', process: { args: ['sh'] }, hooks };
+    writeSaved(dir, saved(config));
+    expect(file(dir, 'config.json')).toEqual(config);
+    expect(file(dir, 'state.json')).toMatchObject({ id: 'c1', config: 'config.json', hooks });
+    expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'state.json']);
+    const read = readSaved(dir, 'c1');
+    expect(savedHooks(read)).toEqual(hooks);
+    expect(read.config).toEqual(config);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('start, kill and delete do not read config.json: savedHooks and the other fields without it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-saved-'));
+    writeSaved(dir, saved({ ociVersion: '1.3.0' }));
+    fs.writeFileSync(path.join(dir, 'config.json'), '{"process":{'); // would throw if it were parsed
+    const read = readSaved(dir, 'c1');
+    expect([read.id, read.pid, savedHooks(read)]).toEqual(['c1', 0, {}]);
+    expect(() => read.config).toThrow();
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('update: a changed config is written back', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-saved-'));
+    writeSaved(dir, saved({ ociVersion: '1.3.0' }));
+    const read = readSaved(dir, 'c1');
+    (read.config.linux ??= {}).resources = { pids: { limit: 7 } };
+    writeSaved(dir, read);
+    expect(readSaved(dir, 'c1').config.linux?.resources).toEqual({ pids: { limit: 7 } });
+    expect(file(dir, 'state.json').config).toBe('config.json');
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('the earlier form (the config as an object in state.json) and a Saved made by create read their config\'s hooks', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-saved-'));
+    const hooks = { poststart: [{ path: '/bin/true' }] };
+    fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify(saved({ ociVersion: '1.3.0', hooks })));
+    const read = readSaved(dir, 'c1');
+    expect(read.config.hooks).toEqual(hooks);
+    expect(savedHooks(read)).toEqual(hooks);
+    expect(savedHooks(saved({ hooks }))).toEqual(hooks);
+    fs.rmSync(dir, { recursive: true });
   });
 });
