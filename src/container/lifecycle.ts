@@ -28,10 +28,11 @@ export function startCreated(dir: string, s: Saved): void {
  * The one frame start sends: Msg.ACK (3), little-endian header (plan/encode.ts `frame`), written here so that start
  * loads neither plan/ops nor plan/encode (measured: 5 page faults of start; test/unit/encode.test.ts holds the
  * bytes to `frame`'s). Its payload, the state for the startContainer hooks' stdin, is only made
- * when there are such hooks (JSON.stringify and TextEncoder cost page faults); an empty one gives hooks nothing.
+ * when there are such hooks (JSON.stringify and TextEncoder cost page faults); an empty one gives hooks nothing, and
+ * is a string of those 8 bytes (all ASCII: its UTF-8 is the same), written without a typed array made from an array.
  */
-export function startFrame(s: Saved): Uint8Array {
-  if (!savedHooks(s)?.startContainer?.length) return new Uint8Array([3, 0, 0, 0, 0, 0, 0, 0]);
+export function startFrame(s: Saved): Uint8Array | string {
+  if (!savedHooks(s)?.startContainer?.length) return '\x03\0\0\0\0\0\0\0';
   const p = new TextEncoder().encode(hookState(s, 'created'));
   const b = new Uint8Array(8 + p.length);
   const n = p.length;
@@ -61,7 +62,8 @@ function releaseInit(dir: string, s: Saved): void {
   }
   try {
     const st = startFrame(s);
-    if (writeFd(fd, st) !== st.length) throw Object.assign(new Error('short write'), { code: 'EIO' });
+    if (typeof st === 'string') native.fsWriteAll(fd, st);
+    else if (writeFd(fd, st) !== st.length) throw Object.assign(new Error('short write'), { code: 'EIO' });
   } catch (e) {
     closeFd(fd);
     throw new RuntimeError(`write to the container init: ${errnoText(e)}`);
