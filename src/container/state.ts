@@ -90,7 +90,7 @@ export function readSaved(dir: string, id: string): Saved {
     // profile: 10-20 KB) costs them ≈ 20-45 page faults (docs/performance.md); exec and update do
     let config: Spec | undefined;
     Object.defineProperty(s, 'config', {
-      get: () => (config ??= JSON.parse(readText(`${dir}/${CONFIG_FILE}`)) as Spec),
+      get: (): Spec => (config ??= JSON.parse(readText(`${dir}/${CONFIG_FILE}`))),
       set: (v: Spec) => { config = v; },
       enumerable: true,
       configurable: true,
