@@ -145,7 +145,7 @@ export function destroy(dir: string, s: Saved | undefined): void {
   if (exists(`${dir}/rootfs`)) hostMounts().removeHostMounts(dir);
   removeTree(dir);
   const poststop = s && savedHooks(s)?.poststop;
-  if (s && poststop?.length) hooks().runHooksWarn(poststop, 'poststop', hookState({ ...s, pid: 0 }, 'stopped'));
+  if (s && poststop?.length) hooks().runHooksWarn(poststop, 'poststop', hookState({ id: s.id, pid: 0, bundle: s.bundle, annotations: s.annotations }, 'stopped'));
 }
 
 /** delete of a container whose state.json could not be read (`e`): gone, or a create that crashed. */
