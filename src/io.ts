@@ -140,3 +140,98 @@ export function subdirs(dir: string): string[] {
   if (n) return n.fsSubdirs(dir);
   return nodeFs().readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
 }
+
+/** S_IFMT bits of a mode */
+export const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000;
+export const S_IFLNK = 0o120000;
+/** access(2) modes */
+export const W_OK = 2;
+export const X_OK = 1;
+
+/** stat(2) (lstat(2) with `nofollow`, fstat(2) of an fd): mode, dev and ino; errors as statSync throws them. */
+export function statFile(file: string | number, nofollow = false): { mode: number; dev: number; ino: number } {
+  const n = cheapNative();
+  if (n) {
+    const [mode, dev, ino] = n.fsStat(file, nofollow);
+    return { mode, dev, ino };
+  }
+  const fs = nodeFs();
+  return typeof file === 'number' ? fs.fstatSync(file) : nofollow ? fs.lstatSync(file) : fs.statSync(file);
+}
+
+export const isDirMode = (mode: number): boolean => (mode & S_IFMT) === S_IFDIR;
+export const isLinkMode = (mode: number): boolean => (mode & S_IFMT) === S_IFLNK;
+
+/** One directory (not recursive). */
+export function makeDir(dir: string, mode: number): void {
+  const n = cheapNative();
+  if (n) n.fsMkdir(dir, mode);
+  else nodeFs().mkdirSync(dir, { mode });
+}
+
+/** mkdir -p: `dir` and its missing parents, each made with `mode`; a directory already there is fine. */
+export function makeDirs(dir: string, mode: number): void {
+  const n = cheapNative();
+  if (!n) {
+    nodeFs().mkdirSync(dir, { recursive: true, mode });
+    return;
+  }
+  const mkdir = (): string | undefined => {
+    try {
+      n.fsMkdir(dir, mode);
+      return undefined;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && isDirMode(n.fsStat(dir)[0])) return undefined;
+      if (code === 'ENOENT') return code;
+      throw e;
+    }
+  };
+  if (!mkdir()) return;
+  const parent = dir.slice(0, dir.lastIndexOf('/'));
+  if (!parent) n.fsMkdir(dir, mode); // throws ENOENT again
+  makeDirs(parent, mode);
+  // another call may have made it meanwhile (EEXIST of a directory is fine)
+  if (mkdir()) n.fsMkdir(dir, mode);
+}
+
+export function realPath(file: string): string {
+  const n = cheapNative();
+  return n ? n.fsRealpath(file) : nodeFs().realpathSync(file);
+}
+
+/** Whether access(2) allows `mode` (W_OK, X_OK). */
+export function canAccess(file: string, mode: number): boolean {
+  const n = cheapNative();
+  if (n) return n.fsAccess(file, mode);
+  try {
+    nodeFs().accessSync(file, mode);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A file's bytes (a path, or an open fd such as 0, read to its end); errors as readFileSync throws them. */
+export function readBytes(file: string | number): Uint8Array {
+  const n = cheapNative();
+  if (!n) return nodeFs().readFileSync(file);
+  const fd = typeof file === 'number' ? file : n.fsOpen(file, O_RDONLY);
+  try {
+    let buf = new Uint8Array(16384);
+    let len = 0;
+    for (;;) {
+      if (len === buf.length) {
+        const bigger = new Uint8Array(buf.length * 2);
+        bigger.set(buf);
+        buf = bigger;
+      }
+      const got = n.fsRead(fd, buf.subarray(len));
+      if (got === 0) return buf.subarray(0, len);
+      len += got;
+    }
+  } finally {
+    if (typeof file !== 'number') n.fsClose(fd);
+  }
+}

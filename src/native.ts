@@ -62,7 +62,7 @@ export interface Native {
   /** move a device into the network namespace behind nsFd, renamed to newName (one RTM_NEWLINK) */
   netLinkMove(name: string, newName: string, nsFd: number): void;
 
-  // Files, synchronously, for the short calls (state, kill, start, delete; io.ts): node:fs costs them ~140 page
+  // Files, synchronously, for the short calls (state, kill, start, delete) and create, run, exec (io.ts): node:fs costs them ~140 page
   // faults under Bun. Errors carry `code` (ENOENT...) as node:fs's do; every fd is O_CLOEXEC.
   /** open(2); `mode` defaults to 0o666 */
   fsOpen(file: string, flags: number, mode?: number): number;
@@ -87,6 +87,14 @@ export interface Native {
   fsRemoveTree(file: string): void;
   /** the names of a directory's sub-directories (symlinks not followed) */
   fsSubdirs(dir: string): string[];
+  /** [mode, dev, ino] of stat(2), lstat(2) (`nofollow`) or fstat(2) (an fd) */
+  fsStat(file: string | number, nofollow?: boolean): [number, number, number];
+  /** one mkdir(2) */
+  fsMkdir(dir: string, mode: number): void;
+  /** realpath(3) */
+  fsRealpath(file: string): string;
+  /** whether access(2) allows `mode` (W_OK 2, X_OK 1) */
+  fsAccess(file: string, mode: number): boolean;
 }
 
 let cached: Native | undefined;

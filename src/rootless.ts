@@ -2,6 +2,7 @@
 // it), where its state lives then, and the limits an unprivileged caller cannot raise. The decision is made once
 // per call (action.ts) and read by create, exec and the cgroups code.
 import { RuntimeError } from './errors';
+import { readText } from './io';
 
 /** /proc/self/uid_map of the initial user namespace: the full identity map. */
 export function inUserNamespace(uidMap: string | undefined): boolean {
@@ -137,10 +138,8 @@ export function checkUnprivileged(proc: { oomScoreAdj?: number; rlimits?: { type
 
 /** The facts checkUnprivileged needs, read from /proc/self. */
 export function unprivilegedFacts(): UnprivilegedFacts {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const fs = require('fs') as typeof import('fs');
   return {
-    oomScoreAdj: Number(fs.readFileSync('/proc/self/oom_score_adj', 'utf8').trim()),
-    hard: parseLimits(fs.readFileSync('/proc/self/limits', 'utf8')),
+    oomScoreAdj: Number(readText('/proc/self/oom_score_adj').trim()),
+    hard: parseLimits(readText('/proc/self/limits')),
   };
 }

@@ -1076,6 +1076,51 @@ Napi::Value FsRemoveTree(const Napi::CallbackInfo &info) {
   if (e) return fail(info.Env(), "remove " + path, e);
   return info.Env().Undefined();
 }
+// fsStat(path | fd, nofollow) -> [mode, dev, ino] of stat(2) / lstat(2) / fstat(2) (dev and ino as doubles: exact
+// below 2^53, which namespace inodes and device numbers are)
+Napi::Value FsStat(const Napi::CallbackInfo &info) {
+  ARGS("*?*");
+  Napi::Env env = info.Env();
+  struct stat st;
+  int r;
+  std::string path;
+  if (info[0].IsNumber()) r = fstat(argInt(info, 0), &st);
+  else if (info[0].IsString()) {
+    path = argStr(info, 0);
+    r = info.Length() > 1 && info[1].ToBoolean() ? lstat(path.c_str(), &st) : stat(path.c_str(), &st);
+  } else return typeFail(env, "fsStat: a path or an fd");
+  if (r < 0) THROW_ERRNO("stat " + path);
+  Napi::Array out = Napi::Array::New(env, 3);
+  out.Set(0u, Napi::Number::New(env, st.st_mode));
+  out.Set(1u, Napi::Number::New(env, (double)st.st_dev));
+  out.Set(2u, Napi::Number::New(env, (double)st.st_ino));
+  return out;
+}
+
+// fsMkdir(path, mode): one mkdir(2)
+Napi::Value FsMkdir(const Napi::CallbackInfo &info) {
+  ARGS("sn");
+  std::string path = argStr(info, 0);
+  if (mkdir(path.c_str(), (mode_t)argInt(info, 1)) < 0) { int e = errno; return fail(info.Env(), "mkdir " + path, e); }
+  return info.Env().Undefined();
+}
+
+// fsRealpath(path) -> realpath(3)
+Napi::Value FsRealpath(const Napi::CallbackInfo &info) {
+  ARGS("s");
+  std::string path = argStr(info, 0);
+  char *r = realpath(path.c_str(), nullptr);
+  if (!r) { int e = errno; return fail(info.Env(), "realpath " + path, e); }
+  Napi::String out = Napi::String::New(info.Env(), r);
+  free(r);
+  return out;
+}
+
+// fsAccess(path, mode) -> whether access(2) allows it (R_OK 4, W_OK 2, X_OK 1)
+Napi::Value FsAccess(const Napi::CallbackInfo &info) {
+  ARGS("sn");
+  return Napi::Boolean::New(info.Env(), access(argStr(info, 0).c_str(), argInt(info, 1)) == 0);
+}
 // ---- end of the file functions
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -1131,6 +1176,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fsRmdir", Napi::Function::New(env, FsRmdir));
   exports.Set("fsRemoveTree", Napi::Function::New(env, FsRemoveTree));
   exports.Set("fsSubdirs", Napi::Function::New(env, FsSubdirs));
+  exports.Set("fsStat", Napi::Function::New(env, FsStat));
+  exports.Set("fsMkdir", Napi::Function::New(env, FsMkdir));
+  exports.Set("fsRealpath", Napi::Function::New(env, FsRealpath));
+  exports.Set("fsAccess", Napi::Function::New(env, FsAccess));
   return exports;
 }
 

@@ -1,9 +1,8 @@
 // Reading and writing cgroup interface files, creating and removing cgroup directories.
 // Every write opens the file without O_CREAT: a missing interface file means the kernel lacks the feature.
-import * as fs from 'fs';
-import * as path from 'path';
 import { RuntimeError, errnoText } from '../errors';
-import { readOptText } from '../io';
+import { O_WRONLY, closeFd, exists as fileExists, makeDir as mkdir, openFile, readOptText, readText, writeAll } from '../io';
+import { dirname, join } from '../paths';
 
 export class CgroupFileError extends RuntimeError {
   constructor(message: string, public readonly code: string | undefined) {
@@ -13,33 +12,33 @@ export class CgroupFileError extends RuntimeError {
 
 /** Write `value` to `dir/file`; the error names the file, the value and the errno text. */
 export function writeFile(dir: string, file: string, value: string | number): void {
-  const p = path.join(dir, file);
+  const p = join(dir, file);
   let fd: number;
   try {
-    fd = fs.openSync(p, fs.constants.O_WRONLY);
+    fd = openFile(p, O_WRONLY);
   } catch (e) {
     throw new CgroupFileError(`open ${p}: ${errnoText(e)}`, (e as NodeJS.ErrnoException).code);
   }
   try {
-    fs.writeSync(fd, String(value));
+    writeAll(fd, String(value));
   } catch (e) {
     throw new CgroupFileError(`write ${JSON.stringify(String(value))} to ${p}: ${errnoText(e)}`, (e as NodeJS.ErrnoException).code);
   } finally {
-    fs.closeSync(fd);
+    closeFd(fd);
   }
 }
 
 export function readFile(dir: string, file: string): string {
-  return fs.readFileSync(path.join(dir, file), 'utf8');
+  return readText(join(dir, file));
 }
 
 /** The file's content, or undefined when it does not exist. */
 export function readOpt(dir: string, file: string): string | undefined {
-  return readOptText(path.join(dir, file));
+  return readOptText(join(dir, file));
 }
 
 export function exists(dir: string, file: string): boolean {
-  return fs.existsSync(path.join(dir, file));
+  return fileExists(join(dir, file));
 }
 
 /** A number from a one-value file ("max" → undefined). */
@@ -70,16 +69,16 @@ export function procs(dir: string): number[] {
 export function missingDirs(dir: string, stop: string): string[] {
   const out: string[] = [];
   let d = dir;
-  while (d.length > stop.length && d.startsWith(stop + '/') && !fs.existsSync(d)) {
+  while (d.length > stop.length && d.startsWith(stop + '/') && !fileExists(d)) {
     out.unshift(d);
-    d = path.dirname(d);
+    d = dirname(d);
   }
   return out;
 }
 
 export function makeDir(d: string): boolean {
   try {
-    fs.mkdirSync(d, { mode: 0o755 });
+    mkdir(d, 0o755);
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;

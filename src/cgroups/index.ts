@@ -1,10 +1,9 @@
 // cgroups: what the rest of runts uses. The host layout (v1, hybrid, v2) is detected once per call; the v1 and
 // v2 writers, the layout parser and the stats reader are loaded only by the commands that need them.
-import * as fs from 'fs';
-import * as path from 'path';
 import { RuntimeError } from '../errors';
 import { loadNative } from '../native';
-import { readOptText, sleepMs } from '../io';
+import { W_OK, canAccess, exists, readOptText, removeEmptyDir, sleepMs, subdirs, writeText, O_TRUNC } from '../io';
+import { basename, dirname, join } from '../paths';
 import type { Spec } from '../config/types';
 import { makeDir, missingDirs, procs, readOpt, writeFile } from './files';
 import { destroyCgroups } from './remove';
@@ -51,7 +50,7 @@ export interface JoinPlan {
 }
 
 export function joinPlan(s: SavedCgroup, stubMayForkInto: boolean): JoinPlan {
-  const tasks = Object.values(s.paths).map((d) => path.join(d, 'tasks'));
+  const tasks = Object.values(s.paths).map((d) => join(d, 'tasks'));
   if (!s.unified) return { tasks, byRuntime: [] };
   return stubMayForkInto ? { tasks, forkInto: s.unified, byRuntime: [] } : { tasks, byRuntime: [s.unified] };
 }
@@ -77,7 +76,7 @@ export function cgroupDirs(spec: Spec, id: string, systemd = false): SavedCgroup
   const layout = hostLayout();
   // the systemd driver: the scope's directory in every hierarchy, from the root (runc's v1/v2 systemd managers)
   const sp = systemd ? systemdMod().systemdPath(spec.linux?.cgroupsPath, id) : undefined;
-  const cp = sp ? { path: path.posix.join(sp.slicePath, sp.unit), relative: false } : containerPath(spec.linux?.cgroupsPath, id);
+  const cp = sp ? { path: join(sp.slicePath, sp.unit), relative: false } : containerPath(spec.linux?.cgroupsPath, id);
   const s: SavedCgroup = { version: layout.mode === 'v2' ? 2 : 1, paths: {}, created: [] };
   for (const h of layout.v1) s.paths[h.controllers.join(',')] = dirIn(h, cp);
   if (layout.v2) s.unified = dirIn(layout.v2, cp);
@@ -94,7 +93,7 @@ export function prepareCgroups(spec: Spec, id: string, stateDir: string, o: Prep
   if (s.systemd) {
     // nothing exists before the scope does: startSystemdCgroups makes the rest once the stub's pid is known (the
     // driver has its own guard against a cgroup in use: systemd refuses a unit name that exists)
-    fs.writeFileSync(path.join(stateDir, CGROUP_FILE), JSON.stringify(s));
+    writeText(join(stateDir, CGROUP_FILE), JSON.stringify(s), O_TRUNC);
     return s;
   }
   checkUnused(s, spec.linux?.cgroupsPath ?? layoutMod().containerPath(undefined, id).path);
@@ -147,14 +146,14 @@ function makeAndApply(s: SavedCgroup, spec: Spec, stateDir: string, rootless = f
   for (const h of layout.v1) mounts.set(s.paths[h.controllers.join(',')], h.mount);
   if (layout.v2 && s.unified) mounts.set(s.unified, layout.v2.mount);
   for (const [d, mount] of mounts) s.created.push(...missingDirs(d, mount));
-  fs.writeFileSync(path.join(stateDir, CGROUP_FILE), JSON.stringify(s));
+  writeText(join(stateDir, CGROUP_FILE), JSON.stringify(s), O_TRUNC);
   try {
     const v1 = s.version === 1 ? v1Mod() : undefined;
     const cpuset = controllerDir(s, 'cpuset');
     const cpusetMount = cpuset && mounts.get(cpuset);
     if (rootless) {
       rootlessDirs(s, mounts, spec.linux?.cgroupsPath, r);
-      fs.writeFileSync(path.join(stateDir, CGROUP_FILE), JSON.stringify(s));
+      writeText(join(stateDir, CGROUP_FILE), JSON.stringify(s), O_TRUNC);
       for (const d of s.created) if (cpusetMount && d.startsWith(cpusetMount + '/')) v1!.initCpuset(d, cpusetMount);
     } else {
       for (const d of s.created) {
@@ -196,9 +195,9 @@ export function rootlessV1Hierarchies(spec: Spec, id: string): string[] {
   const cp = containerPath(spec.linux?.cgroupsPath, id);
   return hostLayout().v1.filter((h) => {
     let d = dirIn(h, cp);
-    while (!fs.existsSync(d) && d.length > h.mount.length) d = path.dirname(d);
-    try { fs.accessSync(d, fs.constants.W_OK); return true; } catch { return false; }
-  }).map((h) => path.basename(h.mount));
+    while (!exists(d) && d.length > h.mount.length) d = dirname(d);
+    return canAccess(d, W_OK);
+  }).map((h) => basename(h.mount));
 }
 
 /** The fields of linux.resources that ask for a limit (devices aside: a rootless container gets no device list). */
@@ -226,7 +225,7 @@ function rootlessDirs(s: SavedCgroup, mounts: Map<string, string>, cgroupsPath: 
       continue;
     } catch (e) {
       if (!/permission denied|operation not permitted|read-only file system/.test((e as Error).message)) throw e;
-      for (const c of made.reverse()) try { fs.rmdirSync(c); } catch { /* left for delete */ }
+      for (const c of made.reverse()) try { removeEmptyDir(c); } catch { /* left for delete */ }
       denied.push(`${(e as Error).message}`);
     }
     s.created = s.created.filter((c) => !mine.includes(c));
@@ -276,9 +275,9 @@ function pidsBelow(d: string): number[] {
   const out: number[] = [];
   const walk = (dir: string) => {
     out.push(...procs(dir));
-    let entries: fs.Dirent[] = [];
-    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { /* gone */ }
-    for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name));
+    let names: string[] = [];
+    try { names = subdirs(dir); } catch { /* gone */ }
+    for (const name of names) walk(join(dir, name));
   };
   walk(d);
   return [...new Set(out)];
@@ -332,7 +331,7 @@ export function signalAll(s: SavedCgroup | undefined, sig: number): boolean {
   // a scope systemd refused to start for us (one of that name exists) is another container's
   if (!s || (s.systemd && !s.systemd.started)) return false;
   const main = mainDir(s);
-  if (!main || !fs.existsSync(main)) return false;
+  if (!main || !exists(main)) return false;
   if (sig === 9 && s.unified && readOpt(s.unified, 'cgroup.kill') !== undefined) {
     // hybrid hosts have it too: every process of the container is in the unified directory as well
     writeFile(s.unified, 'cgroup.kill', 1);

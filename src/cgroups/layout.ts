@@ -1,8 +1,8 @@
 // The host's cgroup layout, detected once per call: cgroup v1 (controllers under /sys/fs/cgroup/<ctrl>), hybrid
 // (v1 plus a cgroup2 at /sys/fs/cgroup/unified) or pure v2 (/sys/fs/cgroup is cgroup2), and where a
 // container's cgroupsPath lands in each hierarchy.
-import * as fs from 'fs';
-import * as path from 'path';
+import { readText } from '../io';
+import { join, normalize } from '../paths';
 import { RuntimeError } from '../errors';
 import { checkCgroupsPath, throwFirst } from '../config/rules';
 import { loadNative } from '../native';
@@ -76,7 +76,7 @@ let cached: Layout | undefined;
 /** The host layout; every hierarchy is checked to really be cgroupfs/cgroup2 before it is used. */
 export function hostLayout(): Layout {
   if (cached) return cached;
-  let l = parseLayout(fs.readFileSync('/proc/self/mountinfo', 'utf8'), fs.readFileSync('/proc/self/cgroup', 'utf8'));
+  let l = parseLayout(readText('/proc/self/mountinfo'), readText('/proc/self/cgroup'));
   // RUNTS_CGROUP_MODE=v2: the cgroup2 manager alone, also on a hybrid host (its unified hierarchy); for tests
   if (process.env.RUNTS_CGROUP_MODE === 'v2') {
     if (!l.v2) throw new RuntimeError('RUNTS_CGROUP_MODE=v2: this host has no cgroup2 hierarchy');
@@ -97,15 +97,15 @@ export function containerPath(cgroupsPath: string | undefined, id: string): { pa
   const p = cgroupsPath ?? '';
   throwFirst(checkCgroupsPath(p));
   if (p === '') return { path: id, relative: true };
-  const norm = path.posix.normalize(p).replace(/\/+$/, '');
+  const norm = normalize(p).replace(/\/+$/, '');
   return { path: norm, relative: !p.startsWith('/') };
 }
 
 /** Absolute directory of the container's cgroup in hierarchy `h`. */
 export function dirIn(h: Hierarchy, p: { path: string; relative: boolean }): string {
-  const inHier = p.relative ? path.posix.join(h.own, p.path) : p.path;
+  const inHier = p.relative ? join(h.own, p.path) : p.path;
   // the mount shows the hierarchy from h.root down
   let rel = inHier;
   if (h.root !== '/' && (inHier === h.root || inHier.startsWith(h.root + '/'))) rel = inHier.slice(h.root.length) || '/';
-  return path.posix.join(h.mount, rel);
+  return join(h.mount, rel);
 }

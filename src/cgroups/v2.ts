@@ -1,6 +1,6 @@
 // cgroup v2: writes linux.resources into one cgroup2 directory, converting v1-style values the way runc does
 // (shares → cpu.weight, blkio weight → io.weight, memory+swap → memory.swap.max), plus `unified` as given.
-import * as path from 'path';
+import { dirname } from '../paths';
 import { logWarn } from '../log';
 import { exists, readNum, readOpt, writeFile } from './files';
 import { blkioToIoWeight, fieldError, hugePageSize, put, rdmaLine, sharesToWeight } from './fields';
@@ -34,7 +34,7 @@ export function controllersFor(r: Resources): string[] {
 export function enableControllers(mount: string, dir: string, ctrls: string[]): void {
   if (!ctrls.length) return;
   const levels: string[] = [];
-  for (let d = path.dirname(dir); d.length >= mount.length && d.startsWith(mount); d = path.dirname(d)) {
+  for (let d = dirname(dir); d.length >= mount.length && d.startsWith(mount); d = dirname(d)) {
     levels.unshift(d);
     if (d === mount) break;
   }

@@ -1,6 +1,6 @@
 // exec ID [--process FILE | COMMAND ARGS...]: like runc, the process is --process's JSON, or the container's
 // own process with the command line and flags applied on top.
-import * as fs from 'fs';
+import { readBytes } from '../io';
 import type { Globals } from '../action';
 import { checkId } from '../ids';
 import { RuntimeError, errnoText } from '../errors';
@@ -30,9 +30,9 @@ export interface ExecFlags {
 }
 
 function fromFile(file: string): Process {
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
-    bytes = file === '-' ? fs.readFileSync(0) : fs.readFileSync(file);
+    bytes = readBytes(file === '-' ? 0 : file);
   } catch (e) {
     throw new RuntimeError(`--process ${file}: ${errnoText(e)}`);
   }

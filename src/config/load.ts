@@ -1,6 +1,6 @@
 // Reading a bundle: config.json parsed and validated against our precompiled schemas.
-import * as fs from 'fs';
-import * as path from 'path';
+import { isDirMode, readBytes, statFile } from '../io';
+import { join, resolve } from '../paths';
 import { RuntimeError, errnoText } from '../errors';
 import { parseJsonBytes } from './json';
 import type { Spec } from './types';
@@ -8,22 +8,22 @@ import { checkConfig } from './validate';
 import { problemText } from './rules';
 
 export function resolveBundle(bundle: string | undefined): string {
-  const dir = path.resolve(bundle || '.');
-  let st: fs.Stats;
+  const dir = resolve(bundle || '.');
+  let st: { mode: number };
   try {
-    st = fs.statSync(dir);
+    st = statFile(dir);
   } catch (e) {
     throw new RuntimeError(`bundle ${dir}: ${errnoText(e)}`);
   }
-  if (!st.isDirectory()) throw new RuntimeError(`bundle ${dir}: not a directory`);
+  if (!isDirMode(st.mode)) throw new RuntimeError(`bundle ${dir}: not a directory`);
   return dir;
 }
 
 export function loadConfig(bundle: string): Spec {
-  const file = path.join(bundle, 'config.json');
-  let bytes: Buffer;
+  const file = join(bundle, 'config.json');
+  let bytes: Uint8Array;
   try {
-    bytes = fs.readFileSync(file);
+    bytes = readBytes(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new RuntimeError(`JSON specification file config.json not found in bundle ${bundle}: open ${file}: no such file or directory`);
     throw new RuntimeError(`open ${file}: ${errnoText(e)}`);

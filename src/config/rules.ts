@@ -6,7 +6,7 @@
 // process) throws the first problem; `runts validate` (commands/validate.ts) collects
 // them all. DOC_RULES read the document defensively (it may have failed the schema); the plan rules assume a
 // document that passed the schema (validate guards them). Host facts are passed in, never read here.
-import * as path from 'path';
+import { isAbsolute, normalize, resolve } from '../paths';
 import { RuntimeError } from '../errors';
 import {
   ACTIONS, ARCHS, CAPS, DEVICE_TYPES, FLAGS, IOPRIO_CLASS, MAX_CPU, MAX_NODE, MPOL_FLAGS, MPOL_MODE, NEWER_ARCHS, NS_TYPES, OPERATORS,
@@ -523,7 +523,7 @@ export function checkMounts(spec: Spec): Problem[] {
   (spec.mounts ?? []).forEach((m, i) => {
     const field = `mounts[${i}]`;
     if (!m.destination) out.push({ field: `${field}.destination`, message: 'is required' });
-    else if (path.posix.normalize('/' + m.destination).split('/').includes('..')) out.push({ field: `${field}.destination`, message: 'must not contain ".."' });
+    else if (normalize('/' + m.destination).split('/').includes('..')) out.push({ field: `${field}.destination`, message: 'must not contain ".."' });
     out.push(...mountIdmapProblems(spec, m, field));
     const type = m.type ?? '';
     if (isBindMount(m)) {
@@ -584,7 +584,7 @@ export function checkCgroupsPath(p: string | undefined, systemd = false): Proble
     return [{ field, message: `"${p}" is a systemd path (slice:prefix:name), which needs the systemd cgroup driver (--systemd-cgroup)` }];
   }
   if (p.split('/').includes('..')) return [{ field, message: `must not contain "..", got "${p}"` }];
-  const norm = path.posix.normalize(p).replace(/\/+$/, '');
+  const norm = normalize(p).replace(/\/+$/, '');
   if (norm === '' || norm === '/' || norm === '.') return [{ field, message: `"${p}" is the root cgroup` }];
   return [];
 }
@@ -593,8 +593,8 @@ export function checkCgroupsPath(p: string | undefined, systemd = false): Proble
 export function checkRootPath(spec: Spec, bundle: string): Problem[] {
   if (!spec.root || !spec.root.path) return [{ field: 'root.path', message: 'is required' }];
   const p = spec.root.path;
-  const rootfs = path.resolve(bundle, p);
-  if (!path.isAbsolute(p) && !(rootfs + '/').startsWith(bundle + '/')) return [{ field: 'root.path', message: `"${p}" is outside the bundle` }];
+  const rootfs = resolve(bundle, p);
+  if (!isAbsolute(p) && !(rootfs + '/').startsWith(bundle + '/')) return [{ field: 'root.path', message: `"${p}" is outside the bundle` }];
   return [];
 }
 

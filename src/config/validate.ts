@@ -2,8 +2,7 @@
 // scripts/build-validators.mjs into dist/validators.js (ajv standalone code: nothing is compiled at run time),
 // plus the rules a JSON Schema cannot state (absolute paths, namespaces a setting needs, duplicates).
 // Every problem becomes one line naming the field: `linux.namespaces[1].type: must be one of pid, ...`.
-import * as fs from 'fs';
-import * as path from 'path';
+import { join } from '../paths';
 import type { ExactInts } from './json';
 import { DOC_RULES, Problem, checkVersion, fieldPath, problemText } from './rules';
 import type { Resources, Spec, State } from './types';
@@ -36,9 +35,11 @@ function validators(): Validators {
     if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
   }
   // From the sources (src/config/, e.g. under vitest): the build output next to them.
-  const candidates = [path.join(__dirname, '..', 'validators.js'), path.join(__dirname, '..', '..', 'dist', 'validators.js')];
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { existsSync } = require('fs') as typeof import('fs'); // the source tree only (vitest)
+  const candidates = [join(__dirname, '..', 'validators.js'), join(__dirname, '..', '..', 'dist', 'validators.js')];
   for (const file of candidates) {
-    if (fs.existsSync(file)) {
+    if (existsSync(file)) {
       loaded = require(file) as Validators;
       return loaded;
     }

@@ -2,7 +2,7 @@
 // the process is in the container's namespaces and cgroups (PID), not while it runs up to its execve: in a
 // paused container it is frozen there, and resume needs the lock. Then, unless detached, waits for it and
 // returns its exit status.
-import * as fs from 'fs';
+import { O_TRUNC, writeText } from '../io';
 import { RuntimeError, errnoText, fieldOf } from '../errors';
 import { checkCwd, checkProcessFields, problemText, throwFirst } from '../config/rules';
 import type { Process } from '../config/types';
@@ -68,7 +68,7 @@ export async function execProcess(o: ExecOptions): Promise<number> {
       // while it is not dumpable), so runts sets its own value, which the stub and the process inherit (only a
       // raise, checked above), and the plan leaves it out.
       try {
-        fs.writeFileSync('/proc/self/oom_score_adj', String(proc.oomScoreAdj));
+        writeText('/proc/self/oom_score_adj', String(proc.oomScoreAdj), O_TRUNC);
       } catch (e) {
         throw new RuntimeError(`process.oomScoreAdj: write /proc/self/oom_score_adj: ${errnoText(e)}`);
       }

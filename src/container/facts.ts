@@ -1,8 +1,8 @@
 // Host facts for the planner (src/plan/facts.ts), gathered here, once per create or exec. Cheap ones are read at
 // once; the others (mountinfo, the cgroup layout, the rootfs's passwd, the LSMs) when the planner first reads
 // them, so a create reads only what its spec needs.
-import * as fs from 'fs';
-import * as path from 'path';
+import { exists, isLinkMode, readText, realPath, statFile } from '../io';
+import { basename, join } from '../paths';
 import type { Spec } from '../config/types';
 import type { HostFacts } from '../plan/facts';
 import { parseMountinfo } from '../plan/mountinfo';
@@ -11,8 +11,8 @@ import { NsType, PROC_NS, isNsType } from '../plan/namespaces';
 /** Whether the namespace at `nsPath` is the runtime's own namespace of that type (the host's). */
 export function isHostNs(type: NsType, nsPath: string): boolean {
   try {
-    const a = fs.statSync(nsPath, { bigint: true });
-    const b = fs.statSync(`/proc/self/ns/${PROC_NS[type]}`, { bigint: true });
+    const a = statFile(nsPath);
+    const b = statFile(`/proc/self/ns/${PROC_NS[type]}`);
     return a.dev === b.dev && a.ino === b.ino;
   } catch {
     return false; // a path that cannot be read is reported when the stub joins it
@@ -20,15 +20,15 @@ export function isHostNs(type: NsType, nsPath: string): boolean {
 }
 
 function read(file: string): string {
-  try { return fs.readFileSync(file, 'utf8'); } catch { return ''; }
+  try { return readText(file); } catch { return ''; }
 }
 
 export function apparmorEnabled(): boolean {
-  return read('/sys/module/apparmor/parameters/enabled').startsWith('Y') && fs.existsSync('/sys/kernel/security/apparmor');
+  return read('/sys/module/apparmor/parameters/enabled').startsWith('Y') && exists('/sys/kernel/security/apparmor');
 }
 
 export function selinuxEnabled(): boolean {
-  return fs.existsSync('/sys/fs/selinux/enforce');
+  return exists('/sys/fs/selinux/enforce');
 }
 
 /** The namespace facts as config/rules.ts takes them, for any path (validate). */
@@ -62,9 +62,9 @@ export function lsmFacts(): { apparmor: boolean; selinux: boolean } {
 /** The rootfs's /etc/passwd, read without following a symlink out of the rootfs. */
 function passwdOf(rootfs: string): string {
   try {
-    const p = path.join(rootfs, 'etc/passwd');
-    if (fs.lstatSync(path.join(rootfs, 'etc')).isSymbolicLink() || fs.lstatSync(p).isSymbolicLink()) return '';
-    return fs.readFileSync(p, 'utf8');
+    const p = join(rootfs, 'etc/passwd');
+    if (isLinkMode(statFile(join(rootfs, 'etc'), true).mode) || isLinkMode(statFile(p, true).mode)) return '';
+    return readText(p);
   } catch {
     return '';
   }
@@ -84,14 +84,14 @@ export function gatherFacts(spec: Spec, o: { rootfs: string; id?: string }): Hos
   for (const n of spec.linux?.namespaces ?? []) {
     if (n.path && isHostNs(n.type, n.path)) ownNamespaces.push({ type: n.type, path: n.path });
   }
-  const f = { ownNamespaces, kcore: fs.existsSync('/proc/kcore') } as HostFacts;
+  const f = { ownNamespaces, kcore: exists('/proc/kcore') } as HostFacts;
   lazy(f, 'lsm', () => ({
     ...lsmFacts(),
     // the LSM-specific file of newer kernels, else the shared one
-    apparmorExecFile: fs.existsSync('/proc/self/attr/apparmor/exec') ? '/proc/self/attr/apparmor/exec' : '/proc/self/attr/exec',
+    apparmorExecFile: exists('/proc/self/attr/apparmor/exec') ? '/proc/self/attr/apparmor/exec' : '/proc/self/attr/exec',
   }));
-  lazy(f, 'mounts', () => parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')));
-  lazy(f, 'rootfsReal', () => { try { return fs.realpathSync(o.rootfs); } catch { return o.rootfs; } });
+  lazy(f, 'mounts', () => parseMountinfo(readText('/proc/self/mountinfo')));
+  lazy(f, 'rootfsReal', () => { try { return realPath(o.rootfs); } catch { return o.rootfs; } });
   lazy(f, 'passwd', () => passwdOf(o.rootfs));
   lazy(f, 'cgroupV1', () => {
     // the layout is cached: create reads it again for the cgroups
@@ -99,7 +99,7 @@ export function gatherFacts(spec: Spec, o: { rootfs: string; id?: string }): Hos
     const v1 = hostLayout().v1;
     const ownCgroupNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
     const cp = v1.length && !ownCgroupNs && o.id ? containerPath(spec.linux?.cgroupsPath, o.id) : undefined;
-    return v1.map((h) => ({ name: path.posix.basename(h.mount), options: h.options, ...(cp ? { dir: dirIn(h, cp) } : {}) }));
+    return v1.map((h) => ({ name: basename(h.mount), options: h.options, ...(cp ? { dir: dirIn(h, cp) } : {}) }));
   });
   lazy(f, 'cgroup2Mount', () => {
     const { hostLayout } = require('../cgroups/layout') as typeof import('../cgroups/layout');

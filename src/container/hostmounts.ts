@@ -4,14 +4,14 @@
 // everything below it and chroots there (src/plan/build.ts). Nothing else is ever mounted on a container's state
 // dir, so every mount at that path is the container's own: delete, delete --force and a failed create detach them
 // (with everything below) and remove the directory; nothing on the host that runts did not make is touched.
-import * as fs from 'fs';
-import * as path from 'path';
+import { readText, realPath, removeEmptyDir } from '../io';
+import { join } from '../paths';
 import { RuntimeError, errnoText } from '../errors';
 import { loadNative } from '../native';
 
 /** Where a container without a mount namespace has its root, inside its state dir. */
 export function hostRootOf(dir: string): string {
-  return path.join(dir, 'rootfs');
+  return join(dir, 'rootfs');
 }
 
 function unescape(s: string): string {
@@ -21,7 +21,7 @@ function unescape(s: string): string {
 /** How many mounts sit on `point` (an exact mount point in this mount namespace). */
 function mountsAt(point: string): number {
   let n = 0;
-  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+  for (const line of readText('/proc/self/mountinfo').split('\n')) {
     const f = line.split(' ');
     if (f.length > 4 && unescape(f[4]) === point) n++;
   }
@@ -36,7 +36,7 @@ export function removeHostMounts(dir: string): void {
   const p = hostRootOf(dir);
   let real: string;
   try {
-    real = fs.realpathSync(p);
+    real = realPath(p);
   } catch {
     return; // a container with a mount namespace (or one whose create never got that far)
   }
@@ -50,7 +50,7 @@ export function removeHostMounts(dir: string): void {
   }
   if (mountsAt(real) > 0) throw new RuntimeError(`unmount ${real}: still mounted`);
   try {
-    fs.rmdirSync(real);
+    removeEmptyDir(real);
   } catch (e) {
     throw new RuntimeError(`rmdir ${real}: ${errnoText(e)}`);
   }

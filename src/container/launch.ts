@@ -1,7 +1,7 @@
 // create: spawn the init stub from a sealed memfd, send it the plan, and answer it over the sync socket
 // until the container is set up and waits for start (protocol in docs/ARCHITECTURE.md).
-import * as fs from 'fs';
-import * as path from 'path';
+import { O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY, closeFd, isDirMode, makeDir, openFile, removeTree, statFile, writeText } from '../io';
+import { join as pathJoin, resolve } from '../paths';
 import { RuntimeError, errnoText } from '../errors';
 import { checkRootPath, planProblems, throwFirst } from '../config/rules';
 import { logWarn } from '../log';
@@ -50,14 +50,14 @@ export interface Created {
 
 function rootfsOf(spec: Spec, bundle: string): string {
   throwFirst(checkRootPath(spec, bundle));
-  const rootfs = path.resolve(bundle, spec.root!.path);
-  let st: fs.Stats;
+  const rootfs = resolve(bundle, spec.root!.path);
+  let st: { mode: number };
   try {
-    st = fs.statSync(rootfs);
+    st = statFile(rootfs);
   } catch (e) {
     throw new RuntimeError(`root.path: stat ${rootfs}: ${errnoText(e)}`);
   }
-  if (!st.isDirectory()) throw new RuntimeError(`root.path: ${rootfs} is not a directory`);
+  if (!isDirMode(st.mode)) throw new RuntimeError(`root.path: ${rootfs} is not a directory`);
   return rootfs;
 }
 
@@ -84,7 +84,7 @@ function cleanup(dir: string, init: Launched | undefined, cgroup: SavedCgroup | 
     logWarn(`${(e as Error).message}; ${dir} is kept for delete --force`);
     return;
   }
-  fs.rmSync(dir, { recursive: true, force: true });
+  removeTree(dir);
 }
 
 export async function createContainer(o: CreateOptions): Promise<Created> {
@@ -118,14 +118,14 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
 
   ensureRoot(o.root);
   try {
-    fs.mkdirSync(dir, { mode: 0o711 });
+    makeDir(dir, 0o711);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new RuntimeError(`container with id exists: ${o.id}`);
     throw new RuntimeError(`mkdir ${dir}: ${errnoText(e)}`);
   }
-  const lockFd = fs.openSync(path.join(dir, 'lock'), 'w', 0o600);
+  const lockFd = openFile(pathJoin(dir, 'lock'), O_WRONLY | O_CREAT | O_TRUNC, 0o600);
   // no mount namespace: the container's mounts go below this directory (hostmounts.ts); made before any of them
-  if (!hasMountNs(plan.ns, facts)) fs.mkdirSync(hostRootOf(dir), { mode: 0o755 });
+  if (!hasMountNs(plan.ns, facts)) makeDir(hostRootOf(dir), 0o755);
   native.flock(lockFd, 'ex');
 
   let init: Launched | undefined;
@@ -135,7 +135,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   let hooksStarted = false;
   const base = { id: o.id, bundle, annotations: spec.annotations };
   try {
-    listenFd = native.unixListen(path.join(dir, "exec.sock"), 1) as number;
+    listenFd = native.unixListen(pathJoin(dir, "exec.sock"), 1) as number;
     if (hasConsole) consoleFd = o.consoleFd ?? connectConsole(o.consoleSocket!);
     // the cgroups exist before the init does; the stub's start-up overlaps the kernel's first-migration wait
     cgroup = prepareCgroups(spec, o.id, dir, { systemd: !!o.systemdCgroup, rootless: isRootless() });
@@ -155,7 +155,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         const adj = spec.process?.oomScoreAdj;
         if (rootlessEuid() && adj !== undefined) {
           try {
-            fs.writeFileSync(`/proc/${childPid}/oom_score_adj`, String(adj));
+            writeText(`/proc/${childPid}/oom_score_adj`, String(adj), O_TRUNC);
           } catch (e) {
             throw new RuntimeError(`process.oomScoreAdj: write /proc/${childPid}/oom_score_adj: ${errnoText(e)}`);
           }
@@ -248,7 +248,7 @@ function readNetAddrs(devs: NetDevice[]): Record<string, NetAddr[] | undefined> 
 function moveNetDevices(devs: NetDevice[], pid: number): void {
   if (!devs.length) return;
   const native = loadNative();
-  const nsFd = fs.openSync(`/proc/${pid}/ns/net`, 'r');
+  const nsFd = openFile(`/proc/${pid}/ns/net`, O_RDONLY);
   try {
     for (const d of devs) {
       try {
@@ -259,7 +259,7 @@ function moveNetDevices(devs: NetDevice[], pid: number): void {
       }
     }
   } finally {
-    fs.closeSync(nsFd);
+    closeFd(nsFd);
   }
 }
 

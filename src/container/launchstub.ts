@@ -3,7 +3,7 @@
 // pidfd of the container process to --pidfd-socket and the seccomp listener to its agent, and on failure kill
 // what was started. What differs between create and exec (state dir, cgroups, hooks, the lock, waiting) stays
 // with the callers (container/launch.ts, container/exec.ts).
-import * as fs from 'fs';
+import { statFile } from '../io';
 import { RuntimeError, errnoText } from '../errors';
 import { loadNative } from '../native';
 import type { Step } from '../plan/encode';
@@ -52,7 +52,7 @@ export interface Launched {
 /** --preserve-fds (and LISTEN_FDS): the caller's fds 3 .. 3+n-1 must be open. */
 export function checkPreserved(n: number): void {
   for (let fd = 3; fd < 3 + n; fd++) {
-    try { fs.fstatSync(fd); } catch { throw new RuntimeError(`--preserve-fds: fd ${fd} is not open`); }
+    try { statFile(fd); } catch { throw new RuntimeError(`--preserve-fds: fd ${fd} is not open`); }
   }
 }
 

@@ -1,14 +1,14 @@
 // linux.intelRdt and update --l3-cache-schema/--mem-bw-schema. runts does not write resctrl groups; like runc
 // (its validator since runc#4829), a config that sets intelRdt where no resctrl filesystem is mounted is an
 // error, and where one is mounted it is refused too rather than silently ignored.
-import * as fs from 'fs';
+import { readText } from '../io';
 import { RuntimeError } from '../errors';
 import { checkIntelRdtSupport, intelRdtWhy, throwFirst } from '../config/rules';
 import type { IntelRdt } from '../config/types';
 
 /** The resctrl mount point, from mountinfo (undefined: not mounted). */
 export function resctrlMount(): string | undefined {
-  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+  for (const line of readText('/proc/self/mountinfo').split('\n')) {
     const f = line.split(' ');
     const sep = f.indexOf('-');
     if (sep > 0 && f[sep + 1] === 'resctrl') return f[4];

@@ -6,7 +6,7 @@ import { RuntimeError, errnoText } from '../errors';
 import { checkId } from '../ids';
 import type { Spec } from '../config/types';
 import { freezeFile, frozenIn, type SavedCgroup } from '../cgroups/types';
-import { O_CREAT, O_RDWR, O_TRUNC, closeFd, exists as fileExists, nodeFs, openFile, readOptText, readText, renameFile, writeText } from '../io';
+import { O_CREAT, O_RDWR, O_TRUNC, closeFd, exists as fileExists, makeDirs, nodeFs, openFile, readOptText, readText, removeTree, renameFile, writeText } from '../io';
 
 export const OCI_VERSION = '1.3.0';
 
@@ -73,7 +73,7 @@ export function containerDir(root: string, id: string): string {
 }
 
 export function ensureRoot(root: string): void {
-  nodeFs().mkdirSync(root, { recursive: true, mode: 0o711 });
+  makeDirs(root, 0o711);
 }
 
 export function readSaved(dir: string, id: string): Saved {
@@ -128,15 +128,15 @@ export function writeSaved(dir: string, s: Saved): void {
  * names the flag and leaves no temp file.
  */
 export function writePidFile(file: string, pid: number): void {
-  const fs = nodeFs();
-  const path = require('path') as typeof import('path');
-  const pf = path.resolve(file);
-  const tmp = path.join(path.dirname(pf), `.${path.basename(pf)}.${process.pid}`);
+  // loaded here: state, kill, start and delete need no path module
+  const { basename, dirname, join, resolve } = require('../paths') as typeof import('../paths');
+  const pf = resolve(file);
+  const tmp = join(dirname(pf), `.${basename(pf)}.${process.pid}`);
   try {
-    fs.writeFileSync(tmp, String(pid));
-    fs.renameSync(tmp, pf);
+    writeText(tmp, String(pid), O_TRUNC);
+    renameFile(tmp, pf);
   } catch (e) {
-    try { fs.rmSync(tmp, { force: true }); } catch { /* ignore */ }
+    try { removeTree(tmp); } catch { /* ignore */ }
     throw new RuntimeError(`--pid-file ${file}: ${errnoText(e)}`);
   }
 }

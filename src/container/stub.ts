@@ -1,9 +1,8 @@
 // Driving the init stub: spawn it from a sealed memfd with the given fds, send the plan, and answer it over the
 // sync socket (protocol in docs/ARCHITECTURE.md) until it is ready (create) or has exec'd (exec).
-import * as fs from 'fs';
-import * as path from 'path';
 import { RuntimeError } from '../errors';
-import { writeAll } from '../io';
+import { closeFd, readFd, writeAll } from '../io';
+import { basename, dirname, join, resolve } from '../paths';
 import { logDebug } from '../log';
 import { embeddedFile, loadNative } from '../native';
 import type { Step } from '../plan/encode';
@@ -22,8 +21,8 @@ declare const RUNTS_STUB_FILE: string | undefined;
 /** Where the init stub binary is: beside the executable, or build/runts-init (`make -C native`). */
 export function stubPath(): string {
   if (process.env.RUNTS_INIT) return process.env.RUNTS_INIT;
-  if (typeof RUNTS_STUB_FILE === 'string') return path.join(path.dirname(process.execPath), RUNTS_STUB_FILE);
-  return path.join(__dirname, '..', '..', 'build', 'runts-init');
+  if (typeof RUNTS_STUB_FILE === 'string') return join(dirname(process.execPath), RUNTS_STUB_FILE);
+  return join(__dirname, '..', '..', 'build', 'runts-init');
 }
 
 /**
@@ -36,7 +35,7 @@ export async function stubMemfd(root: string): Promise<number> {
   const native = loadNative();
   const file = stubPath();
   try {
-    const fd = native.stubOverlayFd(path.dirname(file), path.basename(file), path.resolve(root));
+    const fd = native.stubOverlayFd(dirname(file), basename(file), resolve(root));
     logDebug(`init stub: ${file} through a read-only overlayfs`);
     return fd;
   } catch (e) {
@@ -244,7 +243,7 @@ function exchange(sock: number, r: StubRun, stubPid: number, plan: Buffer): numb
   while (!result) {
     let n: number;
     try {
-      n = fs.readSync(sock, buf, 0, buf.length, null);
+      n = readFd(sock, buf);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EINTR' || code === 'EAGAIN') continue;
@@ -264,5 +263,5 @@ function exchange(sock: number, r: StubRun, stubPid: number, plan: Buffer): numb
 }
 
 export function closeQuiet(fd: number | undefined) {
-  if (fd !== undefined && fd >= 0) try { fs.closeSync(fd); } catch { /* ignore */ }
+  if (fd !== undefined && fd >= 0) try { closeFd(fd); } catch { /* ignore */ }
 }

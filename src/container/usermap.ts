@@ -3,7 +3,7 @@
 // (effective uid not 0) may write only a map of its own id, and a gid map only after `setgroups` is "deny"
 // (user_namespaces(7)); any other map goes through the setuid helpers newuidmap/newgidmap (package uidmap),
 // which check it against /etc/subuid and /etc/subgid: runc's nsexec does the same.
-import * as fs from 'fs';
+import { O_TRUNC, X_OK, canAccess, writeText } from '../io';
 import { RuntimeError, errnoText } from '../errors';
 import type { Spec } from '../config/types';
 import { idMapText } from '../plan/namespaces';
@@ -19,10 +19,7 @@ export function ownIdOnly(maps: IdMap[] | undefined, id: number): boolean {
 function findHelper(name: string): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/bin', '/bin', '/usr/sbin', '/sbin'];
   for (const d of dirs) {
-    try {
-      fs.accessSync(`${d}/${name}`, fs.constants.X_OK);
-      return `${d}/${name}`;
-    } catch { /* next */ }
+    if (canAccess(`${d}/${name}`, X_OK)) return `${d}/${name}`;
   }
   return undefined;
 }
@@ -44,7 +41,7 @@ function viaHelper(name: 'newuidmap' | 'newgidmap', field: string, pid: number, 
 
 function write(file: string, text: string, field: string): void {
   try {
-    fs.writeFileSync(file, text);
+    writeText(file, text, O_TRUNC);
   } catch (e) {
     throw new RuntimeError(`${field}: write ${file}: ${errnoText(e)}`);
   }

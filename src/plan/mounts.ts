@@ -1,5 +1,5 @@
 // config `mounts` → MOUNT / MOUNT_SETATTR steps. All flag decisions are made here.
-import * as path from 'path';
+import { normalize, resolve } from '../paths';
 import type { Mount, Spec } from '../config/types';
 import { How } from './ops';
 import { Step, step, str, u64 } from './encode';
@@ -154,7 +154,7 @@ export function parseOptions(options: string[] | undefined, field: string, isBin
 
 function cleanDest(dest: string): string {
   // relative destinations are deprecated in the spec and taken relative to "/", as runc does
-  return path.posix.normalize('/' + dest);
+  return normalize('/' + dest);
 }
 
 export interface MountContext {
@@ -275,7 +275,7 @@ export function mountSteps(spec: Spec, ctx: MountContext): MountSteps {
     // the options of the mount(2) call: the stub names the filesystem option it refuses itself, if any
     steps.push(errctx(optionsLabel(field, p.bind || p.data.length ? [] : p.mountOptions)));
     if (p.bind) {
-      const src = path.resolve(ctx.bundle, m.source!);
+      const src = resolve(ctx.bundle, m.source!);
       if (ctx.bindTrees !== undefined || idmap) {
         const slot = trees++;
         sources.push(errctx(idmap ? idmap.label : field));

@@ -53,6 +53,17 @@ describe('import graphs of the per-container commands', () => {
     expect(g.builtins).toEqual([]);
   });
 
+  // their files go through io.ts and their paths through paths.ts (under Bun node:fs + node:path cost a create
+  // 65-75 page faults, docs/performance.md); the terminal relay (node:fs, node:os, node:tty) is required lazily
+  for (const cmd of ['create', 'run', 'exec']) {
+    it(`${cmd}: no node:fs, node:path or any other Node built-in`, () => {
+      const g = graph(cmd);
+      expect(g.modules).toContain(`commands/${cmd}.js`);
+      expect(g.modules).toContain('paths.js');
+      expect(g.builtins).toEqual([]);
+    });
+  }
+
   for (const cmd of ['kill', 'start', 'delete']) {
     it(`${cmd}: no planner, validators, commander, cgroup writers or launch code`, () => {
       const g = graph(cmd);
