@@ -1,6 +1,6 @@
 // The fast path of the command line: the calls managers make on every container (create, start, state, kill,
-// delete, run, exec in the forms managers use), parsed without loading commander (≈ 500 page faults, with the
-// node:fs and node:path it loads). Anything this parser does not fully understand (help,
+// delete, run, exec, pause, resume, update --resources, ps, events, in the forms managers use), parsed without
+// loading commander (≈ 500 page faults, with the node:fs and node:path it loads). Anything this parser does not fully understand (help,
 // version, an unknown flag, a malformed value) returns undefined and goes to the full parser in program.ts,
 // which defines the same flags and gives the same results.
 import { DEFAULT_GLOBALS, Globals } from './action';
@@ -43,8 +43,10 @@ interface CommandSpec {
   optional: number;
   /** defaults of optional positionals */
   positionalDefaults?: string[];
-  /** exec: flags only before the first positional (commander's passThroughOptions); the rest is one array */
+  /** exec, ps: flags only before the first positional (commander's passThroughOptions); the rest is one array */
   passThrough?: boolean;
+  /** values commander would refuse (its `.choices`): such a call goes to the full parser, which says why */
+  accepts?: (o: Record<string, unknown>) => boolean;
   load: () => (g: Globals, ...a: any[]) => any;
 }
 
@@ -94,6 +96,30 @@ const COMMANDS: Record<string, CommandSpec> = {
     defaults: { force: false },
     required: 1, optional: 0,
     load: () => require('./commands/delete').del,
+  },
+  pause: { flags: [], defaults: {}, required: 1, optional: 0, load: () => require('./commands/pause').pause },
+  resume: { flags: [], defaults: {}, required: 1, optional: 0, load: () => require('./commands/resume').resume },
+  // the containerd shim's `update --resources - ID` (CRI UpdateContainerResources); the per-resource flags go to
+  // commander
+  update: {
+    flags: [{ long: 'resources', short: 'r', key: 'resources', value: 'string' }],
+    defaults: {},
+    required: 1, optional: 0,
+    load: () => require('./commands/update').update,
+  },
+  // the containerd shim's `ps --format json ID` (its Pids call); host ps options after the id
+  ps: {
+    flags: [{ long: 'format', short: 'f', key: 'format', value: 'string' }],
+    defaults: { format: 'table' },
+    required: 1, optional: 0, passThrough: true,
+    accepts: (o) => o.format === 'table' || o.format === 'json',
+    load: () => require('./commands/ps').ps,
+  },
+  events: {
+    flags: [{ long: 'stats', key: 'stats', sets: true }, { long: 'interval', key: 'interval', value: 'string' }],
+    defaults: { stats: false, interval: '5s' },
+    required: 1, optional: 0,
+    load: () => require('./commands/events').events,
   },
 };
 
@@ -171,6 +197,7 @@ export function fastParse(argv: string[]): Parsed | undefined {
   if (spec.passThrough) {
     const first = parseFlags(argv, at + 1, spec.flags, o);
     if (first < 0 || first >= argv.length) return undefined;
+    if (spec.accepts && !spec.accepts(o)) return undefined;
     return { globals: g as unknown as Globals, load: spec.load, args: [argv[first], argv.slice(first + 1), o] };
   }
   const pos: string[] = [];
@@ -178,6 +205,8 @@ export function fastParse(argv: string[]): Parsed | undefined {
   if (pos.length < spec.required || pos.length > spec.required + spec.optional) return undefined;
   const args: unknown[] = [...pos];
   for (let k = pos.length - spec.required; k < spec.optional; k++) args.push(spec.positionalDefaults![k]);
-  if (Object.keys(spec.defaults).length) args.push(o);
+  if (spec.accepts && !spec.accepts(o)) return undefined;
+  // commander hands a command with options its options object (only the flags given, when none has a default)
+  if (spec.flags.length) args.push(o);
   return { globals: g as unknown as Globals, load: spec.load, args };
 }

@@ -1,4 +1,3 @@
-import { spawnSync } from 'child_process';
 import type { Globals } from '../action';
 import { stdout } from '../io';
 import { RuntimeError } from '../errors';
@@ -15,6 +14,8 @@ export function ps(g: Globals, id: string, psArgs: string[], o: { format: string
     return;
   }
   if (o.format !== 'table') throw new RuntimeError(`invalid format option: ${o.format}`);
+  // node:child_process only for the table (the shim asks for json)
+  const { spawnSync } = require('child_process') as typeof import('child_process');
   const r = spawnSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
   if (r.error) throw new RuntimeError(`run ps: ${r.error.message}`);
   if (r.status !== 0) throw new RuntimeError(`ps ${psArgs.join(' ')}: ${(r.stderr || '').trim() || `exit status ${r.status}`}`);

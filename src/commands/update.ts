@@ -1,6 +1,6 @@
-import * as fs from 'fs';
 import type { Globals } from '../action';
-import { RuntimeError } from '../errors';
+import { RuntimeError, errnoText } from '../errors';
+import { readBytes } from '../io';
 import { updateContainer, type Resources } from '../container/update';
 import { checkRdtFlags } from '../container/rdt';
 import { problemText } from '../config/rules';
@@ -34,9 +34,9 @@ export function requested(o: UpdateOptions): Resources {
   if (o.resources !== undefined) {
     let text: string;
     try {
-      text = fs.readFileSync(o.resources === '-' ? 0 : o.resources, 'utf8');
+      text = new TextDecoder().decode(readBytes(o.resources === '-' ? 0 : o.resources));
     } catch (e) {
-      throw new RuntimeError(`--resources ${o.resources}: ${(e as Error).message}`);
+      throw new RuntimeError(`--resources ${o.resources}: ${errnoText(e)}`);
     }
     let doc: unknown;
     try {

@@ -73,6 +73,17 @@ describe('import graphs of the per-container commands', () => {
     });
   }
 
+  // the other calls managers make (the containerd shim's pause, resume, update --resources, ps --format json; its
+  // events): argv.ts parses them (test/unit/argv.test.ts), so commander is not loaded, and nor is a Node built-in
+  // (update read its file with node:fs, ps loaded node:child_process for the table only)
+  for (const cmd of ['pause', 'resume', 'update', 'ps', 'events']) {
+    it(`${cmd}: no Node built-in`, () => {
+      const g = graph(cmd);
+      expect(g.modules).toContain(`commands/${cmd}.js`);
+      expect(g.builtins).toEqual([]);
+    });
+  }
+
   it('run: the terminal relay (node:tty, node:os) only for a terminal, not on every run', () => {
     const g = graph('run');
     expect(g.modules).toContain('container/launch.js');
