@@ -11,6 +11,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { COMPILE_FLAGS, bun, repo } from './bun-compile.mjs';
+import { trainOrder } from './bytecode-order.mjs';
 
 if (!fs.existsSync(bun)) {
   console.error(`compile: ${bun} is missing (npm install)`);
@@ -39,12 +40,29 @@ const stubName = `runts-init-${hash(stubBytes)}`;
 // both written before the executable (a new dist/runts never looks for a file that is not there yet)
 install(side, addon);
 install(stubName, stubBytes);
-const r = spawnSync(bun, [
-  'build', 'dist/cli.js', 'build/runts-init', 'build/runts_native.addon',
-  ...COMPILE_FLAGS, '--define', `__RUNTS_ADDON__=${JSON.stringify(side)}`,
-  '--define', `RUNTS_STUB_FILE=${JSON.stringify(stubName)}`, '--outfile', tmp,
-], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
-if (r.status !== 0) process.exit(r.status ?? 1);
+/** bun build --compile of dist/cli.js into `tmp`, its bytecode laid out by the `order` files when given */
+function compile(order) {
+  const r = spawnSync(bun, [
+    'build', 'dist/cli.js', 'build/runts-init', 'build/runts_native.addon',
+    ...COMPILE_FLAGS, '--define', `__RUNTS_ADDON__=${JSON.stringify(side)}`,
+    '--define', `RUNTS_STUB_FILE=${JSON.stringify(stubName)}`,
+    ...(order ? ['--bytecode-order', order.join(',')] : []), '--outfile', tmp,
+  ], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+compile();
+// Compiled again with the bytecode the calls managers make run first laid out together (scripts/bytecode-order.mjs:
+// ≈ 10 page faults less per call). Should the training calls fail, the executable stays as compiled, unordered.
+try {
+  const { files, work } = await trainOrder(tmp);
+  try {
+    compile(files);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+} catch (e) {
+  console.error(`compile: the bytecode stays unordered: ${e.message}`);
+}
 // renamed into place: a running dist/runts is never rewritten
 fs.renameSync(tmp, out);
 // the side files of earlier builds: no executable of this directory names them any more
