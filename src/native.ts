@@ -69,6 +69,8 @@ export interface Native {
   fsClose(fd: number): void;
   /** one read(2) into buf: the byte count, 0 at EOF */
   fsRead(fd: number, buf: Uint8Array): number;
+  /** read to EOF (ECONNRESET taken as EOF): the bytes as a latin1 string (one char per byte) */
+  fsReadToEnd(fd: number): string;
   /** one write(2) of buf: the byte count */
   fsWrite(fd: number, buf: Uint8Array): number;
   /** all of text (UTF-8) to fd, EAGAIN waited out */

@@ -932,6 +932,28 @@ Napi::Value FsWrite(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, (double)n);
 }
 
+// fsReadToEnd(fd): read fd to EOF (EINTR retried, ECONNRESET taken as EOF) -> the bytes as a latin1 string, one
+// char per byte ("" at once in start's usual case: the init's socket closes on its execve); no typed array made
+Napi::Value FsReadToEnd(const Napi::CallbackInfo &info) {
+  ARGS("n");
+  Napi::Env env = info.Env();
+  int fd = argInt(info, 0);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) { struct pollfd p = {fd, POLLIN, 0}; poll(&p, 1, -1); continue; }
+    if (n < 0 && errno == ECONNRESET) break;
+    if (n < 0) THROW_ERRNO("read");
+    if (n == 0) break;
+    out.append(buf, (size_t)n);
+  }
+  napi_value v;
+  if (napi_create_string_latin1(env, out.data(), out.size(), &v) != napi_ok) return fail(env, "read", ENOMEM);
+  return Napi::Value(env, v);
+}
+
 // Write all of `data` to fd (EINTR retried; a non-blocking fd's EAGAIN waited out with poll): 0 or an errno.
 static int writeFully(int fd, const std::string &data) {
   for (size_t off = 0; off < data.size();) {
@@ -1167,6 +1189,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fsClose", Napi::Function::New(env, FsClose));
   exports.Set("fsRead", Napi::Function::New(env, FsRead));
   exports.Set("fsWrite", Napi::Function::New(env, FsWrite));
+  exports.Set("fsReadToEnd", Napi::Function::New(env, FsReadToEnd));
   exports.Set("fsWriteAll", Napi::Function::New(env, FsWriteAll));
   exports.Set("fsReadText", Napi::Function::New(env, FsReadText));
   exports.Set("fsWriteFile", Napi::Function::New(env, FsWriteFile));

@@ -4,7 +4,7 @@ import { loadNative } from '../native';
 import { checkId } from '../ids';
 import { Saved, type Status, canDelete, canKill, canPause, canResume, canStart, hookState, initAlive, procStat, readSaved, savedHooks, statusOf } from './state';
 import { withContainer, withLock } from './access';
-import { closeFd, exists, readFd, removeTree, unlinkFile, writeFd } from '../io';
+import { closeFd, exists, removeTree, unlinkFile, writeFd } from '../io';
 
 /** hooks.ts spawns processes: loaded only when a container has hooks to run */
 const hooks = () => require('./hooks') as typeof import('./hooks');
@@ -42,9 +42,9 @@ export function startFrame(s: Saved): Uint8Array | string {
   return b;
 }
 
-/** The init wrote frames before closing (rare): throw its ERROR frame's message. */
-function initError(chunks: Uint8Array[]): void {
-  const data = Buffer.concat(chunks);
+/** The init wrote frames before closing (rare; `bytes` one char per byte): throw its ERROR frame's message. */
+function initError(bytes: string): void {
+  const data = Buffer.from(bytes, 'latin1');
   const { Msg } = require('../plan/ops') as typeof import('../plan/ops');
   const { parseFrames } = require('../plan/encode') as typeof import('../plan/encode');
   for (const f of parseFrames(data)) if (f.type === Msg.ERROR) throw new RuntimeError(f.payload.toString('utf8'));
@@ -69,30 +69,19 @@ function releaseInit(dir: string, s: Saved): void {
     throw new RuntimeError(`write to the container init: ${errnoText(e)}`);
   }
   // The init accepted with O_CLOEXEC: EOF means execve happened (or the init died after an ERROR frame).
-  // no Buffer in this function: the first function that names it makes the engine build Bun's Buffer (measured:
-  // 20 page faults of every start, docs/performance.md); initError, called only when there are frames, does
-  const chunks: Uint8Array[] = [];
-  let buf = new Uint8Array(4096);
+  // No Buffer and no typed array in this function: the first function that names one makes the engine build it
+  // (measured: Buffer 20 page faults of every start, Uint8Array ≈ 10, docs/performance.md); the addon reads to EOF
+  // and gives the bytes as a latin1 string, empty in the usual case; initError, called only when there are frames,
+  // makes the Buffer
+  let data: string;
   try {
-    for (;;) {
-      let n: number;
-      try {
-        n = readFd(fd, buf);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EAGAIN' || (e as NodeJS.ErrnoException).code === 'EINTR') continue;
-        if ((e as NodeJS.ErrnoException).code === 'ECONNRESET') break;
-        throw e;
-      }
-      if (n === 0) break;
-      chunks.push(buf.subarray(0, n));
-      buf = new Uint8Array(4096);
-    }
+    data = native.fsReadToEnd(fd);
   } finally {
     closeFd(fd);
     try { unlinkFile(sockPath); } catch { /* ignore */ }
   }
   // nothing but EOF (the usual case): the user process was exec'd
-  if (chunks.length) initError(chunks);
+  if (data.length) initError(data);
   const poststart = savedHooks(s)?.poststart;
   if (poststart?.length) hooks().runHooksWarn(poststart, 'poststart', hookState(s, 'running'));
 }
