@@ -32,7 +32,11 @@ export function startCreated(dir: string, s: Saved): void {
  * is a string of those 8 bytes (all ASCII: its UTF-8 is the same), written without a typed array made from an array.
  */
 export function startFrame(s: Saved): Uint8Array | string {
-  if (!savedHooks(s)?.startContainer?.length) return '\x03\0\0\0\0\0\0\0';
+  return savedHooks(s)?.startContainer?.length ? hookFrame(s) : '\x03\0\0\0\0\0\0\0';
+}
+
+/** startFrame with the startContainer hooks' state (a function of its own: naming Uint8Array costs start faults) */
+function hookFrame(s: Saved): Uint8Array {
   const p = new TextEncoder().encode(hookState(s, 'created'));
   const b = new Uint8Array(8 + p.length);
   const n = p.length;
