@@ -12,7 +12,8 @@ import type { Stats } from './cgroups/stats';
 import type { Problem } from './config/rules';
 import type { ValidateResult } from './commands/validate';
 import { containerState, listContainers, view, type StateView, type Status } from './container/state';
-import { deleteById, killContainer, startContainer } from './container/lifecycle';
+import { deleteById, startContainer } from './container/lifecycle';
+import { killContainer } from './container/kill';
 
 export { RuntimeError };
 export type { Process, Spec, ContainerEvent, Stats, Status, Problem, ValidateResult };

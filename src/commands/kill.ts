@@ -1,5 +1,5 @@
 import type { Globals } from '../action';
-import { killContainer } from '../container/lifecycle';
+import { killContainer } from '../container/kill';
 
 // --all loads the cgroups code; nothing else here does
 export function kill(g: Globals, id: string, signal: string, o: { all: boolean }) {

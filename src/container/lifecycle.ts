@@ -2,7 +2,7 @@
 import { RuntimeError, errnoText } from '../errors';
 import { loadNative } from '../native';
 import { checkId } from '../ids';
-import { Saved, type Status, canDelete, canKill, canPause, canResume, canStart, hookState, initAlive, procStat, readSaved, savedHooks, statusOf } from './state';
+import { Saved, type Status, canDelete, canPause, canResume, canStart, hookState, initAlive, procStat, readSaved, savedHooks, statusOf } from './state';
 import { withContainer, withLock } from './access';
 import { closeFd, exists, removeTree, unlinkFile, writeFd } from '../io';
 
@@ -90,27 +90,6 @@ function releaseInit(dir: string, s: Saved): void {
   if (poststart?.length) hooks().runHooksWarn(poststart, 'poststart', hookState(s, 'running'));
 }
 
-/** Signal the init through a pidfd opened before the start-time check, so a reused pid is never hit. */
-export function signalInit(s: Saved, sig: number): void {
-  const native = loadNative();
-  let pidfd: number;
-  try {
-    pidfd = native.pidfdOpen(s.pid);
-  } catch {
-    throw new RuntimeError('container not running');
-  }
-  try {
-    if (!initAlive(s)) throw new RuntimeError('container not running');
-    native.pidfdSendSignal(pidfd, sig);
-  } catch (e) {
-    if (e instanceof RuntimeError) throw e;
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new RuntimeError('container not running');
-    throw new RuntimeError(`kill: ${errnoText(e)}`);
-  } finally {
-    closeFd(pidfd);
-  }
-}
-
 /** Kill the init with SIGKILL and wait until it is gone. */
 export function killAndWait(s: Saved, timeoutMs = 10000): void {
   const native = loadNative();
@@ -174,27 +153,6 @@ export function deleteContainer(dir: string, id: string, force: boolean): void {
 /** `start ID`: run the user process of a created container (under its lock). */
 export function startContainer(root: string, id: string): void {
   withContainer(root, id, canStart, (c) => releaseInit(c.dir, c.saved), startRefused);
-}
-
-/**
- * `kill ID SIGNAL [--all]`: a signal by name (`KILL`, `SIGKILL`) or number; 0 only checks that the container
- * is alive. `all`: every process in the container's cgroups (the init alone when it has none).
- */
-export function killContainer(root: string, id: string, signal: string | number, all = false): void {
-  checkId(id);
-  const sig = (require('./signals') as typeof import('./signals')).parseSignal(String(signal));
-  withContainer(root, id, (st) => canKill(st, all), ({ saved: s }) => {
-    // signal 0 only asks whether the container is alive: its init answers that (no freezing for --all)
-    const done = all && sig !== 0 && cgroups().signalAll(s.cgroup, sig);
-    if (!done && all && sig !== 0) {
-      // no cgroup (rootless, not delegated): every process of the container's own pid namespace
-      const pids = (require('./procs') as typeof import('./procs')).pidNsPids(s);
-      if (pids.length > 1) {
-        for (const p of pids.filter((p) => p !== s.pid)) try { process.kill(p, sig); } catch { /* exited */ }
-      }
-    }
-    if (!done) signalInit(s, sig);
-  });
 }
 
 /** `pause ID`: freeze every process of a running (or created) container; returns once the kernel says FROZEN. */
