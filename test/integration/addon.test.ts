@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUNTS, baseConfig, bundle, cleanupContext, context, type Ctx } from '../helpers';
+import { loadNative } from '../../src/native';
 
 const compiled = fs.existsSync(RUNTS) && fs.readFileSync(RUNTS).subarray(0, 4).toString('latin1') === '\x7fELF';
 const real = compiled ? fs.realpathSync(RUNTS) : '';
@@ -93,5 +94,27 @@ describe.skipIf(!!why)('the addon beside the executable', () => {
     fs.chmodSync(exe, 0o755);
     fs.copyFileSync(path.join(path.dirname(real), side[0]), path.join(dir, side[0]));
     expect(lifecycle(exe, `copy${process.pid}`)).toEqual([path.join(dir, side[0])]);
+  });
+});
+
+// start reads the init's socket with fsReadToEnd: nothing (EOF at once) in the usual case, an ERROR frame's bytes
+// otherwise (binary header: one char per byte, as latin1)
+describe('fsReadToEnd', () => {
+  it('reads a socket to EOF as a latin1 string: empty at once, and binary bytes unchanged', () => {
+    const native = loadNative();
+    const [a, b] = native.socketPair();
+    native.fsClose(b);
+    expect(native.fsReadToEnd(a)).toBe('');
+    native.fsClose(a);
+    const [c, d] = native.socketPair();
+    const bytes = new Uint8Array(10000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7) & 255;
+    let off = 0;
+    while (off < bytes.length) off += native.fsWrite(d, bytes.subarray(off));
+    native.fsClose(d);
+    const got = native.fsReadToEnd(c);
+    native.fsClose(c);
+    expect(Buffer.from(got, 'latin1').equals(Buffer.from(bytes))).toBe(true);
+    expect(() => native.fsReadToEnd(c)).toThrow(expect.objectContaining({ code: 'EBADF' }));
   });
 });

@@ -40,29 +40,46 @@ describe.skipIf(!!why)('page faults per call', () => {
   }, 120_000);
   afterAll(() => cleanupContext(c));
 
-  // The target (within 150 of the floor, issue #18) is held by `npm run bench`; under the runner these calls count
-  // 5-20 more than by hand (start +155, state +128, kill +153, delete +149 on 2026-12-04; +173, +146, +172, +164 on
-  // a loaded run). The bounds catch what put them higher before: node:fs (+138) or the embedded addon's temporary
-  // file (+210) on their path, and start's first function naming Buffer (+178 to +182 here before).
-  it('start, state, kill and delete: no node:fs, the addon beside the executable, no Buffer in start (under +175 faults each, state +160)', () => {
+  // The target (within 150 of the floor, issue #18) is held by `npm run bench`. These calls run a fresh copy of the
+  // executable with its addon and stub (a file written long ago counts 5-10 more: docs/performance.md), as by hand.
+  // Start and kill (numbers, as managers send them, and names) are held to +152 and +155: before the fifth session's
+  // start and kill changes (the read buffer and the hook frame's typed arrays in start, kill's own module) a fresh
+  // copy counted start +153 to +155 and kill +155 to +157 here, now +142 and +149 (kill 9 +146). The others' bounds
+  // leave room for the load of a shared machine: node:fs (+138) or the embedded addon's temporary file (+210) on
+  // their path, or start's first function naming Buffer (+178 to +182), put them far above.
+  it('start, state, kill and delete: no node:fs, the addon beside the executable, no typed array in start (start +152, kill +155, state +160, delete +175)', () => {
     const id = `pf${process.pid}`;
-    expect(rt(c, ['create', '--bundle', bundle(c, baseConfig(['sleep', '60'])), id]).status).toBe(0);
+    const id9 = `pf9${process.pid}`;
+    const fresh = path.join(c.work, 'fresh');
+    fs.mkdirSync(fresh);
+    const dist = path.dirname(fs.realpathSync(RUNTS));
+    for (const f of fs.readdirSync(dist).filter((f) => f === 'runts' || /^runts-(init|native)-[0-9a-f]+(\.node)?$/.test(f))) {
+      fs.copyFileSync(path.join(dist, f), path.join(fresh, f));
+      fs.chmodSync(path.join(fresh, f), 0o755);
+    }
+    const exe = path.join(fresh, 'runts');
+    const b = bundle(c, baseConfig(['sleep', '60']));
+    expect(rt(c, ['create', '--bundle', b, id]).status).toBe(0);
+    expect(rt(c, ['create', '--bundle', b, id9]).status).toBe(0);
     // start, kill and delete change the container: each is counted once
     const once = (args: string[]) => {
-      const r = spawnSync('perf', ['stat', '-x,', '-e', 'page-faults', '--', RUNTS, '--root', c.root, ...args], { encoding: 'utf8' });
+      const r = spawnSync('perf', ['stat', '-x,', '-e', 'page-faults', '--', exe, '--root', c.root, ...args], { encoding: 'utf8' });
       expect([r.status, r.stderr.split('\n').filter((l) => !l.includes('page-faults') && l.trim())]).toEqual([0, []]);
       return Number(r.stderr.split('\n').find((l) => l.includes('page-faults'))!.split(',')[0]);
     };
     const got: Record<string, number> = {};
     got.start = once(['start', id]);
-    got.state = faults([RUNTS, '--root', c.root, 'state', id]).faults;
+    expect(rt(c, ['start', id9]).status).toBe(0);
+    got.state = faults([exe, '--root', c.root, 'state', id]).faults;
     got.kill = once(['kill', id, 'KILL']);
+    got['kill 9'] = once(['kill', id9, '9']);
     for (let i = 0; i < 100 && stateOf(c, id).status !== 'stopped'; i++) spawnSync('sleep', ['0.02']);
+    for (let i = 0; i < 100 && stateOf(c, id9).status !== 'stopped'; i++) spawnSync('sleep', ['0.02']);
     got.delete = once(['delete', id]);
+    expect(rt(c, ['delete', id9]).status).toBe(0);
     console.log(`page faults above the empty executable: ${Object.entries(got).map(([k, v]) => `${k} +${v - empty}`).join(', ')}`);
-    // delete reached the target (+145 by hand, +156 here: the runner counts a few more); its bound leaves room for
-    // the load of a shared machine
-    for (const [k, v] of Object.entries(got)) expect(v, k).toBeLessThanOrEqual(empty + (k === 'state' ? 160 : 175));
+    const bound: Record<string, number> = { start: 152, state: 160, kill: 155, 'kill 9': 155, delete: 175 };
+    for (const [k, v] of Object.entries(got)) expect(v, k).toBeLessThanOrEqual(empty + bound[k]);
   });
 
   // The config lives in config.json beside state.json, read only by the calls that use it (exec, update): a larger
