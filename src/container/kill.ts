@@ -44,7 +44,7 @@ export function signalInit(s: Saved, sig: number): void {
  */
 export function killContainer(root: string, id: string, signal: string | number, all = false): void {
   checkId(id);
-  // a number (what managers send: 15, 9, 10) without loading signals.ts and its table (measured: kill 9 -N page faults)
+  // a number (what managers send: 15, 9, 10) without loading signals.ts and its table (docs/performance.md)
   const text = String(signal);
   const sig = plainSignal(text) ?? (require('./signals') as typeof import('./signals')).parseSignal(text);
   withContainer(root, id, (st) => canKill(st, all), ({ saved: s }) => {
