@@ -42,12 +42,13 @@ describe.skipIf(!!why)('page faults per call', () => {
 
   // The target (within 150 of the floor, issue #18) is held by `npm run bench`. These calls run a fresh copy of the
   // executable with its addon and stub (a file written long ago counts 5-10 more: docs/performance.md), as by hand.
-  // Start and kill (numbers, as managers send them, and names) are held to +152 and +155: before the fifth session's
-  // start and kill changes (the read buffer and the hook frame's typed arrays in start, kill's own module) a fresh
-  // copy counted start +153 to +155 and kill +155 to +157 here, now +142 and +149 (kill 9 +146). The others' bounds
-  // leave room for the load of a shared machine: node:fs (+138) or the embedded addon's temporary file (+210) on
-  // their path, or start's first function naming Buffer (+178 to +182), put them far above.
-  it('start, state, kill and delete: no node:fs, the addon beside the executable, no typed array in start (start +152, kill +155, state +160, delete +175)', () => {
+  // Start is held to +152: before the fifth session's start changes (no typed array named for the read buffer or
+  // the hook frame) a fresh copy counted start +153 to +156 here, now +144 to +147. Kill (numbers, as managers send
+  // them, and names) gained less than the runner's spread (main 4909bb1 +154 to +157, now +152 to +153 by name,
+  // +148 to +152 by number): +160. The others' bounds leave room for the load of a shared machine: node:fs (+138)
+  // or the embedded addon's temporary file (+210) on their path, or start's first function naming Buffer (+178 to
+  // +182), put them far above.
+  it('start, state, kill and delete: no node:fs, the addon beside the executable, no typed array in start (start +152, kill +160, state +160, delete +175)', () => {
     const id = `pf${process.pid}`;
     const id9 = `pf9${process.pid}`;
     const fresh = path.join(c.work, 'fresh');
@@ -78,7 +79,7 @@ describe.skipIf(!!why)('page faults per call', () => {
     got.delete = once(['delete', id]);
     expect(rt(c, ['delete', id9]).status).toBe(0);
     console.log(`page faults above the empty executable: ${Object.entries(got).map(([k, v]) => `${k} +${v - empty}`).join(', ')}`);
-    const bound: Record<string, number> = { start: 152, state: 160, kill: 155, 'kill 9': 155, delete: 175 };
+    const bound: Record<string, number> = { start: 152, state: 160, kill: 160, 'kill 9': 160, delete: 175 };
     for (const [k, v] of Object.entries(got)) expect(v, k).toBeLessThanOrEqual(empty + bound[k]);
   });
 
