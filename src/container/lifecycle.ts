@@ -1,7 +1,6 @@
-// start, kill and delete of an existing container (create is in launch.ts).
+// start, delete, pause and resume of an existing container (create is in launch.ts, kill in kill.ts).
 import { RuntimeError, errnoText } from '../errors';
 import { loadNative } from '../native';
-import { checkId } from '../ids';
 import { Saved, type Status, canDelete, canPause, canResume, canStart, hookState, initAlive, procStat, readSaved, savedHooks, statusOf } from './state';
 import { withContainer, withLock } from './access';
 import { closeFd, exists, removeTree, unlinkFile, writeFd } from '../io';
