@@ -342,15 +342,29 @@ Napi::Value PollPidfdExited(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(env, r > 0);
 }
 
+// waitid(P_PIDFD) retried on EINTR; `si` zeroed first (si_pid stays 0 when WNOHANG finds the child running).
+static int waitPidfdInfo(int pidfd, int flags, siginfo_t *si) {
+  memset(si, 0, sizeof *si);
+  int r;
+  do r = waitid((idtype_t)P_PIDFD, (id_t)pidfd, si, flags); while (r < 0 && errno == EINTR);
+  return r;
+}
+
+// { code, signal } of an exited child, as waitPidfd and waitPidfdSync give it (one of the two is null).
+static Napi::Object exitStatus(Napi::Env env, int siCode, int siStatus) {
+  Napi::Object o = Napi::Object::New(env);
+  bool exited = siCode == CLD_EXITED;
+  o.Set("code", exited ? Napi::Number::New(env, siStatus) : env.Null());
+  o.Set("signal", exited ? env.Null() : Napi::Number::New(env, siStatus));
+  return o;
+}
+
 // reapPidfd(pidfd) -> true when the child behind the pidfd had exited and is now reaped, false while it runs.
 Napi::Value ReapPidfd(const Napi::CallbackInfo &info) {
   ARGS("n");
   Napi::Env env = info.Env();
   siginfo_t si;
-  memset(&si, 0, sizeof si);
-  int r;
-  do r = waitid((idtype_t)P_PIDFD, (id_t)argInt(info, 0), &si, WEXITED | WNOHANG); while (r < 0 && errno == EINTR);
-  if (r < 0) THROW_ERRNO("waitid");
+  if (waitPidfdInfo(argInt(info, 0), WEXITED | WNOHANG, &si) < 0) THROW_ERRNO("waitid");
   return Napi::Boolean::New(env, si.si_pid != 0);
 }
 
@@ -360,25 +374,14 @@ class WaitWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override {
     siginfo_t si;
-    memset(&si, 0, sizeof si);
-    int r;
-    do r = waitid((idtype_t)P_PIDFD, (id_t)pidfd_, &si, WEXITED); while (r < 0 && errno == EINTR);
-    if (r < 0) { err_ = errno; return; }
+    if (waitPidfdInfo(pidfd_, WEXITED, &si) < 0) { err_ = errno; return; }
     code_ = si.si_code;
     status_ = si.si_status;
   }
   void OnOK() override {
     Napi::Env env = Env();
     if (err_) { deferred_.Reject(errnoError(env, "waitid", err_).Value()); return; }
-    Napi::Object o = Napi::Object::New(env);
-    if (code_ == CLD_EXITED) {
-      o.Set("code", Napi::Number::New(env, status_));
-      o.Set("signal", env.Null());
-    } else {
-      o.Set("code", env.Null());
-      o.Set("signal", Napi::Number::New(env, status_));
-    }
-    deferred_.Resolve(o);
+    deferred_.Resolve(exitStatus(env, code_, status_));
   }
   void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
 
@@ -440,15 +443,8 @@ Napi::Value WaitPidfdSync(const Napi::CallbackInfo &info) {
   ARGS("n");
   Napi::Env env = info.Env();
   siginfo_t si;
-  memset(&si, 0, sizeof si);
-  int r;
-  do r = waitid((idtype_t)P_PIDFD, (id_t)argInt(info, 0), &si, WEXITED); while (r < 0 && errno == EINTR);
-  if (r < 0) THROW_ERRNO("waitid");
-  Napi::Object o = Napi::Object::New(env);
-  bool exited = si.si_code == CLD_EXITED;
-  o.Set("code", exited ? Napi::Number::New(env, si.si_status) : env.Null());
-  o.Set("signal", exited ? env.Null() : Napi::Number::New(env, si.si_status));
-  return o;
+  if (waitPidfdInfo(argInt(info, 0), WEXITED, &si) < 0) THROW_ERRNO("waitid");
+  return exitStatus(env, si.si_code, si.si_status);
 }
 
 Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info) {
