@@ -928,23 +928,28 @@ Napi::Value FsWrite(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, (double)n);
 }
 
-// fsReadToEnd(fd): read fd to EOF (EINTR retried, ECONNRESET taken as EOF) -> the bytes as a latin1 string, one
-// char per byte ("" at once in start's usual case: the init's socket closes on its execve); no typed array made
-Napi::Value FsReadToEnd(const Napi::CallbackInfo &info) {
-  ARGS("n");
-  Napi::Env env = info.Env();
-  int fd = argInt(info, 0);
-  std::string out;
-  char buf[4096];
+// Read fd to its end into `out` (EINTR retried; a non-blocking fd's EAGAIN waited out with poll; ECONNRESET, a
+// socket whose peer closed with data unread, taken as the end): 0 or an errno.
+static int readFully(int fd, std::string &out) {
+  char buf[8192];
   for (;;) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) { struct pollfd p = {fd, POLLIN, 0}; poll(&p, 1, -1); continue; }
-    if (n < 0 && errno == ECONNRESET) break;
-    if (n < 0) THROW_ERRNO("read");
-    if (n == 0) break;
+    if (n < 0 && errno == ECONNRESET) return 0;
+    if (n < 0) return errno;
+    if (n == 0) return 0;
     out.append(buf, (size_t)n);
   }
+}
+
+// fsReadToEnd(fd): read fd to EOF (readFully) -> the bytes as a latin1 string, one char per byte ("" at once in
+// start's usual case: the init's socket closes on its execve); no typed array made
+Napi::Value FsReadToEnd(const Napi::CallbackInfo &info) {
+  ARGS("n");
+  Napi::Env env = info.Env();
+  std::string out;
+  if (int e = readFully(argInt(info, 0), out)) return fail(env, "read", e);
   napi_value v;
   if (napi_create_string_latin1(env, out.data(), out.size(), &v) != napi_ok) return fail(env, "read", ENOMEM);
   return Napi::Value(env, v);
@@ -984,16 +989,10 @@ Napi::Value FsReadText(const Napi::CallbackInfo &info) {
   if (fd < 0 && opt) return env.Undefined();
   if (fd < 0) THROW_ERRNO("open " + path);
   std::string out;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && opt) { close(fd); return env.Undefined(); }
-    if (n < 0) { int e = errno; close(fd); return fail(env, "read " + path, e); }
-    if (n == 0) break;
-    out.append(buf, (size_t)n);
-  }
+  int e = readFully(fd, out);
   close(fd);
+  if (e && opt) return env.Undefined();
+  if (e) return fail(env, "read " + path, e);
   return Napi::String::New(env, out);
 }
 
