@@ -15,6 +15,21 @@ export const TMP = path.join(REPO, 'test', '.tmp');
  */
 export const SCRATCH = '/tmp/runts-test';
 
+/**
+ * The start of a probe script run by Node on dist/ (test/unit/imports.test.ts, test/integration/builtins.test.ts):
+ * the Node built-ins loaded after it are recorded in `builtins` (`relative` is there to name the project's modules
+ * in require.cache after; loaded before the hook, it is not recorded).
+ */
+export const RECORD_LOADS = `
+  const Module = require('module');
+  const { relative } = require('path');
+  const builtins = new Set();
+  const load = Module._load;
+  Module._load = function (request) {
+    if (Module.isBuiltin(request)) builtins.add(request.replace(/^node:/, ''));
+    return load.apply(this, arguments);
+  };`;
+
 /** A new private dir under SCRATCH. */
 export function scratchDir(prefix: string): string {
   fs.mkdirSync(SCRATCH, { recursive: true, mode: 0o755 });

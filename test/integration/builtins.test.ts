@@ -6,7 +6,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, baseConfig, bundle, cleanupContext, context, rt, stateOf, type Ctx } from '../helpers';
+import { RECORD_LOADS, REPO, baseConfig, bundle, cleanupContext, context, rt, stateOf, type Ctx } from '../helpers';
 
 const DIST = path.join(REPO, 'dist');
 const ADDON = path.join(REPO, 'native', 'addon', 'build', 'Release', 'runts_native.node');
@@ -18,13 +18,7 @@ let seq = 0;
 /** runts (dist/cli.js under Node) with `args`; the Node built-ins it loaded, recorded at exit. */
 function traced(c: Ctx, args: string[]): { status: number | null; stderr: string; builtins: string[] } {
   const script = `
-    const Module = require('module');
-    const builtins = new Set();
-    const load = Module._load;
-    Module._load = function (request) {
-      if (Module.isBuiltin(request)) builtins.add(request.replace(/^node:/, ''));
-      return load.apply(this, arguments);
-    };
+    ${RECORD_LOADS}
     process.on('exit', () => process.stderr.write('\\n' + JSON.stringify([...builtins].sort()) + '\\n'));
     process.argv = [process.argv[0], 'runts', '--root', ${JSON.stringify(c.root)}, ...${JSON.stringify(args)}];
     require(${JSON.stringify(path.join(DIST, 'cli.js'))});

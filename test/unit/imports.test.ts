@@ -5,23 +5,9 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { RECORD_LOADS, REPO } from '../helpers';
 
-const REPO = path.resolve(__dirname, '..', '..');
 const DIST = path.join(REPO, 'dist');
-
-/**
- * The start of each probe script: the Node built-ins it loads are recorded in `builtins` (`relative` is there to
- * name the project's modules in require.cache after).
- */
-const RECORD_LOADS = `
-  const Module = require('module');
-  const { relative } = require('path');
-  const builtins = new Set();
-  const load = Module._load;
-  Module._load = function (request) {
-    if (Module.isBuiltin(request)) builtins.add(request.replace(/^node:/, ''));
-    return load.apply(this, arguments);
-  };`;
 
 /** Project modules (relative to dist/) and Node built-ins that `require('dist/commands/<cmd>')` loads. */
 function graph(cmd: string): { modules: string[]; builtins: string[] } {
