@@ -4,7 +4,7 @@
 // BUN_BYTECODE_ORDER_OUT on the calls below, and compiles again with what they wrote.
 //
 // The calls need no container, no root and no rootfs, so every build orders the same way: made-up state
-// directories in a temporary root (as test/unit/imports.test.ts makes them), one of them "created" (its init is
+// directories in a temporary root (written by create's own state writer), one of them "created" (its init is
 // this process, and exec.sock a socket this script answers), and create and run of a bundle whose rootfs does
 // not exist (they load, read, validate and fail before anything is made). Most important first: the containerd
 // shim's per-container calls, then create, run and exec.
@@ -13,6 +13,8 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { createRequire } from 'module';
+import { repo } from './bun-compile.mjs';
 
 /** One call of `exe` with the order written to `out`; resolves with its exit status. */
 function call(exe, args, out) {
@@ -23,15 +25,15 @@ function call(exe, args, out) {
   });
 }
 
-/** A state directory as create writes it (container/state.ts), for a made-up container. */
+/** The state directory of a made-up container, written by create's own writer (dist/container/state.js). */
 function container(root, id, pid, startTime, extra = {}) {
+  const { writeSaved } = createRequire(import.meta.url)(path.join(repo, 'dist', 'container', 'state.js'));
   const dir = path.join(root, id);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'config.json'), '{"ociVersion":"1.3.0","root":{"path":"rootfs"}}');
-  fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify({
+  writeSaved(dir, {
     ociVersion: '1.3.0', id, pid, startTime, bundle: '/b', rootfs: '/b/rootfs', created: '2026-01-01T00:00:00Z',
-    owner: '', hooks: {}, config: 'config.json', ...extra,
-  }));
+    owner: '', config: { ociVersion: '1.3.0', root: { path: 'rootfs' } }, ...extra,
+  });
   return dir;
 }
 
