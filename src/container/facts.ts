@@ -1,7 +1,7 @@
 // Host facts for the planner (src/plan/facts.ts), gathered here, once per create or exec. Cheap ones are read at
 // once; the others (mountinfo, the cgroup layout, the rootfs's passwd, the LSMs) when the planner first reads
 // them, so a create reads only what its spec needs.
-import { exists, isLinkMode, readText, realPath, statFile } from '../io';
+import { exists, isLinkMode, readOptText, readText, realPath, statFile } from '../io';
 import { basename, join } from '../paths';
 import type { Spec } from '../config/types';
 import type { HostFacts } from '../plan/facts';
@@ -19,12 +19,8 @@ export function isHostNs(type: NsType, nsPath: string): boolean {
   }
 }
 
-function read(file: string): string {
-  try { return readText(file); } catch { return ''; }
-}
-
 export function apparmorEnabled(): boolean {
-  return read('/sys/module/apparmor/parameters/enabled').startsWith('Y') && exists('/sys/kernel/security/apparmor');
+  return (readOptText('/sys/module/apparmor/parameters/enabled') ?? '').startsWith('Y') && exists('/sys/kernel/security/apparmor');
 }
 
 export function selinuxEnabled(): boolean {
